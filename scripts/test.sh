@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Runs the suite on SQLite, then again on PostgreSQL when it answers.
+# In CI (CI=true) a missing PostgreSQL or chromium is a failure, never a skip.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432/test}
+status=0
+
+if [ "${CI:-}" = "true" ] && [ ! -x /usr/bin/chromium ]; then
+  echo "CI: /usr/bin/chromium is missing; browser tests cannot run" >&2
+  exit 1
+fi
+
+echo "== tests on SQLite =="
+$BIN/pytest -p no:cacheprovider "$@" || status=$?
+
+pg_up() {
+  $BIN/python - "$PG_URL" <<'PY'
+import sys, psycopg, dj_database_url
+c = dj_database_url.parse(sys.argv[1])
+try:
+    psycopg.connect(host=c["HOST"], port=c["PORT"] or 5432, user=c["USER"], dbname=c["NAME"], connect_timeout=3).close()
+except Exception as e:
+    print(e, file=sys.stderr); sys.exit(1)
+PY
+}
+
+if pg_up; then
+  echo "== tests on PostgreSQL ($PG_URL) =="
+  DATABASE_URL=$PG_URL $BIN/pytest -p no:cacheprovider "$@" || status=$?
+elif [ "${CI:-}" = "true" ]; then
+  echo "CI: PostgreSQL does not answer at $PG_URL; the PostgreSQL run is required in CI" >&2
+  status=1
+else
+  echo "SKIPPED: PostgreSQL run — no server answers at $PG_URL (start PostgreSQL to run the suite on it)"
+fi
+exit $status

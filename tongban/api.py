@@ -1,0 +1,42 @@
+"""Assembles the apps' routers into one API at /api/v1/ (OpenAPI 3.1 at /api/v1/openapi.json)."""
+
+from django.http import Http404
+from ninja import NinjaAPI
+from ninja.errors import ValidationError
+
+from tongban.core.api import router as core_router
+from tongban.core.errors import DomainError
+
+api = NinjaAPI(
+    title="通办 tongban API",
+    version="1.0.0",
+    description="一体化政务服务平台接口:事项目录、办事指南、一件事、标识校验。错误以 JSON 返回:{code, message, field?}。",
+    urls_namespace="api",
+)
+
+
+@api.exception_handler(DomainError)
+def domain_error(request, exc: DomainError):
+    return api.create_response(request, exc.as_dict(), status=exc.status)
+
+
+@api.exception_handler(ValidationError)
+def validation_error(request, exc: ValidationError):
+    fields = []
+    for err in exc.errors:
+        loc = [str(p) for p in err.get("loc", []) if p not in ("query", "path", "body")]
+        fields.append(".".join(loc) or "请求")
+    message = "请求参数有误:" + "、".join(dict.fromkeys(fields)) + " 的值无效"
+    return api.create_response(request, {"code": "invalid_input", "message": message, "details": exc.errors}, status=422)
+
+
+@api.exception_handler(Http404)
+def not_found(request, exc):
+    return api.create_response(request, {"code": "not_found", "message": "未找到"}, status=404)
+
+
+api.add_router("/identifiers", core_router, tags=["标识校验"])
+
+from tongban.catalog.api import router as catalog_router  # noqa: E402
+
+api.add_router("", catalog_router, tags=["事项目录"])

@@ -1,0 +1,252 @@
+import datetime as dt
+
+from django.conf import settings
+from django.shortcuts import get_object_or_404
+from ninja import Field, Query, Router, Schema
+
+from tongban.core.errors import DomainError, NotFound
+from tongban.org.models import Department, Level
+
+from . import selectors
+from .models import Bundle, PubStatus
+
+router = Router()
+
+LEVEL_WORDS = {
+    "province": 1, "省": 1, "省级": 1, "city": 2, "市": 2, "市级": 2, "county": 3, "县": 3, "县级": 3,
+    "town": 4, "乡": 4, "乡级": 4, "village": 5, "村": 5, "村级": 5,
+}
+
+
+def parse_level(value: str | None) -> int | None:
+    if not value:
+        return None
+    v = value.strip().lower()
+    if v.isdigit() and int(v) in Level.values:
+        return int(v)
+    if v in LEVEL_WORDS:
+        return LEVEL_WORDS[v]
+    raise DomainError("invalid_level", "层级参数无效,可用:province/city/county/town/village 或 1–5", field="level")
+
+
+def parse_department(value: str | None) -> int | None:
+    if not value:
+        return None
+    v = value.strip()
+    dept = Department.objects.filter(pk=int(v)).first() if v.isdigit() else Department.objects.filter(credit_code=v.upper()).first()
+    if dept is None:
+        raise DomainError("invalid_department", "部门参数无效:请使用部门ID或统一社会信用代码", field="department")
+    return dept.pk
+
+
+class ItemOut(Schema):
+    code: str
+    name: str
+    type: str
+    type_name: str
+    department: str
+    level: int
+    level_name: str
+    promised_limit: int
+    legal_limit: int
+    url: str
+
+
+class ItemList(Schema):
+    count: int
+    page: int
+    items: list[ItemOut]
+
+
+class MaterialOut(Schema):
+    name: str
+    role: str
+    role_name: str
+    form: str
+    copies: int
+    media: str
+    source: str
+    source_name: str
+    licence_type: str
+    shared_key: str
+    notes: str
+    blank_form: str | None
+    sample: str | None
+
+
+class FeeOut(Schema):
+    code: str
+    name: str
+    standard: str
+    legal_basis: str
+
+
+class ReviewPointOut(Schema):
+    point: str
+    basis: str
+
+
+class GuideOut(Schema):
+    code: str
+    basic_code: str
+    name: str
+    aliases: list[str]
+    type: str
+    type_name: str
+    type_code_system: str
+    version: int
+    valid_from: dt.date
+    department: str
+    department_credit_code: str
+    region: str
+    region_code: str
+    level: int
+    level_name: str
+    service_object: str
+    case_kind: str
+    legal_limit: int
+    promised_limit: int
+    extension_allowed: bool
+    extension_days: int
+    visits: int
+    online_depth: int
+    online_depth_name: str
+    scope: str
+    informed_commitment: bool
+    conditions: str
+    legal_basis: str
+    flow: list[str]
+    form_fields: list[str]
+    materials: list[MaterialOut]
+    fees: list[FeeOut]
+    review_points: list[ReviewPointOut]
+    topics: list[str]
+    zones: list[str]
+    delegated_from: str | None
+    url: str
+
+
+class BundleMaterialOut(Schema):
+    key: str
+    name: str
+    role: str
+    copies: int
+    items: list[str]
+
+
+class BundleOut(Schema):
+    code: str
+    name: str
+    description: str
+    promised_limit: int
+    items: list[ItemOut] = Field(default_factory=list)
+    url: str
+
+
+class BundleDetail(BundleOut):
+    materials: list[BundleMaterialOut]
+    materials_separately: int
+    form_fields: list[str]
+
+
+class BundleList(Schema):
+    count: int
+    bundles: list[BundleOut]
+
+
+def absolute(path: str) -> str:
+    return settings.SITE_URL + path
+
+
+def item_out(v) -> dict:
+    item = v.item
+    return {
+        "code": item.implementation_code, "name": v.name, "type": item.type_code, "type_name": item.get_type_code_display(),
+        "department": item.department.name, "level": item.level, "level_name": item.get_level_display(),
+        "promised_limit": v.promised_limit, "legal_limit": v.legal_limit, "url": absolute(item.get_absolute_url()),
+    }
+
+
+def guide_out(v) -> dict:
+    item = v.item
+    file_url = lambda f: absolute(f.url) if f else None  # noqa: E731
+    return {
+        **item_out(v),
+        "basic_code": item.basic_code, "aliases": v.alias_list(), "type_code_system": item.type_code_system,
+        "version": v.number, "valid_from": v.valid_from, "department_credit_code": item.department.credit_code,
+        "region": item.region.name, "region_code": item.region.code, "service_object": v.service_object,
+        "case_kind": v.case_kind, "extension_allowed": v.extension_allowed, "extension_days": v.extension_days,
+        "visits": v.visits, "online_depth": v.online_depth, "online_depth_name": v.get_online_depth_display(),
+        "scope": v.scope, "informed_commitment": v.informed_commitment, "conditions": v.conditions,
+        "legal_basis": v.legal_basis, "flow": v.flow, "form_fields": v.form_fields,
+        "materials": [
+            {
+                "name": m.name, "role": m.role, "role_name": m.get_role_display(), "form": m.form, "copies": m.copies,
+                "media": m.media, "source": m.source, "source_name": m.get_source_display(), "licence_type": m.licence_type,
+                "shared_key": m.shared_key, "notes": m.notes, "blank_form": file_url(m.blank_form), "sample": file_url(m.sample),
+            }
+            for m in v.materials.all()
+        ],
+        "fees": [
+            {"code": f.fee_entry.code, "name": f.fee_entry.name, "standard": f.fee_entry.standard, "legal_basis": f.fee_entry.legal_basis}
+            for f in v.fees.all() if f.fee_entry
+        ],
+        "review_points": [{"point": r.point, "basis": r.basis} for r in v.review_points.all()],
+        "topics": [t.name for t in v.topics.all()],
+        "zones": [str(z) for z in item.zones.all()],
+        "delegated_from": item.delegated_from.implementation_code if item.delegated_from else None,
+    }
+
+
+@router.get("/items", response=ItemList, summary="事项列表与检索(仅已发布事项)")
+def list_items(
+    request,
+    q: str = Query("", description="检索词,支持中文分词、同义词和拼音首字母"),
+    level: str | None = Query(None, description="行使层级:province/city/county/town/village 或 1–5"),
+    department: str | None = Query(None, description="实施部门 ID 或统一社会信用代码"),
+    page: int = Query(1, ge=1, le=10000),
+):
+    count, versions = selectors.item_page(q=q, level=parse_level(level), department_id=parse_department(department), page=page)
+    return {"count": count, "page": page, "items": [item_out(v) for v in versions]}
+
+
+@router.get("/items/{code}", response=GuideOut, summary="办事指南(含申请材料)")
+def get_item(request, code: str):
+    v = selectors.guide(code)
+    if v is None:
+        raise NotFound("未找到已发布的事项:" + code[:40])
+    return guide_out(v)
+
+
+def bundle_out(b: Bundle, guide: dict | None = None) -> dict:
+    guide = guide or selectors.bundle_guide(b)
+    return {
+        "code": b.code, "name": b.name, "description": b.description, "promised_limit": b.promised_limit,
+        "url": absolute(b.get_absolute_url()), "items": [item_out(v) for _, v in guide["items"] if v],
+    }
+
+
+@router.get("/bundles", response=BundleList, summary="一件事列表")
+def list_bundles(request):
+    bundles = list(selectors.published_bundles())
+    return {"count": len(bundles), "bundles": [bundle_out(b) for b in bundles]}
+
+
+@router.get("/bundles/{code}", response=BundleDetail, summary="一件事详情(合并后的材料清单)")
+def get_bundle(request, code: str):
+    b = get_object_or_404(Bundle, code=code, status=PubStatus.PUBLISHED)
+    guide = selectors.bundle_guide(b)
+    return {
+        **bundle_out(b, guide),
+        "materials": guide["materials"], "materials_separately": guide["materials_separately"], "form_fields": guide["form_fields"],
+    }
+
+
+@router.get("/catalog/delegation", summary="市县同权下放情况")
+def delegation(request, region: str = "370800"):
+    from tongban.org.models import Region
+
+    city = Region.objects.filter(code=region, level=Level.CITY).first()
+    if city is None:
+        raise DomainError("invalid_region", "请提供设区市的行政区划代码", field="region")
+    return selectors.delegation_report(city)

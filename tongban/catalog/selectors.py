@@ -1,0 +1,134 @@
+"""Read queries shared by pages and the API."""
+
+from collections import OrderedDict
+
+from django.db.models import Exists, OuterRef, Prefetch
+
+from tongban.org.models import Level, Region
+
+from . import search
+from .models import Bundle, Item, ItemType, ItemVersion, Material, PubStatus, SearchEntry
+
+PAGE_SIZE = 20
+
+
+def _version_qs():
+    return ItemVersion.objects.select_related("item__department", "item__region")
+
+
+def effective_version(item: Item) -> ItemVersion | None:
+    return item.versions.effective().first()
+
+
+def guide(implementation_code: str, number: int | None = None) -> ItemVersion | None:
+    """The version a citizen reads: the effective one, or a named published one."""
+    qs = _version_qs().filter(item__implementation_code=implementation_code).prefetch_related(
+        "materials", "fees__fee_entry", "review_points", "topics", "item__zones__hall", "item__delegated_from",
+    )
+    if number is not None:
+        return qs.filter(number=number, status=PubStatus.PUBLISHED).first()
+    return qs.effective().first()
+
+
+def item_page(*, q: str = "", level: int | None = None, department_id: int | None = None, topic: str | None = None,
+              service_object: str | None = None, page: int = 1, page_size: int = PAGE_SIZE) -> tuple[int, list[ItemVersion]]:
+    """(count, effective item versions) for the catalogue list and the items API."""
+    page = max(1, page)
+    offset = (page - 1) * page_size
+    if q.strip():
+        filters = {}
+        if level:
+            filters["level"] = level
+        if department_id:
+            filters["department_id"] = department_id
+        total, ids = search.search(q, kind=SearchEntry.Kind.ITEM, filters=filters, limit=page_size, offset=offset)
+        by_id = {e.id: e.item_version_id for e in SearchEntry.objects.filter(id__in=ids)}
+        versions = {v.id: v for v in _version_qs().filter(id__in=by_id.values())}
+        return total, [versions[by_id[i]] for i in ids if by_id.get(i) in versions]
+    qs = _version_qs().effective()
+    if level:
+        qs = qs.filter(item__level=level)
+    if department_id:
+        qs = qs.filter(item__department_id=department_id)
+    if topic:
+        qs = qs.filter(topics__code=topic)
+    if service_object:
+        qs = qs.filter(service_object__in=[service_object, "both"])
+    qs = qs.order_by("item__department__order", "item__implementation_code")
+    return qs.count(), list(qs[offset : offset + page_size])
+
+
+def search_all(q: str, limit: int = 30) -> dict:
+    """Bundles and items for the public search page, bundles first."""
+    _, bundle_ids = search.search(q, kind=SearchEntry.Kind.BUNDLE, limit=10)
+    entries = {e.id: e.bundle_id for e in SearchEntry.objects.filter(id__in=bundle_ids)}
+    bundles = {b.id: b for b in Bundle.objects.filter(id__in=entries.values(), status=PubStatus.PUBLISHED)}
+    total, versions = item_page(q=q, page_size=limit)
+    return {"bundles": [bundles[entries[i]] for i in bundle_ids if entries.get(i) in bundles], "items": versions, "count": total}
+
+
+def bundle_guide(bundle: Bundle) -> dict:
+    """The bundle's items and its merged material list: a material several items need is asked once."""
+    entries = list(bundle.entries.select_related("item__department").order_by("order"))
+    versions = {
+        v.item_id: v
+        for v in ItemVersion.objects.effective().filter(item__in=[e.item_id for e in entries]).prefetch_related(
+            Prefetch("materials", queryset=Material.objects.order_by("order"))
+        )
+    }
+    merged: OrderedDict[str, dict] = OrderedDict()
+    form_fields: list[str] = []
+    separately = 0
+    rank = {"main": 0, "auxiliary": 1, "optional": 2}
+    for e in entries:
+        v = versions.get(e.item_id)
+        if v is None:
+            continue
+        for f in v.form_fields or []:
+            if f not in form_fields:
+                form_fields.append(f)
+        for m in v.materials.all():
+            separately += 1
+            row = merged.get(m.merge_key)
+            if row is None:
+                merged[m.merge_key] = row = {
+                    "key": m.merge_key, "name": m.name, "role": m.role, "role_label": m.get_role_display(),
+                    "form": m.get_form_display(), "copies": m.copies, "source": m.get_source_display(),
+                    "licence_type": m.licence_type, "items": [],
+                }
+            elif rank[m.role] < rank[row["role"]]:
+                row["role"], row["role_label"] = m.role, m.get_role_display()  # needed by one item = needed
+            row["copies"] = max(row["copies"], m.copies)
+            row["items"].append(v.name)
+    return {
+        "bundle": bundle,
+        "items": [(e.item, versions.get(e.item_id)) for e in entries],
+        "materials": list(merged.values()),
+        "materials_separately": separately,
+        "form_fields": form_fields,
+    }
+
+
+def published_bundles(region: Region | None = None):
+    qs = Bundle.objects.filter(status=PubStatus.PUBLISHED).prefetch_related("topics")
+    if region:
+        qs = qs.filter(region__path__startswith=region.path)
+    return qs
+
+
+def delegation_report(city: Region) -> dict:
+    """市县同权: how many of the city's published permits (行政许可) are delegated to its counties."""
+    items = (
+        Item.objects.filter(region=city, level=Level.CITY, type_code=ItemType.LICENSING)
+        .filter(Exists(ItemVersion.objects.effective().filter(item=OuterRef("pk"))))
+        .annotate(delegated=Exists(Item.objects.filter(delegated_from=OuterRef("pk"))))
+    )
+    total = items.count()
+    delegated = items.filter(delegated=True).count()
+    return {
+        "region": city.name,
+        "total": total,
+        "delegated": delegated,
+        "ratio": round(delegated * 100 / total, 2) if total else 0.0,
+        "kept": [str(i) for i in items.filter(delegated=False).select_related("department")],
+    }

@@ -1,0 +1,146 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from tongban.core.errors import DomainError
+from tongban.core.qr import qr_svg
+from tongban.org.models import Department, Level, Region, Role
+from tongban.org.scopes import has_role
+
+from . import excel, selectors
+from .models import Bundle, ItemVersion, PubStatus, ServiceObject, Topic
+
+CITY_CODE = "370800"
+
+
+def _home_region():
+    return Region.objects.filter(level=Level.CITY, items__isnull=False).distinct().order_by("code").first()
+
+
+def home(request):
+    today = timezone.localdate()
+    effective = Q(items__versions__status=PubStatus.PUBLISHED, items__versions__valid_from__lte=today) & (
+        Q(items__versions__valid_to__isnull=True) | Q(items__versions__valid_to__gt=today)
+    )
+    region = _home_region()
+    departments = (
+        Department.objects.filter(region=region).annotate(n=Count("items", filter=effective, distinct=True)).filter(n__gt=0)
+        if region else Department.objects.none()
+    )
+    topics = Topic.objects.annotate(n=Count("item_versions", distinct=True)).order_by("kind", "order")
+    return render(request, "catalog/home.html", {
+        "region": region,
+        "departments": departments,
+        "person_topics": [t for t in topics if t.kind == Topic.Kind.PERSON],
+        "enterprise_topics": [t for t in topics if t.kind == Topic.Kind.ENTERPRISE],
+        "bundles": selectors.published_bundles()[:12],
+        "levels": [(Level.CITY, "市级事项"), (Level.COUNTY, "县级事项"), (Level.TOWN, "乡镇(街道)事项")],
+        "item_count": ItemVersion.objects.effective().count(),
+    })
+
+
+def _int(value, default=None):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def catalogue(request):
+    q = request.GET.get("q", "").strip()
+    level = _int(request.GET.get("level"))
+    department_id = _int(request.GET.get("department"))
+    topic = request.GET.get("topic") or None
+    obj = request.GET.get("object") if request.GET.get("object") in ServiceObject.values else None
+    page = max(1, _int(request.GET.get("page"), 1))
+    count, versions = selectors.item_page(q=q, level=level, department_id=department_id, topic=topic, service_object=obj, page=page)
+    pages = Paginator(range(count), selectors.PAGE_SIZE).get_page(page) if count else None
+    title = "事项目录"
+    if department_id:
+        dept = Department.objects.filter(pk=department_id).first()
+        title = dept.name if dept else title
+    elif topic:
+        t = Topic.objects.filter(code=topic).first()
+        title = f"{t.get_kind_display()} · {t.name}" if t else title
+    elif level:
+        title = dict(Level.choices).get(level, title) + "事项"
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(request, "catalog/catalogue.html", {
+        "title": title, "versions": versions, "count": count, "pages": pages, "q": q, "query_string": params.urlencode(),
+    })
+
+
+def search_page(request):
+    q = request.GET.get("q", "").strip()[:100]
+    result = selectors.search_all(q) if q else {"bundles": [], "items": [], "count": 0}
+    return render(request, "catalog/search.html", {"q": q, **result})
+
+
+def guide_page(request, code):
+    number = _int(request.GET.get("v"))
+    version = selectors.guide(code, number)
+    if version is None:
+        raise Http404("未找到已发布的事项")
+    url = settings.SITE_URL + version.item.get_absolute_url()
+    history = version.item.versions.filter(status=PubStatus.PUBLISHED).order_by("-number")
+    bundles = Bundle.objects.filter(status=PubStatus.PUBLISHED, entries__item=version.item)
+    return render(request, "catalog/guide.html", {
+        "v": version, "item": version.item, "qr": qr_svg(url, scale=3, title="手机扫码查看办事指南"), "qr_url": url,
+        "history": history, "bundles": bundles, "is_current": number is None,
+    })
+
+
+def bundle_page(request, code):
+    bundle = get_object_or_404(Bundle, code=code, status=PubStatus.PUBLISHED)
+    url = settings.SITE_URL + bundle.get_absolute_url()
+    return render(request, "catalog/bundle.html", {**selectors.bundle_guide(bundle), "qr": qr_svg(url, scale=3, title="手机扫码查看")})
+
+
+def delegation_page(request):
+    city = Region.objects.filter(code=request.GET.get("region") or CITY_CODE, level=Level.CITY).first() or _home_region()
+    if city is None:
+        raise Http404("没有设区市")
+    return render(request, "catalog/delegation.html", {"report": selectors.delegation_report(city)})
+
+
+def _require_catalog_admin(request):
+    if not has_role(request.user, Role.CATALOG_ADMIN):
+        raise DomainError("forbidden", "仅事项管理员可以导入导出事项目录")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_page(request):
+    report = None
+    try:
+        _require_catalog_admin(request)
+    except DomainError as e:
+        return render(request, "catalog/import.html", {"error": e.message}, status=403)
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            messages.error(request, "请选择要导入的 Excel 文件(.xlsx)")
+            return redirect("catalog:import")
+        report = excel.import_workbook(request.user, upload)
+        status = 200 if report.ok else 400
+        return render(request, "catalog/import.html", {"report": report}, status=status)
+    return render(request, "catalog/import.html", {"report": report})
+
+
+@login_required
+def export_view(request):
+    try:
+        _require_catalog_admin(request)
+    except DomainError as e:
+        return HttpResponse(e.message, status=403, content_type="text/plain; charset=utf-8")
+    data = excel.export_workbook()
+    response = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="catalogue-{timezone.localdate():%Y%m%d}.xlsx"'
+    return response

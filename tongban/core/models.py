@@ -1,0 +1,28 @@
+from django.conf import settings
+from django.db import models
+
+
+class AuditEvent(models.Model):
+    """Append-only audit log, hash-chained per object (`chain`) so writes to different objects never
+    wait on one another. Each entry carries the hash of the previous entry of its chain."""
+
+    chain = models.CharField("链", max_length=80)
+    seq = models.PositiveIntegerField("序号")
+    at = models.DateTimeField("时间")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor_label = models.CharField("操作人", max_length=80, blank=True)
+    action = models.CharField("动作", max_length=60)
+    object_type = models.CharField("对象类型", max_length=60)
+    object_id = models.CharField("对象", max_length=64)
+    data = models.JSONField("内容", default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "审计日志"
+        constraints = [models.UniqueConstraint(fields=["chain", "seq"], name="audit_chain_seq_unique")]
+        indexes = [models.Index(fields=["object_type", "object_id"]), models.Index(fields=["at"])]
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_type}#{self.object_id}"
