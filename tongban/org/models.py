@@ -145,7 +145,10 @@ class RoleGrant(models.Model):
 
     class Meta:
         verbose_name = verbose_name_plural = "角色授权"
-        constraints = [models.UniqueConstraint(fields=["user", "role", "region", "department"], name="grant_unique", nulls_distinct=False)]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "role", "region", "department"], condition=models.Q(department__isnull=False), name="grant_unique_department"),
+            models.UniqueConstraint(fields=["user", "role", "region"], condition=models.Q(department__isnull=True), name="grant_unique_region"),
+        ]
 
     def __str__(self):
         scope = self.department.name if self.department else self.region.name

@@ -58,7 +58,7 @@ def seed_synonyms(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("catalog", "0001_initial")]
+    dependencies = [("catalog", "0002_initial")]
     operations = [
         migrations.RunPython(create_index, drop_index),
         migrations.RunPython(seed_synonyms, migrations.RunPython.noop),
