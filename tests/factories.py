@@ -77,6 +77,10 @@ def food_content(**overrides) -> dict:
 def make_item(actor, *, department: Department | None = None, level: int = 2, main_code=None, publish=True,
               materials=None, fees=(), region_code: str | None = None, **content) -> Item:
     department = department or DepartmentFactory()
+    if content.get("name", "食品经营许可") != "食品经营许可":  # the default text belongs to 食品经营许可 only
+        content.setdefault("aliases", "")
+        content.setdefault("conditions", "")
+        content.setdefault("legal_basis", "《中华人民共和国行政许可法》")
     item = services.create_item(
         actor, department=department, level=level, type_code=content.pop("type_code", "01"),
         main_code=main_code or f"{next(_serial) % 100000:05d}", region=region(region_code) if region_code else None,

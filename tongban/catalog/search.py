@@ -86,7 +86,7 @@ def query_groups(q: str) -> tuple[list[list[list[str]]], list[str]]:
         seen.add(w)
         alternatives = [[w]]
         for exp in table.get(w, []):
-            phrase = tokens(exp)
+            phrase = [t for t in rjieba.cut(exp) if t.strip()]  # main words, matched as a phrase
             if phrase and phrase not in alternatives:
                 alternatives.append(phrase)
         if _LATIN.match(w) and w.isalpha():

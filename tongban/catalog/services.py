@@ -152,7 +152,8 @@ def delegate_item(actor, item: Item, counties: list[Region] | None = None) -> li
     require(actor, Role.CATALOG_ADMIN, region=item.region, what="下放事项")
     if item.level != Level.CITY:
         raise DomainError("delegate_level", "只有市级事项可以下放到县(市、区)")
-    counties = counties if counties is not None else list(item.region.children.filter(level=Level.COUNTY))
+    if counties is None:  # the counties that run on this platform (have departments), not every code in the table
+        counties = list(item.region.children.filter(level=Level.COUNTY, departments__isnull=False).distinct())
     source = item.versions.effective().first()
     if source is None:
         raise DomainError("delegate_unpublished", "事项尚未发布,不能下放")

@@ -1,0 +1,118 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from tests import factories
+from tongban.catalog import services
+from tongban.catalog.search import initials, query_groups, tokens
+
+pytestmark = pytest.mark.django_db
+
+OPENAPI_FILE = Path(__file__).resolve().parent.parent / "docs" / "openapi.json"
+
+
+@pytest.fixture
+def catalogue(admin):
+    """A small real catalogue: a restaurant bundle and unrelated items."""
+    food = factories.make_item(admin, name="食品经营许可", aliases="餐饮服务许可")
+    trader = factories.make_item(admin, name="个体工商户设立登记", aliases="个体户营业执照")
+    factories.make_item(admin, name="城乡居民基本养老保险参保登记", type_code="20", legal_limit=5, promised_limit=1,
+                        service_object="person", materials=[{"name": "居民身份证", "role": "main", "form": "original", "copies": 1}])
+    factories.make_item(admin, name="建设工程规划许可证核发", legal_limit=20, promised_limit=10,
+                        materials=[{"name": "建设工程规划许可证申请表", "role": "main", "form": "original", "copies": 1}])
+    services.save_bundle(admin, code="YJS-CY01", name="我要开饭店", region=factories.region("370800"), promised_limit=5,
+                         items=[trader, food], description="餐饮店开办一次办")
+    return food
+
+
+def test_tokens_cut_chinese_words_for_search():
+    assert {"食品", "经营", "许可", "许可证"} <= set(tokens("食品经营许可证"))
+    assert initials("食品经营许可") == "spjyxk"
+
+
+def test_query_for_restaurant_expands_through_synonyms():
+    groups, _ = query_groups("饭店")
+    assert ["食品", "经营"] in groups[0]
+
+
+def test_search_for_restaurant_finds_food_licence_and_the_bundle(client, catalogue):
+    page = client.get("/search/", {"q": "饭店"}).content.decode()
+    assert "食品经营许可" in page and "我要开饭店" in page
+    assert "建设工程规划许可证核发" not in page
+    body = client.get("/api/v1/items", {"q": "饭店"}).json()
+    assert body["items"][0]["name"] == "食品经营许可"
+
+
+def test_pinyin_initials_find_the_item(client, catalogue):
+    body = client.get("/api/v1/items", {"q": "spjy"}).json()
+    assert [i["name"] for i in body["items"]] == ["食品经营许可"]
+
+
+def test_colloquial_social_insurance_finds_the_formal_name(client, catalogue):
+    body = client.get("/api/v1/items", {"q": "社保"}).json()
+    assert [i["name"] for i in body["items"]] == ["城乡居民基本养老保险参保登记"]
+
+
+def test_search_matches_material_names(client, catalogue):
+    body = client.get("/api/v1/items", {"q": "建设工程规划许可证申请表"}).json()
+    assert body["items"][0]["name"] == "建设工程规划许可证核发"
+
+
+def test_search_with_nothing_found_says_so_in_chinese(client, catalogue):
+    page = client.get("/search/", {"q": "火星移民"}).content.decode()
+    assert "没有找到" in page
+    assert client.get("/api/v1/items", {"q": "火星移民"}).json() == {"count": 0, "page": 1, "items": []}
+
+
+def test_search_survives_fts_syntax_in_the_query(client, catalogue):
+    for q in ['"', "AND OR NOT", "食品*", "(", "spjy:*", "'; drop table x; --", "NEAR(食品"]:
+        assert client.get("/api/v1/items", {"q": q}).status_code == 200
+
+
+def test_items_api_contract(client, catalogue):
+    body = client.get("/api/v1/items").json()
+    assert body["count"] == 4
+    first = body["items"][0]
+    assert set(first) >= {"code", "name", "type", "department", "level", "promised_limit", "legal_limit", "url"}
+    assert first["url"].endswith(f"/guide/{first['code']}/")
+
+
+def test_items_api_filters_by_level_and_department(client, admin, catalogue):
+    county_dept = factories.DepartmentFactory(name="曲阜市行政审批服务局", function="approval", region=factories.region("370881"))
+    factories.make_item(admin, department=county_dept, level=3, name="食品经营许可")
+    assert client.get("/api/v1/items", {"level": "county"}).json()["count"] == 1
+    assert client.get("/api/v1/items", {"q": "饭店", "level": "3"}).json()["count"] == 1
+    assert client.get("/api/v1/items", {"department": county_dept.credit_code}).json()["count"] == 1
+    assert client.get("/api/v1/items", {"department": str(county_dept.pk), "q": "食品"}).json()["count"] == 1
+
+
+@pytest.mark.parametrize(
+    "params, words",
+    [({"level": "galaxy"}, "层级参数无效"), ({"department": "nope"}, "部门参数无效"), ({"page": "0"}, "page"), ({"page": "x"}, "page")],
+)
+def test_items_api_bad_parameters_get_chinese_errors(client, catalogue, params, words):
+    r = client.get("/api/v1/items", params)
+    assert r.status_code in (400, 422)
+    assert words in r.json()["message"]
+
+
+def test_guide_api_has_the_whole_guide(client, catalogue):
+    body = client.get(f"/api/v1/items/{catalogue.implementation_code}").json()
+    assert body["name"] == "食品经营许可" and body["legal_limit"] == 20 and body["promised_limit"] == 5
+    assert [m["name"] for m in body["materials"]][:2] == ["食品经营许可申请书", "营业执照"]
+    assert body["materials"][1]["source"] == "20" and body["materials"][1]["licence_type"] == "营业执照"
+    assert body["type_code_system"] == "GB/T 39554.1-2020"
+
+
+def test_openapi_document_is_served_and_committed_without_drift(client):
+    served = client.get("/api/v1/openapi.json").json()
+    assert served["openapi"].startswith("3.1")
+    committed = json.loads(OPENAPI_FILE.read_text(encoding="utf-8"))
+    assert served == committed, "docs/openapi.json is out of date: run `make openapi` and commit it"
+
+
+def test_api_docs_are_served_offline(client):
+    page = client.get("/api/v1/docs").content.decode()
+    assert "swagger-ui-bundle.js" in page
+    assert "cdn." not in page and "unpkg" not in page
