@@ -3,6 +3,7 @@
 import itertools
 
 import factory
+from django.contrib.auth.hashers import make_password
 
 from tongban.catalog import services
 from tongban.catalog.models import FeeEntry, Item
@@ -29,11 +30,10 @@ class DepartmentFactory(factory.django.DjangoModelFactory):
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User
-        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"staff{n}")
     display_name = factory.Iterator(["王建华", "李秀英", "张伟", "刘洋", "陈静"])
-    password = factory.PostGenerationMethodCall("set_unusable_password")
+    password = factory.LazyFunction(lambda: make_password(None))  # unusable: tests log in with force_login
 
 
 def grant(user: User, role: str, region_code: str = "370800", department: Department | None = None) -> User:

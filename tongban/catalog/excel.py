@@ -191,6 +191,12 @@ def _parse_item(raw: dict, regions: dict, departments: dict, fees: dict) -> dict
     }
 
 
+def _raw_key(raw: dict) -> tuple[str, str]:
+    type_code = LOOKUPS["type_code"].get(_text(raw["type_code"]), _text(raw["type_code"]))
+    owner = _text(raw["owner_code"] or "00").zfill(2)
+    return _text(raw["region"]), f"{owner}{type_code}{_text(raw['main_code']).zfill(5)}{_text(raw['sub_code'] or '000').zfill(3)}"
+
+
 def _parse_material(raw: dict) -> tuple[tuple[str, str], dict]:
     label = dict((k, lbl) for lbl, k in MATERIAL_COLUMNS)
     name = _text(raw["name"])
@@ -239,15 +245,19 @@ def import_workbook(actor, upload) -> ImportReport:
     fees = {f.code: f for f in FeeEntry.objects.filter(active=True)}
 
     materials: dict[tuple[str, str], list[dict]] = {}
+    material_rows: dict[tuple[str, str], int] = {}
+    item_keys = set()  # every key the 事项 sheet names, parsed or not, so a bad item row does not orphan its materials
     try:
         for n, raw in _rows(wb["材料"], MATERIAL_COLUMNS):
             try:
                 key, m = _parse_material(raw)
                 materials.setdefault(key, []).append(m)
+                material_rows.setdefault(key, n)
             except RowError as e:
                 report.error("材料", n, e.column, e.message)
         parsed = []
         for n, raw in _rows(wb["事项"], ITEM_COLUMNS):
+            item_keys.add(_raw_key(raw))
             try:
                 parsed.append((n, _parse_item(raw, regions, departments, fees)))
             except RowError as e:
@@ -257,17 +267,15 @@ def import_workbook(actor, upload) -> ImportReport:
         return report
 
     seen = {}
-    item_keys = set()
     for n, p in parsed:
         key = (p["region"].code, Item.compose_basic_code(p["owner_code"], p["type_code"], p["main_code"], p["sub_code"]))
         if key in seen:
             report.error("事项", n, "主项编码", f"与第{seen[key]}行重复(同一区划同一基本编码)")
         seen[key] = n
-        item_keys.add(key)
         p["key"] = key
     for key in materials:
         if key not in item_keys:
-            report.error("材料", 0, "基本编码", f"材料所属事项 {key[0]}/{key[1]} 不在「事项」表中")
+            report.error("材料", material_rows[key], "基本编码", f"材料所属事项 {key[0]}/{key[1]} 不在「事项」表中")
 
     with transaction.atomic():
         for n, p in parsed:

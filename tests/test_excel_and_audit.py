@@ -1,0 +1,130 @@
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from openpyxl import load_workbook
+
+from tests import factories
+from tongban.catalog import excel
+from tongban.catalog.models import Item, ItemVersion
+from tongban.core.audit import record, verify_chain
+from tongban.core.models import AuditEvent
+
+pytestmark = pytest.mark.django_db
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def workbook_bytes(wb) -> SimpleUploadedFile:
+    buf = io.BytesIO()
+    wb.save(buf)
+    return SimpleUploadedFile("catalogue.xlsx", buf.getvalue(), content_type=XLSX)
+
+
+def exported(admin):
+    return load_workbook(io.BytesIO(excel.export_workbook()))
+
+
+def add_item_row(wb, template_row: int, *, main_code: str, name: str, **changes):
+    ws = wb["事项"]
+    header = [c.value for c in ws[1]]
+    values = [c.value for c in ws[template_row]]
+    row = dict(zip(header, values))
+    row.update({"主项编码": main_code, "事项名称": name, "生效日期": None, **changes})
+    ws.append([row[h] for h in header])
+    wm = wb["材料"]
+    wm.append([row["区划代码"], "0001" + main_code + "000", f"{name}申请表", "必要材料", "原件", 1, "纸质或电子", "申请人自备", "", "", ""])
+
+
+def test_export_then_import_unchanged_changes_nothing(admin, food_item):
+    report = excel.import_workbook(admin, workbook_bytes(exported(admin)))
+    assert report.ok, report.errors
+    assert (report.items_created, report.versions_published, report.unchanged) == (0, 0, 1)
+    assert food_item.versions.count() == 1
+
+
+def test_import_creates_new_items_and_new_versions(admin, food_item):
+    wb = exported(admin)
+    add_item_row(wb, 2, main_code="77001", name="公共场所卫生许可")
+    wb["事项"].cell(row=2, column=13).value = 3  # 承诺时限 of 食品经营许可: 5 → 3
+    wb["事项"].cell(row=2, column=24).value = "2099-01-01"  # the new version starts later
+    report = excel.import_workbook(admin, workbook_bytes(wb))
+    assert report.ok, report.errors
+    assert (report.items_created, report.versions_published) == (1, 2)
+    assert food_item.versions.count() == 2
+    assert ItemVersion.objects.get(item=food_item, number=2).promised_limit == 3
+    assert Item.objects.get(main_code="77001").versions.get().materials.get().name == "公共场所卫生许可申请表"
+
+
+def test_half_bad_import_writes_nothing_and_reports_each_bad_row(admin, food_item):
+    wb = exported(admin)
+    add_item_row(wb, 2, main_code="77001", name="公共场所卫生许可")  # row 3: good
+    add_item_row(wb, 2, main_code="77002", name="药品零售企业经营许可", 承诺时限=30)  # row 4: promised > legal
+    add_item_row(wb, 2, main_code="77003", name="娱乐场所经营活动审批", 实施主体统一社会信用代码="91350100M000100Y44")  # row 5
+    add_item_row(wb, 2, main_code="77004", name="营业性演出审批", 收费编码="SF-NOPE")  # row 6: unlisted fee
+    add_item_row(wb, 2, main_code="77005", name="出版物零售业务经营许可", 办件类型="加急件")  # row 7
+    items_before, versions_before, audit_before = Item.objects.count(), ItemVersion.objects.count(), AuditEvent.objects.count()
+
+    report = excel.import_workbook(admin, workbook_bytes(wb))
+
+    assert not report.ok
+    by_row = {(e["sheet"], e["row"]): e for e in report.errors}
+    assert set(by_row) == {("事项", 4), ("事项", 5), ("事项", 6), ("事项", 7)}
+    assert by_row[("事项", 4)]["column"] == "承诺时限" and "不得超过法定时限" in by_row[("事项", 4)]["message"]
+    assert "校验位错误" in by_row[("事项", 5)]["message"]
+    assert "不在收费清单内" in by_row[("事项", 6)]["message"]
+    assert "加急件" in by_row[("事项", 7)]["message"]
+    assert (Item.objects.count(), ItemVersion.objects.count(), AuditEvent.objects.count()) == (items_before, versions_before, audit_before)
+
+
+def test_import_page_shows_row_errors_to_the_catalog_admin(client, admin, food_item):
+    wb = exported(admin)
+    add_item_row(wb, 2, main_code="77002", name="药品零售企业经营许可", 承诺时限=30)
+    admin.set_password("Tongban@2026")
+    admin.save()
+    client.force_login(admin)
+    r = client.post("/catalog/import/", {"file": workbook_bytes(wb)})
+    assert r.status_code == 400
+    page = r.content.decode()
+    assert "未写入任何数据" in page and "不得超过法定时限" in page
+    export = client.get("/catalog/export.xlsx")
+    assert export.status_code == 200 and export["Content-Type"] == XLSX
+
+
+def test_import_of_a_file_that_is_not_excel_is_refused_in_chinese(admin):
+    report = excel.import_workbook(admin, SimpleUploadedFile("x.xlsx", b"MZ\x90\x00 not excel", content_type=XLSX))
+    assert not report.ok and "无法读取 Excel 文件" in report.errors[0]["message"]
+
+
+def test_import_page_is_for_catalog_admins_only(client):
+    clerk = factories.grant(factories.UserFactory(), "window_clerk")
+    client.force_login(clerk)
+    assert client.get("/catalog/import/").status_code == 403
+    assert client.get("/catalog/export.xlsx").status_code == 403
+
+
+def test_audit_chain_links_entries_and_detects_tampering(admin, food_item):
+    for n in range(3):
+        record(admin, "catalog.note", food_item, data={"n": n})
+    chain = f"catalog.item:{food_item.pk}"
+    entries = list(AuditEvent.objects.filter(chain=chain).order_by("seq"))
+    assert [e.seq for e in entries] == list(range(1, len(entries) + 1))
+    assert all(b.prev_hash == a.hash for a, b in zip(entries, entries[1:]))
+    assert verify_chain(chain) is None
+    AuditEvent.objects.filter(pk=entries[2].pk).update(data={"n": 99})  # altered by hand
+    assert verify_chain(chain).pk == entries[2].pk
+
+
+def test_audit_log_is_read_only_in_admin(admin_client, food_item):
+    event = AuditEvent.objects.first()
+    assert admin_client.post(f"/admin/core/auditevent/{event.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert AuditEvent.objects.filter(pk=event.pk).exists()
+
+
+def test_material_for_an_item_not_in_the_sheet_is_reported_with_its_row(admin, food_item):
+    wb = exported(admin)
+    wm = wb["材料"]
+    wm.append(["370800", "000199999000", "无主材料", "必要材料", "原件", 1, "纸质", "申请人自备", "", "", ""])
+    report = excel.import_workbook(admin, workbook_bytes(wb))
+    assert report.errors == [{"sheet": "材料", "row": wm.max_row, "column": "基本编码",
+                              "message": "材料所属事项 370800/000199999000 不在「事项」表中"}]
