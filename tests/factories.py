@@ -65,7 +65,9 @@ FOOD_MATERIALS = [
 def food_content(**overrides) -> dict:
     content = {
         "name": "食品经营许可", "aliases": "餐饮服务许可、食品经营许可证", "service_object": "both", "case_kind": "promised",
-        "legal_limit": 20, "promised_limit": 5, "visits": 0, "online_depth": 4, "scope": "city",
+        # 《食品经营许可和备案管理办法》(2023) art. 23: 10 working days, extendable by 5
+        "legal_limit": 10, "promised_limit": 5, "extension_allowed": True, "extension_days": 5,
+        "visits": 0, "online_depth": 4, "scope": "city",
         "conditions": "申请人应当具有与经营的食品品种、数量相适应的食品原料处理和食品加工、销售、贮存等场所。",
         "legal_basis": "《中华人民共和国食品安全法》第三十五条;《食品经营许可和备案管理办法》(国家市场监督管理总局令第78号)",
         "flow": ["申请", "受理", "审查", "决定", "制证送达"],
@@ -81,6 +83,8 @@ def make_item(actor, *, department: Department | None = None, level: int = 2, ma
         content.setdefault("aliases", "")
         content.setdefault("conditions", "")
         content.setdefault("legal_basis", "《中华人民共和国行政许可法》")
+        content.setdefault("legal_limit", 20)
+        content.setdefault("extension_days", 10)
     item = services.create_item(
         actor, department=department, level=level, type_code=content.pop("type_code", "01"),
         main_code=main_code or f"{next(_serial) % 100000:05d}", region=region(region_code) if region_code else None,

@@ -26,7 +26,7 @@ def test_home_page_in_chinese_with_search_and_browse(client, restaurant):
 
 def test_guide_page_has_everything_and_a_qr_code_that_opens_it(client, restaurant):
     page = client.get(f"/guide/{restaurant.implementation_code}/").content.decode()
-    for words in ["食品经营许可", "受理条件", "申请材料", "办理流程", "设定依据", "法定办结时限", "20 个工作日", "承诺办结时限",
+    for words in ["食品经营许可", "受理条件", "申请材料", "办理流程", "设定依据", "法定办结时限", "10 个工作日", "可延长 5 个工作日", "承诺办结时限",
                   "5 个工作日", "可容缺", "可用电子证照:营业执照", "打印办事指南", "我要开饭店", restaurant.implementation_code]:
         assert words in page, words
     assert '<svg' in page and "手机扫码查看" in page

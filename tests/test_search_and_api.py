@@ -99,7 +99,8 @@ def test_items_api_bad_parameters_get_chinese_errors(client, catalogue, params, 
 
 def test_guide_api_has_the_whole_guide(client, catalogue):
     body = client.get(f"/api/v1/items/{catalogue.implementation_code}").json()
-    assert body["name"] == "食品经营许可" and body["legal_limit"] == 20 and body["promised_limit"] == 5
+    assert body["name"] == "食品经营许可" and body["legal_limit"] == 10 and body["promised_limit"] == 5
+    assert body["extension_allowed"] and body["extension_days"] == 5
     assert [m["name"] for m in body["materials"]][:2] == ["食品经营许可申请书", "营业执照"]
     assert body["materials"][1]["source"] == "20" and body["materials"][1]["licence_type"] == "营业执照"
     assert body["type_code_system"] == "GB/T 39554.1-2020"

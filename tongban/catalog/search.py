@@ -25,6 +25,7 @@ _WORD = re.compile(r"[\w\u4e00-\u9fff]+")
 _LATIN = re.compile(r"^[a-z0-9]+$")
 SYNONYM_CACHE_KEY = "catalog:synonyms:v1"
 ALWAYS = dt.date(1970, 1, 1)  # a published bundle is effective until unpublished
+FILTER_COLUMNS = {"level": "level", "department_id": "department_id", "region_id": "region_id"}
 STOP = {"的", "和", "与", "及", "或", "等", "在", "对", "为", "我要", "办理", "如何", "怎么", "怎样", "哪里"}
 
 
@@ -150,14 +151,29 @@ def search(q: str, *, kind: str | None = None, filters: dict | None = None, limi
         )
         return total, ids
     match = fts5_match(groups, latin)
-    where_sql, where_params = base.values("id").query.sql_with_params()
-    sql_base = f"FROM {FTS_TABLE} f WHERE {FTS_TABLE} MATCH %s AND f.rowid IN ({where_sql})"
+    # FTS first (CROSS JOIN fixes the order in SQLite), then each match looks up its entry by primary key;
+    # the planner otherwise scans the entries and runs the full-text match once per entry.
+    where = ["e.valid_from <= %s", "(e.valid_to IS NULL OR e.valid_to > %s)"]
+    today = timezone.localdate()
+    params = [match, today, today]
+    if kind:
+        where.append("e.kind = %s")
+        params.append(kind)
+    for column, value in (filters or {}).items():
+        if column not in FILTER_COLUMNS:
+            raise ValueError(f"cannot filter search on {column}")
+        where.append(f"e.{FILTER_COLUMNS[column]} = %s")
+        params.append(value)
+    sql_base = (
+        f"FROM {FTS_TABLE} f CROSS JOIN catalog_searchentry e ON e.id = f.rowid "
+        f"WHERE {FTS_TABLE} MATCH %s AND " + " AND ".join(where)
+    )
     with connection.cursor() as cur:
-        cur.execute(f"SELECT count(*) {sql_base}", [match, *where_params])
+        cur.execute(f"SELECT count(*) {sql_base}", params)
         total = cur.fetchone()[0]
         cur.execute(
             f"SELECT f.rowid {sql_base} ORDER BY bm25({FTS_TABLE}, 10.0, 1.0, 5.0), f.rowid LIMIT %s OFFSET %s",
-            [match, *where_params, limit, offset],
+            [*params, limit, offset],
         )
         ids = [r[0] for r in cur.fetchall()]
     return total, ids

@@ -1,0 +1,50 @@
+import pytest
+from django.db.models import Count
+
+from tongban.catalog.demo import load_all
+from tongban.catalog.models import Bundle, FeeEntry, Item, ItemVersion, PubStatus
+from tongban.catalog.selectors import delegation_report, search_all
+from tongban.core.identifiers import validate_uscc
+from tongban.org.models import Department, Hall, Region, Role, RoleGrant, Window
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_city_is_realistic_complete_and_loads_once(client):
+    first = load_all()
+    assert first["loaded_now"]
+    published = ItemVersion.objects.effective()
+    assert published.count() >= 80
+    assert published.values("item__department").distinct().count() >= 15
+    assert set(published.values_list("item__level", flat=True)) >= {2, 3, 4}  # city, county, town
+    assert Bundle.objects.filter(status=PubStatus.PUBLISHED).count() >= 6
+    assert Item.objects.filter(delegated_from__isnull=False).count() >= 20
+    assert FeeEntry.objects.count() >= 5
+    for name in ["食品经营许可", "建设工程规划许可证核发", "民办幼儿园设立", "公共场所卫生许可", "个体工商户设立登记", "户口迁移"]:
+        assert published.filter(name=name).exists(), name
+    assert published.filter(name__startswith="不动产").exists()
+    halls = Hall.objects.annotate(z=Count("zones", distinct=True), w=Count("windows", distinct=True))
+    assert halls.count() >= 2 and all(h.z == 12 and h.w > 6 for h in halls)
+    assert Window.objects.filter(comprehensive=True).exists()
+    assert set(RoleGrant.objects.values_list("role", flat=True)) == set(Role.values)
+    for d in Department.objects.all():
+        assert validate_uscc(d.credit_code) == d.credit_code
+    assert Region.objects.filter(level=4, parent__code="370881").count() >= 10  # 曲阜市's towns and streets
+
+    report = delegation_report(Region.objects.get(code="370800"))
+    assert report["total"] > 0 and 0 < report["ratio"] <= 100
+
+    result = search_all("饭店")
+    assert "我要开饭店" in [b.name for b in result["bundles"]]
+    assert result["items"][0].name == "食品经营许可"
+
+    counts = (Item.objects.count(), ItemVersion.objects.count(), Department.objects.count(), Bundle.objects.count())
+    again = load_all()
+    assert not again["loaded_now"]
+    assert (Item.objects.count(), ItemVersion.objects.count(), Department.objects.count(), Bundle.objects.count()) == counts
+
+    assert client.get("/").status_code == 200
+    for v in published.select_related("item")[:40]:
+        assert client.get(f"/guide/{v.item.implementation_code}/").status_code == 200
+    for b in Bundle.objects.all():
+        assert client.get(f"/bundles/{b.code}/").status_code == 200
