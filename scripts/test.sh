@@ -4,6 +4,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
+export DB_CONN_MAX_AGE=0  # no connection outlives its test (the PostgreSQL test database must drop cleanly)
 PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432/test}
 status=0
 
