@@ -33,3 +33,4 @@ def chromium_path():
     if os.environ.get("CI") == "true":
         pytest.fail(f"CI: {CHROMIUM} is missing; browser tests must run in CI")
     pytest.skip(f"browser test skipped: {CHROMIUM} not installed (make test installs it where it can)")
+

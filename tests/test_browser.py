@@ -27,13 +27,18 @@ def page(chromium_path, tmp_path):
         browser.close()
 
 
-def test_citizen_searches_restaurant_and_opens_the_guide_with_its_qr(live_server, page):
+@pytest.fixture
+def restaurant_code(live_server):
+    """Data made before the browser starts: ORM calls inside playwright's greenlet would open a stray connection."""
     admin = factories.catalog_admin()
     food = factories.make_item(admin)
     trader = factories.make_item(admin, name="个体工商户设立登记")
     services.save_bundle(admin, code="YJS-CY01", name="我要开饭店", region=factories.region("370800"), promised_limit=5,
                          items=[trader, food], description="餐饮店开办一次办")
+    return food.implementation_code
 
+
+def test_citizen_searches_restaurant_and_opens_the_guide_with_its_qr(live_server, restaurant_code, page):
     page.goto(live_server.url + "/")
     assert "一网通办" in page.content()
     page.fill("#home-q", "饭店")
@@ -41,7 +46,7 @@ def test_citizen_searches_restaurant_and_opens_the_guide_with_its_qr(live_server
     page.wait_for_url("**/search/?q=*")
     assert page.locator("#bundle-results").inner_text().count("我要开饭店") == 1
     page.locator("#item-results a", has_text="食品经营许可").first.click()
-    page.wait_for_url(f"**/guide/{food.implementation_code}/")
+    page.wait_for_url(f"**/guide/{restaurant_code}/")
     assert page.locator("h1").inner_text() == "食品经营许可"
     qr = page.locator("#guide-qr svg")
     assert qr.count() == 1 and qr.bounding_box()["width"] >= 100
