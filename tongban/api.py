@@ -40,3 +40,7 @@ api.add_router("/identifiers", core_router, tags=["标识校验"])
 from tongban.catalog.api import router as catalog_router  # noqa: E402
 
 api.add_router("", catalog_router, tags=["事项目录"])
+
+from tongban.workcal.api import router as workcal_router  # noqa: E402
+
+api.add_router("/calendar", workcal_router, tags=["工作日历"])

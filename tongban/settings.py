@@ -36,6 +36,8 @@ INSTALLED_APPS = [
     "tongban.core",
     "tongban.org",
     "tongban.catalog",
+    "tongban.workcal",
+    "tongban.supervision",
 ]
 
 MIDDLEWARE = [

@@ -11,6 +11,8 @@ admin.site.index_title = "管理首页"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("workcal/", include("tongban.workcal.urls")),
+    path("supervision/", include("tongban.supervision.urls")),
     path("", include("tongban.catalog.urls")),
 ]
 

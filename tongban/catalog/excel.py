@@ -36,6 +36,7 @@ MATERIAL_COLUMNS = [
     ("填报须知", "notes"),
 ]
 SEP = "、"
+SHEET_CONTENT_FIELDS = [k for _, k in ITEM_COLUMNS if k in ItemVersion.CONTENT_FIELDS]  # what a row can change
 
 
 def _labels(choices) -> dict:
@@ -215,14 +216,14 @@ def _parse_material(raw: dict) -> tuple[tuple[str, str], dict]:
 
 def _content_signature(content: dict, materials: list[dict], fee_codes: list[str]) -> tuple:
     return (
-        tuple(sorted((k, str(v)) for k, v in content.items())),
+        tuple(sorted((k, str(content[k])) for k in SHEET_CONTENT_FIELDS)),
         tuple(tuple(sorted(m.items())) for m in materials),
         tuple(sorted(fee_codes)),
     )
 
 
 def _version_signature(v: ItemVersion) -> tuple:
-    content = {k: getattr(v, k) for k in ItemVersion.CONTENT_FIELDS if k not in ("form_fields", "hours_note", "notes")}
+    content = {k: getattr(v, k) for k in SHEET_CONTENT_FIELDS}
     fields = [k for _, k in MATERIAL_COLUMNS if k not in ("region", "basic_code")]
     materials = [{k: getattr(m, k) for k in fields} for m in v.materials.all()]
     return _content_signature(content, materials, [f.fee_entry.code for f in v.fees.all() if f.fee_entry])

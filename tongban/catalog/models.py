@@ -170,7 +170,7 @@ class ItemVersion(models.Model):
 
     CONTENT_FIELDS = [
         "name", "aliases", "service_object", "case_kind", "legal_limit", "promised_limit", "extension_allowed",
-        "extension_days", "visits", "online_depth", "scope", "informed_commitment", "conditions", "legal_basis",
+        "extension_days", "extension_basis", "uncounted_procedures", "visits", "online_depth", "scope", "informed_commitment", "conditions", "legal_basis",
         "flow", "form_fields", "hours_note", "notes",
     ]
 
@@ -190,6 +190,13 @@ class ItemVersion(models.Model):
     promised_limit = models.PositiveIntegerField("承诺办结时限(工作日)")
     extension_allowed = models.BooleanField("可延长审批", default=False)
     extension_days = models.PositiveIntegerField("可延长工作日", default=0)
+    extension_basis = models.CharField(
+        "延长期限的特别法律依据", max_length=300, blank=True,
+        help_text="填写后可延长期限不受行政许可法第四十二条(单独10日、联合15日)的限制",
+    )
+    uncounted_procedures = models.JSONField(
+        "不计入时限的程序", default=list, blank=True, help_text="除听证、检验、检测、鉴定、专家评审等法定情形外,本事项另行规定不计时的程序,如 publicity(公示)、site_survey(现场踏勘)",
+    )
     visits = models.PositiveSmallIntegerField("到现场次数", choices=Visits.choices, default=Visits.ONE)
     online_depth = models.PositiveSmallIntegerField("网上办理深度", choices=OnlineDepth.choices, default=OnlineDepth.PRECHECK)
     scope = models.CharField("通办范围", max_length=10, choices=Scope.choices, default=Scope.LOCAL)

@@ -43,3 +43,9 @@ class Conflict(DomainError):
     """The object is not in a state that allows the act (e.g. editing a published version)."""
 
     status = 409
+
+
+class Invalid(DomainError):
+    """Input that cannot be processed as given (a date outside the calendar, an absurd count)."""
+
+    status = 422

@@ -1,0 +1,47 @@
+import datetime as dt
+import time
+
+from django.core.management.base import BaseCommand
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from tongban.workcal.days import is_working_day
+from tongban.workcal.models import ScheduleRun
+from tongban.workcal.tasks import scan_clocks_task
+
+# name, local time, task: each runs once per working day, however many schedulers are running.
+JOBS = [("scan_clocks", dt.time(6, 30), scan_clocks_task)]
+
+
+def run_due(now=None) -> list[str]:
+    now = timezone.localtime(now)
+    started = []
+    if not is_working_day(now.date()).working:
+        return started
+    for name, at, task in JOBS:
+        if now.time() < at:
+            continue
+        try:
+            with transaction.atomic():
+                ScheduleRun.objects.create(name=name, day=now.date())
+                task.enqueue()
+        except IntegrityError:
+            continue  # already enqueued today (by this or another scheduler)
+        started.append(name)
+    return started
+
+
+class Command(BaseCommand):
+    help = "每个工作日早晨将电子监察亮灯扫描等定时任务加入队列(由 db_worker 执行)。--once 运行一次后退出(适合 cron)。"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--once", action="store_true")
+        parser.add_argument("--interval", type=int, default=60)
+
+    def handle(self, *args, once=False, interval=60, **options):
+        while True:
+            for name in run_due():
+                self.stdout.write(f"{timezone.localtime():%Y-%m-%d %H:%M} 已加入队列:{name}")
+            if once:
+                return
+            time.sleep(interval)

@@ -1,0 +1,114 @@
+"""Calendar maintenance: publishing a year's official notice, and what follows from it."""
+
+import csv
+import datetime as dt
+import io
+
+from django.db import transaction
+from django.utils import timezone
+
+from tongban.core.audit import record
+from tongban.core.errors import DomainError
+from tongban.org.models import Role
+from tongban.org.scopes import require
+
+from . import days
+from .clocks import recompute
+from .index import rebuild_index
+from .models import CalendarDay, CalendarYear, Clock, ClockEvent, ClockState, DayKind
+
+KIND_WORDS = {"休": DayKind.HOLIDAY, "假": DayKind.HOLIDAY, "holiday": DayKind.HOLIDAY, "班": DayKind.WORKDAY, "workday": DayKind.WORKDAY}
+
+
+def parse_notice(upload, year: int) -> list[tuple[dt.date, str, str]]:
+    """Rows of a year's notice from CSV or Excel: 日期, 类型(休/班), 名称. Every bad row is reported."""
+    name = getattr(upload, "name", "").lower()
+    raw = upload.read()
+    rows: list[list] = []
+    if name.endswith(".xlsx"):
+        from openpyxl import load_workbook
+
+        try:
+            ws = load_workbook(io.BytesIO(raw), read_only=True, data_only=True).active
+        except Exception:  # noqa: BLE001 - any unreadable workbook
+            raise DomainError("notice_unreadable", "无法读取 Excel 文件") from None
+        rows = [list(r) for r in ws.iter_rows(values_only=True)]
+    else:
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = raw.decode("gb18030", errors="replace")
+        rows = list(csv.reader(io.StringIO(text)))
+    out, errors = [], []
+    for n, row in enumerate(rows, start=1):
+        cells = [str(c).strip() if c is not None else "" for c in row] + ["", "", ""]
+        if not any(cells) or cells[0] in ("日期", "date"):
+            continue
+        value = row[0]
+        try:
+            d = value.date() if isinstance(value, dt.datetime) else value if isinstance(value, dt.date) else dt.date.fromisoformat(cells[0])
+        except ValueError:
+            errors.append(f"第{n}行:日期“{cells[0]}”格式应为 YYYY-MM-DD")
+            continue
+        kind = KIND_WORDS.get(cells[1])
+        if d.year != year:
+            errors.append(f"第{n}行:{d:%Y-%m-%d}不属于{year}年")
+        elif kind is None:
+            errors.append(f"第{n}行:类型应为“休”或“班”")
+        else:
+            out.append((d, kind, cells[2] or ("调休上班" if kind == DayKind.WORKDAY else "节假日")))
+    if errors:
+        raise DomainError("notice_invalid", ";".join(errors[:20]), details=errors)
+    if not out:
+        raise DomainError("notice_empty", "文件中没有节假日安排")
+    return out
+
+
+def publish_year(actor, year: int, rows: list[tuple[dt.date, str, str]], source: str) -> CalendarYear:
+    """Enter the State Council's notice for `year`. Deadlines that were computed provisionally are
+    recomputed by a background task once this commits."""
+    require(actor, Role.SYSTEM_ADMIN, what="公布节假日安排")
+    if not source.strip():
+        raise DomainError("source_required", "请注明通知文号,如 国办发明电〔2025〕7号", field="source")
+    with transaction.atomic():
+        cal_year, _ = CalendarYear.objects.select_for_update().get_or_create(year=year)
+        CalendarDay.objects.filter(date__year=year).delete()
+        differing = [
+            CalendarDay(date=d, kind=k, name=name) for d, k, name in rows
+            if (k == DayKind.HOLIDAY) == (d.weekday() < 5)  # only days that break the Mon–Fri rule
+        ]
+        CalendarDay.objects.bulk_create(differing)
+        cal_year.published, cal_year.source, cal_year.published_at = True, source, timezone.now()
+        cal_year.save()
+        record(actor, "calendar.year_published", cal_year, data={"year": year, "days": len(differing), "source": source})
+        transaction.on_commit(after_calendar_change)
+    return cal_year
+
+
+def after_calendar_change():
+    from .tasks import recompute_provisional_task
+
+    days.invalidate()
+    rebuild_index()
+    recompute_provisional_task.enqueue()
+
+
+def recompute_provisional(today: dt.date | None = None) -> dict:
+    """Recompute every stored deadline that was provisional; record an event where a deadline moved."""
+    days.invalidate()
+    moved = checked = 0
+    ids = list(Clock.objects.filter(provisional=True).exclude(state=ClockState.STOPPED).values_list("id", flat=True))
+    for pk in ids:
+        with transaction.atomic():
+            clock = Clock.objects.select_for_update().get(pk=pk)
+            before = (clock.deadline, clock.legal_deadline)
+            recompute(clock, today)
+            clock.save()
+            checked += 1
+            if (clock.deadline, clock.legal_deadline) != before:
+                moved += 1
+                ClockEvent.objects.create(
+                    clock=clock, kind=ClockEvent.Kind.DEADLINE_MOVED, day=today or timezone.localdate(),
+                    data={"from": str(before[0]), "to": str(clock.deadline), "legal_from": str(before[1]), "legal_to": str(clock.legal_deadline)},
+                )
+    return {"checked": checked, "moved": moved}

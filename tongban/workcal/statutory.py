@@ -1,0 +1,27 @@
+"""Holidays of a year whose State Council notice is not yet published, from the statutory rules of
+《全国年节及纪念日放假办法》 as revised in 2024 (effective 2025): 元旦 1 day; 春节 4 days (除夕 to 正月初三);
+清明 on the solar term; 劳动节 1–2 May; 端午 (五月初五); 中秋 (八月十五); 国庆 1–3 October. No make-up days
+are guessed, so results that depend on these days are marked provisional."""
+
+import datetime as dt
+
+from lunar_python import Lunar, Solar
+
+
+def statutory_holidays(year: int) -> dict[dt.date, str]:
+    def lunar(month: int, day: int) -> dt.date:
+        s = Lunar.fromYmd(year, month, day).getSolar()
+        return dt.date(s.getYear(), s.getMonth(), s.getDay())
+
+    new_year = lunar(1, 1)
+    qingming = Solar.fromYmd(year, 4, 15).getLunar().getJieQiTable()["清明"]
+    days = {dt.date(year, 1, 1): "元旦"}
+    for offset in range(-1, 3):  # 除夕, 初一, 初二, 初三
+        days[new_year + dt.timedelta(days=offset)] = "春节"
+    days[dt.date(qingming.getYear(), qingming.getMonth(), qingming.getDay())] = "清明节"
+    days[dt.date(year, 5, 1)] = days[dt.date(year, 5, 2)] = "劳动节"
+    days[lunar(5, 5)] = "端午节"
+    days[lunar(8, 15)] = "中秋节"
+    for d in (1, 2, 3):
+        days[dt.date(year, 10, d)] = "国庆节"
+    return days
