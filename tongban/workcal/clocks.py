@@ -78,6 +78,7 @@ def status(clock: Clock, on: dt.date | None = None) -> dict:
 
 
 def _event(clock: Clock, kind: str, on: dt.date, actor=None, **data) -> None:
+    data = {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in data.items()}
     ClockEvent.objects.create(clock=clock, kind=kind, day=on, actor=actor if getattr(actor, "pk", None) else None, data=data)
     record(actor, f"clock.{kind}", clock, data={"day": on, **data})
 

@@ -1,0 +1,330 @@
+import datetime as dt
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests import factories
+from tongban.core.errors import Conflict, DomainError
+from tongban.workcal import clocks, days, services
+from tongban.workcal.days import add_working_days, is_working_day, working_days_between
+from tongban.workcal.models import Clock, ClockEvent, ClockState, Light, WarningPolicy, WorkdayIndex
+from tongban.workcal.scan import scan_lights
+
+pytestmark = pytest.mark.django_db
+D = dt.date
+HYP = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@pytest.fixture(autouse=True)
+def fresh_calendar():
+    days.invalidate()  # a calendar cached by an earlier test's rolled-back transaction must not leak
+    yield
+    days.invalidate()
+
+
+@pytest.fixture
+def leader(db):
+    return factories.grant(factories.UserFactory(), "bureau_leader")
+
+
+def clock(start=D(2025, 9, 22), limit=10, legal=20, item_version=None, **kw):
+    kw.setdefault("on", start)  # the light as of the day the clock starts, not as of the test run
+    return clocks.start_clock(None, subject_type="test", subject_id="1", start_date=start, limit_days=limit,
+                              legal_limit_days=legal, item_version=item_version, **kw)
+
+
+# --- the calendar ---------------------------------------------------------------------------
+
+def test_spring_festival_2025_with_its_make_up_sunday_and_saturday():
+    assert add_working_days(D(2025, 1, 24), 1).date == D(2025, 1, 26)  # Sunday, 春节调休上班
+    assert add_working_days(D(2025, 1, 24), 2).date == D(2025, 1, 27)
+    assert add_working_days(D(2025, 1, 24), 3).date == D(2025, 2, 5)  # 1月28日至2月4日放假
+    assert add_working_days(D(2025, 1, 24), 6).date == D(2025, 2, 8)  # Saturday, 调休上班
+    assert not is_working_day(D(2025, 1, 28)).working and is_working_day(D(2025, 1, 28)).name == "春节"
+
+
+def test_spring_festival_2024_with_its_two_make_up_sundays():
+    assert is_working_day(D(2024, 2, 4)).working and is_working_day(D(2024, 2, 18)).working
+    assert add_working_days(D(2024, 2, 8), 1).date == D(2024, 2, 9)
+    assert add_working_days(D(2024, 2, 8), 2).date == D(2024, 2, 18)  # 2月10日至17日放假, 18日(周日)上班
+    assert working_days_between(D(2024, 2, 9), D(2024, 2, 18)).days == 1
+
+
+def test_national_day_2025_with_28_september_and_11_october_working():
+    assert add_working_days(D(2025, 9, 26), 1).date == D(2025, 9, 28)
+    assert add_working_days(D(2025, 9, 30), 1).date == D(2025, 10, 9)
+    assert add_working_days(D(2025, 10, 10), 1).date == D(2025, 10, 11)
+    assert working_days_between(D(2025, 9, 30), D(2025, 10, 12)) == (3, False)
+
+
+def test_start_day_is_not_counted():
+    assert add_working_days(D(2025, 3, 3), 1).date == D(2025, 3, 4)  # accepted Monday: Tuesday is day 1
+    assert working_days_between(D(2025, 3, 3), D(2025, 3, 3)).days == 0
+
+
+def test_unpublished_year_is_computed_from_statutory_holidays_and_flagged():
+    r = add_working_days(D(2031, 9, 29), 3)
+    assert r == (D(2031, 10, 7), True)  # 国庆 1–3 Oct (中秋 falls on 1 Oct 2031), no make-up days guessed
+    assert is_working_day(D(2031, 1, 22)) == (False, True, "春节")  # 除夕 2031
+    assert add_working_days(D(2025, 3, 3), 5).provisional is False
+
+
+@HYP
+@given(start=st.dates(D(2004, 1, 1), D(2040, 12, 31)), n=st.integers(0, 400))
+def test_counting_back_what_was_added_gives_n(start, n):
+    end = add_working_days(start, n).date
+    assert working_days_between(start, end).days == n
+
+
+@HYP
+@given(start=st.dates(D(2004, 1, 1), D(2040, 12, 31)), n=st.integers(1, 400))
+def test_adding_never_lands_on_a_day_off(start, n):
+    assert is_working_day(add_working_days(start, n).date).working
+
+
+def test_working_day_index_table_matches_the_calendar():
+    cal = days.get_calendar()
+    for d in [D(2004, 1, 1), D(2025, 1, 26), D(2025, 10, 11), D(2031, 1, 22)]:
+        row = WorkdayIndex.objects.get(day=d)
+        assert row.idx == cal.index_of(d) and row.working == is_working_day(d).working
+
+
+@pytest.mark.parametrize(
+    "params, words",
+    [
+        ({"start": "2025-02-30", "days": 3}, "start"),
+        ({"start": "2025-03-01", "days": -1}, "days"),
+        ({"start": "2025-03-01", "days": 3651}, "days"),
+        ({"start": "1999-03-01", "days": 3}, "超出日历范围"),
+    ],
+)
+def test_api_refuses_bad_dates_and_absurd_counts_in_chinese(client, params, words):
+    r = client.get("/api/v1/calendar/workdays/add", params)
+    assert r.status_code == 422
+    assert words in r.json()["message"] and any("\u4e00" <= c <= "\u9fff" for c in r.json()["message"])
+
+
+def test_api_adds_and_counts_working_days(client):
+    assert client.get("/api/v1/calendar/workdays/add", {"start": "2025-09-30", "days": 1}).json() == {"date": "2025-10-09", "provisional": False}
+    assert client.get("/api/v1/calendar/workdays/count", {"start": "2025-09-30", "end": "2025-10-12"}).json() == {"days": 3, "provisional": False}
+    assert client.get("/api/v1/calendar/workdays/add", {"start": "2031-06-02", "days": 10}).json()["provisional"] is True
+    r = client.get("/api/v1/calendar/workdays/count", {"start": "2025-10-12", "end": "2025-09-30"})
+    assert r.status_code == 422 and "不得早于" in r.json()["message"]
+
+
+# --- clocks ----------------------------------------------------------------------------------
+
+def test_clock_deadline_counts_working_days_after_acceptance():
+    c = clock(start=D(2025, 9, 22), limit=10)
+    assert c.deadline == D(2025, 10, 11)  # across 国庆, with 28 Sep and 11 Oct working
+    assert c.legal_deadline == add_working_days(D(2025, 9, 22), 20).date
+    assert ClockEvent.objects.filter(clock=c, kind="start").exists()
+
+
+def test_suspension_across_a_holiday_moves_the_deadline_by_the_working_days_suspended():
+    c = clock(start=D(2025, 9, 22), limit=10)
+    c = clocks.suspend_clock(None, c, "correction", on=D(2025, 9, 26))
+    assert c.state == ClockState.PAUSED and c.deadline is None
+    c = clocks.resume_clock(None, c, on=D(2025, 10, 10))
+    assert c.suspended_days == 5  # 28, 29, 30 Sep and 9, 10 Oct; 1–8 Oct were off anyway
+    assert c.deadline == D(2025, 10, 17)
+    status = clocks.status(c, on=D(2025, 10, 13))
+    assert status["elapsed"] == 6 and status["remaining"] == 4  # 23–26 Sep, then 11 and 13 Oct; 14–17 Oct left
+
+
+@HYP
+@given(start=st.dates(D(2024, 1, 1), D(2026, 6, 30)), limit=st.integers(1, 30), at=st.integers(0, 10), k=st.integers(0, 15))
+def test_suspending_for_k_working_days_moves_the_deadline_by_exactly_k(start, limit, at, k):
+    c = clock(start=start, limit=limit, legal=60)
+    before = c.deadline
+    s = add_working_days(start, min(at, limit)).date
+    e = add_working_days(s, k).date
+    clocks.suspend_clock(None, c, "expert_review", on=s)
+    c = clocks.resume_clock(None, c, on=e)
+    assert working_days_between(before, c.deadline).days == k
+
+
+def test_a_paused_clock_does_not_turn_yellow_or_red(leader):
+    c = clock(start=D(2025, 3, 3), limit=5)
+    clocks.suspend_clock(None, c, "correction", on=D(2025, 3, 4))
+    scan_lights(D(2025, 6, 30))
+    c.refresh_from_db()
+    assert c.light == Light.GREEN and c.state == ClockState.PAUSED
+    assert not ClockEvent.objects.filter(clock=c, kind__in=["yellow", "red"]).exists()
+
+
+def test_suspension_reason_must_be_allowed_for_the_item(admin):
+    item = factories.make_item(admin)
+    c = clock(item_version=item.versions.get(), limit=None, legal=None, start=D(2025, 3, 3))
+    with pytest.raises(DomainError) as e:
+        clocks.suspend_clock(None, c, "publicity", on=D(2025, 3, 4))
+    assert "公示" in e.value.message
+    clocks.suspend_clock(None, c, "testing", on=D(2025, 3, 4))  # 检测: 行政许可法 art. 45
+    with pytest.raises(Conflict):
+        clocks.suspend_clock(None, c, "testing", on=D(2025, 3, 5))
+
+
+def test_extension_refused_where_the_item_does_not_allow_it(admin, leader):
+    item = factories.make_item(admin, name="个体工商户设立登记", extension_allowed=False, extension_days=0)
+    c = clock(item_version=item.versions.get(), limit=None, legal=None, start=D(2025, 3, 3))
+    with pytest.raises(DomainError) as e:
+        clocks.extend_clock(None, c, 5, "情况复杂", approver=leader, on=D(2025, 3, 10))
+    assert "不允许延长" in e.value.message
+
+
+def test_extension_within_the_legal_maximum_moves_the_deadline(admin, leader):
+    item = factories.make_item(admin, name="建设工程规划许可证核发", legal_limit=20, promised_limit=15, extension_allowed=True, extension_days=10)
+    c = clock(item_version=item.versions.get(), limit=None, legal=None, start=D(2025, 3, 3))
+    before = c.deadline
+    c = clocks.extend_clock(None, c, 10, "需组织多部门会商", approver=leader, on=D(2025, 3, 10))
+    assert working_days_between(before, c.deadline).days == 10
+    with pytest.raises(DomainError) as e:
+        clocks.extend_clock(None, c, 1, "再延长", approver=leader, on=D(2025, 3, 11))
+    assert "超过可延长上限10个工作日" in e.value.message
+    clerk = factories.grant(factories.UserFactory(), "window_clerk")
+    with pytest.raises(DomainError):
+        clocks.extend_clock(None, c, 1, "无权批准", approver=clerk)
+
+
+def test_extension_cap_is_10_alone_15_jointly_unless_the_item_states_a_longer_basis(admin, leader):
+    long = factories.make_item(admin, name="取水许可", legal_limit=45, promised_limit=20, extension_allowed=True, extension_days=30)
+    assert clock(item_version=long.versions.get(), limit=None, legal=None).max_extension_days == 10
+    assert clock(item_version=long.versions.get(), limit=None, legal=None, joint=True).max_extension_days == 15
+    special = factories.make_item(admin, name="建设项目环境影响评价文件审批", legal_limit=60, promised_limit=30,
+                                  extension_allowed=True, extension_days=30, extension_basis="《环境影响评价法》第二十二条")
+    assert clock(item_version=special.versions.get(), limit=None, legal=None).max_extension_days == 30
+
+
+def test_lights_turn_yellow_then_red_and_each_change_is_a_warning_once():
+    c = clock(start=D(2025, 3, 3), limit=10)  # deadline 2025-03-17
+    assert c.deadline == D(2025, 3, 17) and c.light == Light.GREEN
+    assert scan_lights(D(2025, 3, 5))["changed"] == 0
+    r = scan_lights(D(2025, 3, 13))  # 2 working days left
+    assert r == {"day": "2025-03-13", "changed": 1, "warnings": 1}
+    c.refresh_from_db()
+    assert c.light == Light.YELLOW
+    assert scan_lights(D(2025, 3, 13))["changed"] == 0  # nothing moved: nothing written
+    scan_lights(D(2025, 3, 18))
+    c.refresh_from_db()
+    assert c.light == Light.RED
+    assert list(ClockEvent.objects.filter(clock=c, kind__in=["yellow", "red"]).values_list("kind", flat=True)) == ["yellow", "red"]
+
+
+def test_warning_thresholds_can_be_set_per_item(admin):
+    item = factories.make_item(admin)
+    WarningPolicy.objects.create(item=item, days=0, percent=100)
+    c = clock(item_version=item.versions.get(), limit=None, legal=None, start=D(2025, 3, 3))  # 5 days → 2025-03-10
+    scan_lights(D(2025, 3, 7))  # 1 day left: yellow by default, green under the item's own policy
+    c.refresh_from_db()
+    assert c.light == Light.GREEN
+
+
+@HYP
+@given(start=st.dates(D(2025, 1, 1), D(2025, 12, 1)), limit=st.integers(1, 20), after=st.integers(0, 30))
+def test_the_sql_scan_agrees_with_the_python_rule(start, limit, after):
+    c = clock(start=start, limit=limit, legal=20)
+    today = add_working_days(start, after).date
+    scan_lights(today)
+    c.refresh_from_db()
+    assert c.light == clocks.light_for(c, today)
+
+
+def test_town_steps_may_not_exceed_six_working_days_of_the_month():
+    case = clock(start=D(2025, 3, 3), limit=30, legal=30)
+    clock(start=D(2025, 3, 3), limit=4, legal=6, parent=case, level=4, label="镇街初审")
+    with pytest.raises(DomainError) as e:
+        clock(start=D(2025, 3, 3), limit=3, legal=6, parent=case, level=5, label="村级公示")
+    assert "乡镇(街道)、村办理环节合计7个工作日" in e.value.message and "6个工作日" in e.value.message
+    clock(start=D(2025, 3, 3), limit=24, legal=24, parent=case, level=3, label="县级部门审批")
+    with pytest.raises(DomainError):
+        clock(start=D(2025, 3, 3), limit=1, legal=1, parent=case, level=3, label="县级复核")
+
+
+# --- publishing a year -----------------------------------------------------------------------
+
+NOTICE_2027 = "\n".join([
+    "日期,类型,名称",
+    "2027-01-01,休,元旦",
+    *[f"2027-02-{d:02d},休,春节" for d in range(5, 13)],  # 2月5日至12日放假
+    "2027-02-14,班,春节调休", "2027-02-20,班,春节调休",
+])
+
+
+def test_year_published_after_deadlines_were_computed_provisionally(django_capture_on_commit_callbacks):
+    admin = factories.grant(factories.UserFactory(), "system_admin")
+    c = clock(start=D(2027, 1, 25), limit=20, legal=20)
+    assert c.provisional
+    before = c.deadline
+    rows = services.parse_notice(SimpleUploadedFile("2027.csv", NOTICE_2027.encode()), 2027)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.publish_year(admin, 2027, rows, "国务院办公厅关于2027年部分节假日安排的通知(测试用)")
+    from django_tasks_db.models import DBTaskResult
+
+    assert DBTaskResult.objects.filter(task_path__endswith="recompute_provisional_task").exists()
+    from tongban.workcal.tasks import recompute_provisional_task
+
+    assert recompute_provisional_task.call() == {"checked": 1, "moved": 1}
+    c.refresh_from_db()
+    assert not c.provisional
+    assert c.deadline == add_working_days(D(2027, 1, 25), 20).date != before
+    moved = ClockEvent.objects.get(clock=c, kind="deadline_moved")
+    assert moved.data["from"] == str(before) and moved.data["to"] == str(c.deadline)
+    assert is_working_day(D(2027, 2, 20)).working and not is_working_day(D(2027, 2, 10)).working
+
+
+def test_a_bad_notice_is_refused_row_by_row():
+    bad = "2027-02-30,休,春节\n2026-10-01,休,国庆节\n2027-03-01,放,x\n"
+    with pytest.raises(DomainError) as e:
+        services.parse_notice(SimpleUploadedFile("n.csv", bad.encode()), 2027)
+    assert len(e.value.details) == 3 and "第1行" in e.value.message
+
+
+def test_only_system_admins_publish_a_year():
+    with pytest.raises(DomainError):
+        services.publish_year(factories.catalog_admin(), 2027, [(D(2027, 1, 1), "holiday", "元旦")], "通知")
+
+
+def test_notice_page_publishes_a_year_from_excel(client):
+    from openpyxl import Workbook
+
+    admin = factories.grant(factories.UserFactory(), "system_admin")
+    client.force_login(admin)
+    wb = Workbook()
+    for line in NOTICE_2027.splitlines():
+        wb.active.append(line.split(","))
+    buf = io.BytesIO()
+    wb.save(buf)
+    r = client.post("/workcal/notice/", {"year": 2027, "source": "国办发明电(测试)", "file": SimpleUploadedFile("n.xlsx", buf.getvalue())}, follow=True)
+    assert "已录入" in r.content.decode()
+    assert not is_working_day(D(2027, 2, 12)).working
+
+
+# --- supervision -----------------------------------------------------------------------------
+
+def test_supervisor_is_warned_from_1_december_while_next_year_is_unpublished(client):
+    from tongban.workcal.selectors import calendar_warnings
+
+    assert calendar_warnings(D(2026, 11, 30)) == []
+    assert "2027年节假日安排尚未录入" in calendar_warnings(D(2026, 12, 1))[0]
+    assert calendar_warnings(D(2025, 12, 15)) == []  # 2026 is published
+    supervisor = factories.grant(factories.UserFactory(), "supervisor")
+    client.force_login(supervisor)
+    page = client.get("/supervision/")
+    assert page.status_code == 200 and "电子监察" in page.content.decode()
+
+
+def test_scheduler_enqueues_the_morning_scan_once_per_working_day():
+    from django.utils import timezone
+
+    from tongban.workcal.management.commands.run_schedule import run_due
+
+    tz = timezone.get_current_timezone()
+    monday_0700 = dt.datetime(2025, 3, 3, 7, 0, tzinfo=tz)
+    assert run_due(dt.datetime(2025, 3, 3, 6, 0, tzinfo=tz)) == []
+    assert run_due(monday_0700) == ["scan_clocks"]
+    assert run_due(monday_0700 + dt.timedelta(hours=2)) == []
+    assert run_due(dt.datetime(2025, 10, 3, 7, 0, tzinfo=tz)) == []  # 国庆: no scan
+    assert run_due(dt.datetime(2025, 10, 11, 7, 0, tzinfo=tz)) == ["scan_clocks"]  # Saturday, 调休上班
