@@ -39,10 +39,16 @@ browser-deps:
 migrate: venv
 	$(BIN)/python manage.py migrate --noinput
 
+# The demo runs three processes: the background worker (django-tasks), the scheduler that enqueues the
+# daily clock scan each working morning, and the web server. Ctrl-C stops all three.
 demo: venv system-deps migrate
 	$(BIN)/python manage.py load_demo
 	@echo "通办演示:http://127.0.0.1:8000/  管理后台:http://127.0.0.1:8000/admin/  API 文档:http://127.0.0.1:8000/api/v1/docs"
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+	@echo "后台任务日志:var/worker.log  定时任务日志:var/schedule.log"
+	@$(BIN)/python manage.py db_worker > var/worker.log 2>&1 & worker=$$!; \
+	 $(BIN)/python manage.py run_schedule > var/schedule.log 2>&1 & sched=$$!; \
+	 trap 'kill $$worker $$sched 2>/dev/null' EXIT INT TERM; \
+	 $(BIN)/python manage.py runserver 127.0.0.1:8000
 
 test: venv system-deps browser-deps
 	PG_URL=$(PG_URL) bash scripts/test.sh
@@ -52,6 +58,8 @@ openapi: venv
 
 bench: venv
 	$(BIN)/python bench/catalog.py
+	$(BIN)/python bench/catalog.py --database-url $(subst /test,/tongban_bench,$(PG_URL))
+	$(BIN)/python bench/clocks.py --database-url $(subst /test,/tongban_bench_clocks,$(PG_URL))
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3*
