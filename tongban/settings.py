@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "tongban.org",
     "tongban.catalog",
     "tongban.workcal",
+    "tongban.cases",
     "tongban.supervision",
 ]
 

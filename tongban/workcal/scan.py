@@ -5,10 +5,13 @@ yellow or red gets a warning event (黄牌/红牌)."""
 import datetime as dt
 
 from django.db import connection, transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from .days import get_calendar
 from .index import index_is_current, rebuild_index
+
+lights_scanned = Signal()  # sent inside the scan's transaction with `day`: owners of clocks update their rows
 
 NEW_LIGHT = """
     SELECT c.id AS id, c.light AS light,
@@ -46,4 +49,5 @@ def scan_lights(today: dt.date | None = None) -> dict:
             params,
         )
         changed = cur.rowcount
+        lights_scanned.send(sender=scan_lights, day=today)
     return {"day": today.isoformat(), "changed": changed, "warnings": warned}

@@ -1,0 +1,43 @@
+"""Uploaded materials: the type is read from the content, never from the file name."""
+
+from tongban.core.errors import DomainError
+
+MAX_BYTES = 20 * 1024 * 1024
+SIGNATURES = [
+    (b"%PDF-", "application/pdf"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+]
+
+
+def sniff(head: bytes, file) -> str | None:
+    for magic, content_type in SIGNATURES:
+        if head.startswith(magic):
+            return content_type
+    if head.startswith(b"PK\x03\x04"):  # OFD (GB/T 33190) is a ZIP package with OFD.xml at its root
+        import zipfile
+
+        try:
+            file.seek(0)
+            with zipfile.ZipFile(file) as z:
+                if "OFD.xml" in z.namelist():
+                    return "application/ofd"
+        except zipfile.BadZipFile:
+            return None
+    return None
+
+
+def check_upload(file) -> str:
+    """The content type of an acceptable upload (PDF, JPG, PNG, OFD up to 20 MB), or a DomainError."""
+    size = getattr(file, "size", None)
+    if size is not None and size > MAX_BYTES:
+        raise DomainError("file_too_large", f"文件“{file.name}”超过20MB,请压缩后上传", field="file")
+    if size == 0:
+        raise DomainError("file_empty", f"文件“{file.name}”是空文件", field="file")
+    file.seek(0)
+    head = file.read(16)
+    content_type = sniff(head, file)
+    file.seek(0)
+    if content_type is None:
+        raise DomainError("file_type", f"文件“{file.name}”不是PDF、JPG、PNG或OFD格式(按文件内容识别)", field="file")
+    return content_type

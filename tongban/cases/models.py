@@ -1,0 +1,292 @@
+"""Cases (办件): an application for one published item version (or a bundle), from receipt to delivery."""
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+from tongban.catalog.models import Bundle, Item, ItemVersion, Material
+from tongban.core.identifiers import mask_id_card, mask_phone
+from tongban.org.models import Region, Window
+
+
+class Applicant(models.Model):
+    class Kind(models.TextChoices):
+        PERSON = "person", "自然人"
+        ORG = "org", "法人"
+
+    kind = models.CharField("类型", max_length=10, choices=Kind.choices)
+    id_number = models.CharField("身份证号码/统一社会信用代码", max_length=18, unique=True)
+    name = models.CharField("姓名/名称", max_length=120)
+    phone = models.CharField("联系电话", max_length=20, blank=True)
+    address = models.CharField("地址", max_length=200, blank=True)
+    legal_rep = models.CharField("法定代表人", max_length=40, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "申请人"
+
+    def __str__(self):
+        return f"{self.name}({self.masked_id})"
+
+    @property
+    def masked_id(self) -> str:
+        if self.kind == self.Kind.PERSON:
+            return mask_id_card(self.id_number)
+        return self.id_number[:8] + "****" + self.id_number[-6:]
+
+    @property
+    def masked_phone(self) -> str:
+        return mask_phone(self.phone)
+
+
+class Mandate(models.Model):
+    """An agent (代理人/帮代办员) acting for the applicant, on the strength of a written authorisation."""
+
+    applicant = models.ForeignKey(Applicant, on_delete=models.PROTECT, related_name="mandates")
+    agent_name = models.CharField("代理人", max_length=40)
+    agent_id_number = models.CharField("代理人身份证号码", max_length=18)
+    agent_phone = models.CharField("代理人电话", max_length=20, blank=True)
+    agent_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="帮代办员")
+    scope = models.CharField("委托事项", max_length=200)
+    valid_until = models.DateField("有效期至", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "委托代理"
+
+
+class CaseState(models.TextChoices):
+    RECEIVED = "received", "已收件"
+    CORRECTION = "correction", "一次性告知补正中"
+    ACCEPTED = "accepted", "已受理"
+    REFUSED = "refused", "不予受理"
+    WITHDRAWN = "withdrawn", "已撤回"
+    APPROVED = "approved", "准予许可(待送达)"
+    DENIED = "denied", "不予许可(待送达)"
+    COMPLETED = "completed", "已办结"
+
+
+OPEN_STATES = [CaseState.RECEIVED, CaseState.CORRECTION, CaseState.ACCEPTED, CaseState.APPROVED, CaseState.DENIED]
+
+
+class Channel(models.TextChoices):
+    WINDOW = "window", "窗口"
+    ONLINE = "online", "网上申报"
+    KIOSK = "kiosk", "自助终端"
+    AGENT = "agent", "帮代办"
+
+
+class CaseSequence(models.Model):
+    """Per region and day: case numbers never wait on a global counter."""
+
+    region_code = models.CharField(max_length=12)
+    day = models.DateField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["region_code", "day"], name="case_sequence_unique")]
+
+
+class Case(models.Model):
+    number = models.CharField("办件编号", max_length=40, unique=True)
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+", verbose_name="受理区划")
+    item = models.ForeignKey(Item, null=True, blank=True, on_delete=models.PROTECT, related_name="cases", verbose_name="事项")
+    item_version = models.ForeignKey(ItemVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="cases", verbose_name="受理时办事指南版本")
+    bundle = models.ForeignKey(Bundle, null=True, blank=True, on_delete=models.PROTECT, related_name="cases", verbose_name="一件事")
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children", verbose_name="一件事主件")
+    applicant = models.ForeignKey(Applicant, on_delete=models.PROTECT, related_name="cases", verbose_name="申请人")
+    mandate = models.ForeignKey(Mandate, null=True, blank=True, on_delete=models.PROTECT, related_name="cases", verbose_name="委托代理")
+    channel = models.CharField("渠道", max_length=10, choices=Channel.choices)
+    window = models.ForeignKey(Window, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="受理窗口")
+    state = models.CharField("状态", max_length=12, choices=CaseState.choices, default=CaseState.RECEIVED, db_index=True)
+    received_on = models.DateField("收件日")
+    resubmitted_on = models.DateField("补正材料提交日", null=True, blank=True)
+    accepted_on = models.DateField("受理日", null=True, blank=True)
+    auto_accepted = models.BooleanField("依法视为受理", default=False)
+    handler = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="handled_cases", verbose_name="首办负责人")
+    clock = models.OneToOneField("workcal.Clock", null=True, blank=True, on_delete=models.PROTECT, related_name="case", verbose_name="计时")
+    deadline = models.DateField("办结期限", null=True, blank=True, db_index=True)
+    light = models.CharField("亮灯", max_length=10, blank=True, db_index=True)
+    gap_open = models.BooleanField("容缺材料待补", default=False, db_index=True)
+    informed_commitment = models.BooleanField("告知承诺办理", default=False)
+    decided_on = models.DateField("决定日", null=True, blank=True)
+    decision_note = models.TextField("决定意见", blank=True)
+    completed_on = models.DateField("办结日", null=True, blank=True)
+    visits = models.PositiveSmallIntegerField("到现场次数", default=0)
+    form_data = models.JSONField("申请表", default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "办件"
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["region", "state", "received_on"]), models.Index(fields=["handler", "state"])]
+
+    def __str__(self):
+        return f"{self.number} {self.title}"
+
+    @property
+    def title(self) -> str:
+        if self.bundle_id and not self.item_id:
+            return self.bundle.name
+        return self.item_version.name if self.item_version_id else ""
+
+    def get_absolute_url(self):
+        return reverse("cases:detail", args=[self.number])
+
+
+class CaseMaterial(models.Model):
+    class Status(models.TextChoices):
+        PROVIDED = "provided", "已收取"
+        ORIGINAL_SEEN = "original_seen", "已核验原件"
+        SHARED = "shared", "共享获取(免提交)"
+        MISSING = "missing", "缺少"
+        DEFECTIVE = "defective", "不符合要求"
+        GAP = "gap", "容缺"
+        COMMITMENT = "commitment", "告知承诺"
+
+    RECEIVED = {Status.PROVIDED, Status.ORIGINAL_SEEN, Status.SHARED}
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="materials")
+    material = models.ForeignKey(Material, on_delete=models.PROTECT, related_name="+", verbose_name="指南材料")
+    status = models.CharField("状态", max_length=16, choices=Status.choices)
+    reason = models.CharField("说明", max_length=300, blank=True)
+    file = models.FileField("文件", upload_to="cases/%Y/%m/", blank=True)
+    content_type = models.CharField(max_length=60, blank=True)
+    notified_round = models.PositiveSmallIntegerField("告知轮次", null=True, blank=True)
+    supplied_on = models.DateField("补交日", null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "办件材料"
+        constraints = [models.UniqueConstraint(fields=["case", "material"], name="case_material_unique")]
+
+
+class CaseEvent(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(auto_now_add=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField("动作", max_length=40)
+    from_state = models.CharField(max_length=12, blank=True)
+    to_state = models.CharField(max_length=12, blank=True)
+    reason = models.TextField("理由", blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "办件历史"
+        ordering = ["at", "id"]
+
+
+class Notice(models.Model):
+    class Kind(models.TextChoices):
+        ACCEPTANCE = "acceptance", "受理通知书"
+        MISSING = "missing", "一次性告知书"
+        REFUSAL = "refusal", "不予受理决定书"
+        GAP = "gap_commitment", "容缺受理承诺书"
+        INFORMED = "informed_commitment", "告知承诺书"
+        RECEIPT = "receipt", "材料接收凭证"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notices")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    round = models.PositiveSmallIntegerField(default=1)
+    issued_on = models.DateField()
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "文书"
+        ordering = ["issued_on", "id"]
+
+
+class GapCommitment(models.Model):
+    """容缺受理: the case goes on, the listed auxiliary materials follow by `deadline`."""
+
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="gap")
+    days = models.PositiveSmallIntegerField("补交期限(工作日)")
+    deadline = models.DateField("补交截止日", db_index=True)
+    signed_on = models.DateField("签署日")
+    fulfilled_on = models.DateField("补齐日", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "容缺承诺"
+
+
+class PostCheck(models.Model):
+    """告知承诺: proofs replaced by a commitment are checked afterwards."""
+
+    class Result(models.TextChoices):
+        PENDING = "pending", "待核查"
+        PASSED = "passed", "核查属实"
+        FAILED = "failed", "承诺不实"
+
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="post_check")
+    deadline = models.DateField("核查期限", db_index=True)
+    result = models.CharField(max_length=10, choices=Result.choices, default=Result.PENDING)
+    checked_on = models.DateField(null=True, blank=True)
+    checked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    note = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "事后核查"
+
+
+class Breach(models.Model):
+    """A false commitment, recorded against the applicant (信用记录)."""
+
+    applicant = models.ForeignKey(Applicant, on_delete=models.PROTECT, related_name="breaches")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="+")
+    on = models.DateField()
+    note = models.TextField()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "失信记录"
+
+
+class Visit(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="visit_log")
+    at = models.DateTimeField(auto_now_add=True)
+    purpose = models.CharField(max_length=40)
+    window = models.ForeignKey(Window, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "到厅记录"
+
+
+class Delivery(models.Model):
+    class Method(models.TextChoices):
+        WINDOW = "window", "窗口领取"
+        MAIL = "mail", "免费邮寄"
+        ELECTRONIC = "electronic", "电子送达"
+
+    class MailState(models.TextChoices):
+        REGISTERED = "registered", "已登记"
+        POSTED = "posted", "已寄出"
+        DELIVERED = "delivered", "已签收"
+
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="delivery")
+    method = models.CharField(max_length=12, choices=Method.choices)
+    pickup_code = models.CharField("取件码", max_length=8, blank=True)
+    received_by = models.CharField("领取人", max_length=40, blank=True)
+    receiver_id_checked = models.BooleanField("已核验身份证件", default=False)
+    recipient = models.CharField("收件人", max_length=40, blank=True)
+    address = models.CharField("邮寄地址", max_length=200, blank=True)
+    phone = models.CharField("收件电话", max_length=20, blank=True)
+    courier = models.CharField("快递公司", max_length=40, blank=True)
+    tracking_number = models.CharField("运单号", max_length=40, blank=True)
+    mail_state = models.CharField(max_length=12, choices=MailState.choices, blank=True)
+    delivered_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "送达"
+
+
+class IdempotencyKey(models.Model):
+    """A retried submit or accept with the same Idempotency-Key returns the first answer."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=100)
+    operation = models.CharField(max_length=40)
+    status = models.PositiveSmallIntegerField()
+    body = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key", "operation"], name="idempotency_unique")]

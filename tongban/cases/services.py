@@ -1,0 +1,594 @@
+"""Intake and exit: every change to a case is one function here, in one transaction, with a row lock,
+a permission check, a history event and an entry in the case's audit chain."""
+
+import datetime as dt
+import secrets
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from tongban.catalog.models import CaseKind, Item, Material, PubStatus
+from tongban.core.audit import record
+from tongban.core.errors import Conflict, DomainError, NotFound
+from tongban.core.identifiers import validate_id_card, validate_uscc
+from tongban.org.models import Role, Window
+from tongban.org.scopes import has_role, require
+from tongban.workcal import clocks
+from tongban.workcal.days import add_working_days
+
+from .models import (
+    Applicant, Breach, Case, CaseEvent, CaseMaterial, CaseState, Channel, Delivery, GapCommitment, Mandate, Notice,
+    PostCheck, Visit,
+)
+
+S = CaseMaterial.Status
+POST_CHECK_DAYS = 20
+AUTO_ACCEPT_DAYS = 5  # 行政许可法 art. 32
+REMEDIES = (
+    "申请人如对本决定不服,可以自收到本决定书之日起六十日内依照《中华人民共和国行政复议法》申请行政复议,"
+    "或者自收到本决定书之日起六个月内依照《中华人民共和国行政诉讼法》向人民法院提起行政诉讼。"
+)
+
+
+def _today(on):
+    return on or timezone.localdate()
+
+
+# --- applicants --------------------------------------------------------------------------------
+
+def register_applicant(actor, *, kind: str, id_number: str, name: str, phone: str = "", address: str = "", legal_rep: str = "") -> Applicant:
+    """Find the applicant by ID number or credit code, or register them. The number is validated."""
+    if kind == Applicant.Kind.PERSON:
+        number = validate_id_card(id_number)
+    elif kind == Applicant.Kind.ORG:
+        number = validate_uscc(id_number)
+    else:
+        raise DomainError("applicant_kind", "申请人类型应为自然人或法人", field="kind")
+    if not name.strip():
+        raise DomainError("applicant_name", "请填写申请人姓名或名称", field="name")
+    if phone and not (phone.isdigit() and 7 <= len(phone) <= 12):
+        raise DomainError("applicant_phone", "联系电话应为7至12位数字", field="phone")
+    with transaction.atomic():
+        applicant, created = Applicant.objects.select_for_update().get_or_create(
+            id_number=number, defaults={"kind": kind, "name": name.strip(), "phone": phone, "address": address, "legal_rep": legal_rep},
+        )
+        if not created:
+            changes = {k: v for k, v in {"name": name.strip(), "phone": phone, "address": address, "legal_rep": legal_rep}.items()
+                       if v and getattr(applicant, k) != v}
+            if changes:
+                Applicant.objects.filter(pk=applicant.pk).update(**changes)
+                applicant.refresh_from_db()
+                record(actor, "applicant.updated", applicant, data={"fields": sorted(changes)})
+        else:
+            record(actor, "applicant.registered", applicant, data={"kind": kind})
+    return applicant
+
+
+# --- numbers ----------------------------------------------------------------------------------
+
+def next_number(region_code: str, day: dt.date) -> str:
+    """`370800-20261122-000123`: one sequence row per region and day, bumped in one statement."""
+    with connection.cursor() as cur:
+        cur.execute(
+            "INSERT INTO cases_casesequence (region_code, day, last) VALUES (%s, %s, 1) "
+            "ON CONFLICT (region_code, day) DO UPDATE SET last = cases_casesequence.last + 1 RETURNING last",
+            [region_code, day],
+        )
+        n = cur.fetchone()[0]
+    return f"{region_code}-{day:%Y%m%d}-{n:06d}"
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+def _event(case: Case, actor, action: str, *, from_state: str = "", reason: str = "", **data) -> None:
+    data = {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in data.items()}
+    CaseEvent.objects.create(
+        case=case, actor=actor if getattr(actor, "pk", None) else None, action=action,
+        from_state=from_state, to_state=case.state, reason=reason, data=data,
+    )
+    record(actor, f"case.{action}", case, data={"from": from_state, "to": case.state, "reason": reason, **data})
+
+
+def _locked(case: Case) -> Case:
+    return Case.objects.select_for_update().get(pk=case.pk)
+
+
+def _require_clerk(actor, case_or_region, what: str):
+    region = getattr(case_or_region, "region", case_or_region)
+    if has_role(actor, Role.AGENT, region=region):
+        return
+    require(actor, Role.WINDOW_CLERK, region=region, what=what)
+
+
+def _expect(case: Case, states, what: str):
+    if case.state not in states:
+        raise Conflict("wrong_state", f"办件当前状态为“{case.get_state_display()}”,不能{what}")
+
+
+def _visit(case: Case, purpose: str, window: Window | None):
+    Visit.objects.create(case=case, purpose=purpose, window=window)
+    Case.objects.filter(pk=case.pk).update(visits=case.visits + 1)
+    case.visits += 1
+
+
+def _guide_materials(case: Case) -> dict[int, Material]:
+    return {m.pk: m for m in case.item_version.materials.all()}
+
+
+def _material(case: Case, material_id: int) -> Material:
+    m = _guide_materials(case).get(int(material_id))
+    if m is None:
+        raise DomainError("material_not_in_guide", "该材料不在本事项办事指南的材料清单内,不得要求提交", field="materials")
+    return m
+
+
+def _store_material(case: Case, material: Material, status: str, *, file=None, reason: str = "", on=None) -> CaseMaterial:
+    from .files import check_upload
+
+    cm, _ = CaseMaterial.objects.get_or_create(case=case, material=material, defaults={"status": status})
+    cm.status, cm.reason = status, reason
+    if file is not None:
+        cm.content_type = check_upload(file)
+        cm.file.save(file.name, file, save=False)
+    if on:
+        cm.supplied_on = on
+    cm.save()
+    return cm
+
+
+# --- submit -----------------------------------------------------------------------------------
+
+def submit_case(
+    actor, *, applicant: Applicant, item: Item | None = None, bundle=None, channel: str = Channel.WINDOW,
+    window: Window | None = None, mandate: Mandate | None = None, materials: list[dict] = (), form_data: dict | None = None,
+    on: dt.date | None = None,
+) -> Case:
+    """Receive an application for a published item or bundle (收件). Materials: [{"material": id, "status":
+    "provided"|"original_seen"|"shared", "file": UploadedFile?}] — only materials the guide lists."""
+    on = _today(on)
+    if (item is None) == (bundle is None):
+        raise DomainError("case_target", "请选择一个事项或一件事", field="item")
+    if channel not in Channel.values:
+        raise DomainError("channel", "申报渠道无效", field="channel")
+    region = (item.region if item else bundle.region)
+    _require_clerk(actor, region, "收件")
+    if window is not None and not window.comprehensive and item is not None:
+        if not item.zones.filter(pk__in=window.zones.values("pk")).exists():
+            raise DomainError("window_scope", f"{window}只受理本功能区事项,请到综合受理窗口办理", field="item")
+    if mandate is not None and mandate.applicant_id != applicant.pk:
+        raise DomainError("mandate_applicant", "委托书的委托人与申请人不一致", field="mandate")
+    with transaction.atomic():
+        if bundle is not None:
+            case = _submit_bundle(actor, applicant, bundle, channel, window, mandate, materials, form_data or {}, on)
+        else:
+            case = _submit_item(actor, applicant, item, channel, window, mandate, materials, form_data or {}, on, region)
+        if channel == Channel.WINDOW:
+            _visit(case, "收件", window)
+        Notice.objects.create(case=case, kind=Notice.Kind.RECEIPT, issued_on=on)
+    return case
+
+
+def _effective(item: Item):
+    version = item.versions.effective().first()
+    if version is None:
+        raise DomainError("item_unpublished", "该事项不在已发布的政务服务事项目录内,不能申请", field="item")
+    return version
+
+
+def _submit_item(actor, applicant, item, channel, window, mandate, materials, form_data, on, region, parent=None):
+    version = _effective(item)
+    case = Case.objects.create(
+        number=next_number(region.code[:6], on), region=region, item=item, item_version=version, applicant=applicant,
+        mandate=mandate, channel=channel, window=window, received_on=on, form_data=form_data, parent=parent,
+    )
+    for entry in materials:
+        status = entry.get("status", S.PROVIDED)
+        if status not in (S.PROVIDED, S.ORIGINAL_SEEN, S.SHARED):
+            raise DomainError("material_status", "收件时材料状态应为已收取、已核验原件或共享获取", field="materials")
+        _store_material(case, _material(case, entry["material"]), status, file=entry.get("file"))
+    _event(case, actor, "submitted", channel=channel, item=item.implementation_code, version=version.number)
+    return case
+
+
+def _submit_bundle(actor, applicant, bundle, channel, window, mandate, materials, form_data, on):
+    if bundle.status != PubStatus.PUBLISHED:
+        raise DomainError("bundle_unpublished", "该一件事未发布,不能申请", field="bundle")
+    parent = Case.objects.create(
+        number=next_number(bundle.region.code[:6], on), region=bundle.region, bundle=bundle, applicant=applicant,
+        mandate=mandate, channel=channel, window=window, received_on=on, form_data=form_data,
+    )
+    # One merged material set: a material given once counts for every child item that asks for it.
+    given = {}
+    for entry in materials:
+        m = Material.objects.filter(pk=entry["material"]).first()
+        if m is None:
+            raise DomainError("material_not_in_guide", "材料不在一件事材料清单内", field="materials")
+        given[m.merge_key] = entry
+    for bi in bundle.entries.select_related("item").order_by("order"):
+        version = _effective(bi.item)
+        child_materials = [
+            {**given[m.merge_key], "material": m.pk} for m in version.materials.all() if m.merge_key in given
+        ]
+        _submit_item(actor, applicant, bi.item, channel, window, mandate, child_materials, form_data, on, bi.item.region, parent)
+    _event(parent, actor, "submitted", channel=channel, bundle=bundle.code, items=parent.children.count())
+    return parent
+
+
+# --- acceptance -------------------------------------------------------------------------------
+
+def _outstanding(case: Case) -> list[Material]:
+    """Main materials of the guide that are neither received, nor under 容缺, nor under 告知承诺."""
+    have = {cm.material_id: cm.status for cm in case.materials.all()}
+    ok = CaseMaterial.RECEIVED | {S.GAP, S.COMMITMENT}
+    return [m for m in case.item_version.materials.all() if m.role == Material.Role.MAIN and have.get(m.pk) not in ok]
+
+
+def accept_case(actor, case: Case, *, gaps=(), gap_days: int | None = None, informed=(), on: dt.date | None = None,
+                auto: bool = False) -> Case:
+    """受理. `gaps`: auxiliary materials accepted missing under a commitment (容缺) to supply them within
+    `gap_days` working days; `informed`: proofs replaced by the applicant's commitment (告知承诺)."""
+    on = _today(on)
+    if not auto:
+        _require_clerk(actor, case, "受理")
+    with transaction.atomic():
+        case = _locked(case)
+        _expect(case, [CaseState.RECEIVED], "受理")
+        if case.bundle_id and not case.item_id:
+            for child in case.children.order_by("id"):
+                _accept_one(actor, child, gaps, gap_days, informed, on, auto)
+            _set_state(case, CaseState.ACCEPTED, accepted_on=on, handler=actor if not auto else None)
+            _event(case, actor, "accepted", from_state=CaseState.RECEIVED, children=case.children.count())
+            return case
+        case = _accept_one(actor, case, gaps, gap_days, informed, on, auto)
+    return case
+
+
+def _set_state(case: Case, state: str, **fields):
+    fields = {k: v for k, v in fields.items() if v is not None or k not in ("handler",)}
+    for k, v in fields.items():
+        setattr(case, k, v)
+    case.state = state
+    case.save(update_fields=["state", "updated_at", *fields])
+
+
+def _chosen(case: Case, guide: dict[int, Material], ids) -> list[Material]:
+    """The guide materials named by `ids`; in a bundle's child, those sharing a merged material's key."""
+    if not case.parent_id:
+        return [_material(case, i) for i in ids]
+    keys = {m.merge_key for m in Material.objects.filter(pk__in=[int(i) for i in ids])}
+    return [m for m in guide.values() if m.merge_key in keys]
+
+
+def _accept_one(actor, case, gaps, gap_days, informed, on, auto) -> Case:
+    case = _locked(case)
+    version = case.item_version
+    guide = _guide_materials(case)
+    gap_materials = _chosen(case, guide, gaps)
+    for m in gap_materials:
+        if m.role != Material.Role.AUXILIARY:
+            raise DomainError("gap_not_allowed", f"“{m.name}”不是可容缺的辅助材料", field="gaps")
+    if gap_materials and not (gap_days and gap_days > 0):
+        raise DomainError("gap_days", "容缺受理须由申请人承诺补交期限(工作日)", field="gap_days")
+    informed_materials = _chosen(case, guide, informed)
+    if informed_materials and not version.informed_commitment:
+        raise DomainError("informed_not_allowed", "本事项未实行告知承诺制", field="informed")
+    for m in gap_materials:
+        _store_material(case, m, S.GAP)
+    for m in informed_materials:
+        _store_material(case, m, S.COMMITMENT)
+    outstanding = _outstanding(case)
+    if outstanding and not auto:
+        names = "、".join(m.name for m in outstanding)
+        raise DomainError("materials_missing", f"必要材料不齐:{names}。请出具一次性告知书", field="materials")
+    start = case.received_on if auto else on  # art. 32: accepted from the day of receipt
+    clock = clocks.start_clock(
+        actor, subject_type="case", subject_id=case.number, start_date=start, item_version=version,
+        label=f"{case.number} {version.name}", level=case.item.level, on=on,
+    )
+    _set_state(case, CaseState.ACCEPTED, accepted_on=start, handler=actor if not auto else None, clock=clock,
+               deadline=clock.deadline, light=clock.light, auto_accepted=auto, gap_open=bool(gap_materials),
+               informed_commitment=bool(informed_materials))
+    if gap_materials:
+        deadline = add_working_days(on, gap_days).date
+        GapCommitment.objects.create(case=case, days=gap_days, deadline=deadline, signed_on=on)
+        Notice.objects.create(case=case, kind=Notice.Kind.GAP, issued_on=on,
+                              data={"materials": [m.name for m in gap_materials], "deadline": deadline.isoformat(), "days": gap_days})
+    if informed_materials:
+        check = add_working_days(on, POST_CHECK_DAYS).date
+        PostCheck.objects.create(case=case, deadline=check)
+        Notice.objects.create(case=case, kind=Notice.Kind.INFORMED, issued_on=on,
+                              data={"materials": [m.name for m in informed_materials], "post_check": check.isoformat()})
+    Notice.objects.create(case=case, kind=Notice.Kind.ACCEPTANCE, issued_on=on)
+    _event(case, actor, "accepted", from_state=CaseState.RECEIVED,
+           reason="依《中华人民共和国行政许可法》第三十二条,申请之日起五个工作日内未告知补正,自收到申请材料之日起即为受理" if auto else "",
+           deadline=clock.deadline, gaps=[m.name for m in gap_materials], informed=[m.name for m in informed_materials])
+    return case
+
+
+def notify_missing(actor, case: Case, *, items: list[dict], on: dt.date | None = None) -> Notice:
+    """一次性告知: every missing or defective material at once. items: [{"material": id, "status":
+    "missing"|"defective", "reason": "…"}]. A later notice may only name materials an earlier notice
+    already named (a material found fine once cannot be objected to later)."""
+    on = _today(on)
+    _require_clerk(actor, case, "出具一次性告知书")
+    if not items:
+        raise DomainError("notice_empty", "请列明缺少或不符合要求的材料", field="items")
+    with transaction.atomic():
+        case = _locked(case)
+        _expect(case, [CaseState.RECEIVED], "出具一次性告知书")
+        earlier = list(case.notices.filter(kind=Notice.Kind.MISSING))
+        named_before = {mid for n in earlier for mid in n.data.get("material_ids", [])}
+        rows = []
+        for entry in items:
+            m = _material(case, entry["material"])
+            status = entry.get("status", S.MISSING)
+            if status not in (S.MISSING, S.DEFECTIVE):
+                raise DomainError("notice_status", "告知的材料状态应为缺少或不符合要求", field="items")
+            if status == S.DEFECTIVE and not entry.get("reason", "").strip():
+                raise DomainError("notice_reason", f"请说明“{m.name}”不符合要求的原因", field="items")
+            if earlier and m.pk not in named_before:
+                raise Conflict("second_notice",
+                               f"“{m.name}”在此前的一次性告知中未被列出,不得再次告知补正(一次性告知制度)")
+            rows.append((m, status, entry.get("reason", "")))
+        round_no = len(earlier) + 1
+        for m, status, reason in rows:
+            cm = _store_material(case, m, status, reason=reason)
+            CaseMaterial.objects.filter(pk=cm.pk).update(notified_round=round_no)
+        notice = Notice.objects.create(
+            case=case, kind=Notice.Kind.MISSING, round=round_no, issued_on=on,
+            data={"material_ids": [m.pk for m, _, _ in rows], "items": [{"name": m.name, "status": s, "reason": r} for m, s, r in rows]},
+        )
+        _set_state(case, CaseState.CORRECTION)
+        _event(case, actor, "notified_missing", from_state=CaseState.RECEIVED, round=round_no, materials=[m.name for m, _, _ in rows])
+    return notice
+
+
+def supply_materials(actor, case: Case, *, supplied: list[dict], on: dt.date | None = None) -> Case:
+    """The applicant supplies what a notice asked for (the same case continues), or the materials of a
+    容缺 commitment after acceptance."""
+    on = _today(on)
+    _require_clerk(actor, case, "接收补正材料")
+    if not supplied:
+        raise DomainError("supply_empty", "请选择补交的材料", field="supplied")
+    with transaction.atomic():
+        case = _locked(case)
+        _expect(case, [CaseState.CORRECTION, CaseState.ACCEPTED, CaseState.APPROVED, CaseState.DENIED], "补交材料")
+        before = case.state
+        if case.state != CaseState.CORRECTION and not case.gap_open:
+            raise Conflict("nothing_to_supply", "本办件没有待补交的材料")
+        for entry in supplied:
+            m = _material(case, entry["material"])
+            status = entry.get("status", S.PROVIDED)
+            if status not in CaseMaterial.RECEIVED:
+                raise DomainError("material_status", "补交材料状态应为已收取或已核验原件", field="supplied")
+            _store_material(case, m, status, file=entry.get("file"), on=on)
+        if before == CaseState.CORRECTION:
+            _set_state(case, CaseState.RECEIVED, resubmitted_on=on)
+        elif not case.materials.filter(status=S.GAP).exists():
+            GapCommitment.objects.filter(case=case).update(fulfilled_on=on)
+            Case.objects.filter(pk=case.pk).update(gap_open=False, light=case.clock.light if case.clock_id else case.light)
+            case.gap_open = False
+        _event(case, actor, "materials_supplied", from_state=before, materials=[str(e["material"]) for e in supplied])
+    return case
+
+
+def refuse_case(actor, case: Case, *, reason: str, on: dt.date | None = None) -> Case:
+    """不予受理: with the reason and the applicant's legal remedies."""
+    on = _today(on)
+    _require_clerk(actor, case, "作出不予受理决定")
+    if not reason.strip():
+        raise DomainError("refusal_reason", "不予受理必须说明理由", field="reason")
+    with transaction.atomic():
+        case = _locked(case)
+        _expect(case, [CaseState.RECEIVED, CaseState.CORRECTION], "不予受理")
+        before = case.state
+        _set_state(case, CaseState.REFUSED)
+        Notice.objects.create(case=case, kind=Notice.Kind.REFUSAL, issued_on=on, data={"reason": reason, "remedies": REMEDIES})
+        _event(case, actor, "refused", from_state=before, reason=reason)
+    return case
+
+
+def withdraw_case(actor, case: Case, *, reason: str = "申请人申请撤回", on: dt.date | None = None) -> Case:
+    on = _today(on)
+    _require_clerk(actor, case, "撤回申请")
+    with transaction.atomic():
+        case = _locked(case)
+        _expect(case, [CaseState.RECEIVED, CaseState.CORRECTION, CaseState.ACCEPTED], "撤回")
+        before = case.state
+        if case.clock_id:
+            clocks.stop_clock(actor, case.clock, on=on)
+        _set_state(case, CaseState.WITHDRAWN)
+        _event(case, actor, "withdrawn", from_state=before, reason=reason)
+    return case
+
+
+def reassign_handler(actor, case: Case, new_handler, *, reason: str) -> Case:
+    """首办负责: the responsible person changes only by an explicit, recorded act."""
+    require(actor, Role.WINDOW_CLERK, region=case.region, what="变更首办负责人")
+    if not reason.strip():
+        raise DomainError("reassign_reason", "请说明变更首办负责人的原因", field="reason")
+    if not has_role(new_handler, Role.WINDOW_CLERK, region=case.region):
+        raise DomainError("reassign_target", "新的首办负责人须为本区域窗口工作人员", field="handler")
+    with transaction.atomic():
+        case = _locked(case)
+        old = case.handler
+        Case.objects.filter(pk=case.pk).update(handler=new_handler)
+        case.handler = new_handler
+        _event(case, actor, "handler_reassigned", from_state=case.state, reason=reason,
+               old=getattr(old, "pk", None), new=new_handler.pk)
+    return case
+
+
+# --- decisions and exit -----------------------------------------------------------------------
+
+def _decide(actor, case: Case, approve: bool, note: str, on: dt.date):
+    before = case.state
+    if case.clock_id:
+        clocks.stop_clock(actor, case.clock, on=on)
+        case.clock.refresh_from_db()
+    Delivery.objects.filter(case=case).delete()
+    _set_state(case, CaseState.APPROVED if approve else CaseState.DENIED, decided_on=on, decision_note=note,
+               light=case.clock.light if case.clock_id else case.light)
+    _event(case, actor, "decided", from_state=before, reason=note, approved=approve)
+
+
+def record_decision(actor, case: Case, *, approve: bool, note: str = "", on: dt.date | None = None) -> Case:
+    """The authority's decision on an accepted case (the back-office workflow calls this at its end)."""
+    on = _today(on)
+    require(actor, Role.BUREAU_LEADER, region=case.region, what="作出审批决定")
+    if not approve and not note.strip():
+        raise DomainError("denial_reason", "不予许可必须说明理由", field="note")
+    with transaction.atomic():
+        case = _locked(case)
+        _expect(case, [CaseState.ACCEPTED], "作出决定")
+        _decide(actor, case, approve, note, on)
+    return case
+
+
+def decide_immediately(actor, case: Case, *, approve: bool = True, note: str = "", handover: bool = True,
+                       on: dt.date | None = None) -> Case:
+    """即办件: accepted, decided and (by default) handed over at the window in the same visit."""
+    on = _today(on)
+    _require_clerk(actor, case, "即时办结")
+    if case.item_version is None or case.item_version.case_kind != CaseKind.IMMEDIATE:
+        raise DomainError("not_immediate", "该事项为承诺件,不能当场办结", field="case")
+    if not approve and not note.strip():
+        raise DomainError("denial_reason", "不予许可必须说明理由", field="note")
+    with transaction.atomic():
+        case = _locked(case)
+        if case.state == CaseState.RECEIVED:
+            case = _accept_one(actor, case, (), None, (), on, False)
+        _expect(case, [CaseState.ACCEPTED], "即时办结")
+        _decide(actor, case, approve, note, on)
+        if handover:
+            _complete(actor, case, Delivery(case=case, method=Delivery.Method.WINDOW, received_by=case.applicant.name,
+                                            receiver_id_checked=True, delivered_on=on), on)
+    return case
+
+
+def _check_deliverable(case: Case):
+    _expect(case, [CaseState.APPROVED, CaseState.DENIED], "送达")
+    if case.gap_open:
+        raise Conflict("gap_open", "容缺受理的材料尚未补齐,结果暂不能送达")
+
+
+def _complete(actor, case: Case, delivery: Delivery, on: dt.date):
+    delivery.save()
+    before = case.state
+    _set_state(case, CaseState.COMPLETED, completed_on=on)
+    _event(case, actor, "completed", from_state=before, method=delivery.method)
+    if case.parent_id:
+        parent = _locked(case.parent)
+        if not parent.children.exclude(state=CaseState.COMPLETED).exists():
+            parent_before = parent.state
+            _set_state(parent, CaseState.COMPLETED, completed_on=on)
+            _event(parent, actor, "completed", from_state=parent_before, reason="一件事所含事项均已办结")
+
+
+def pickup_code(case: Case) -> str:
+    """The code the applicant shows at the exit window; derived so it needs no storage before delivery."""
+    import hashlib
+
+    from django.conf import settings
+
+    digest = hashlib.sha256(f"{settings.SECRET_KEY}:pickup:{case.number}".encode()).hexdigest()
+    return f"{int(digest[:12], 16) % 1000000:06d}"
+
+
+def deliver(actor, case: Case, *, method: str, received_by: str = "", id_checked: bool = False, code: str = "",
+            window: Window | None = None, on: dt.date | None = None) -> Case:
+    """统一出件: at the window (pickup code and the receiver's ID checked) or electronically."""
+    on = _today(on)
+    _require_clerk(actor, case, "送达结果")
+    with transaction.atomic():
+        case = _locked(case)
+        _check_deliverable(case)
+        if method == Delivery.Method.WINDOW:
+            if not received_by.strip() or not id_checked:
+                raise DomainError("receiver_check", "窗口领取须登记领取人并核验身份证件", field="received_by")
+            if not secrets.compare_digest(code.strip(), pickup_code(case)):
+                raise DomainError("pickup_code", "取件码不正确", field="code")
+            _visit(case, "领取结果", window)
+            delivery = Delivery(case=case, method=method, pickup_code=code, received_by=received_by, receiver_id_checked=True, delivered_on=on)
+        elif method == Delivery.Method.ELECTRONIC:
+            delivery = Delivery(case=case, method=method, delivered_on=on)
+        else:
+            raise DomainError("delivery_method", "邮寄送达请先登记邮寄信息", field="method")
+        _complete(actor, case, delivery, on)
+    return case
+
+
+def register_mail(actor, case: Case, *, recipient: str, address: str, phone: str, courier: str, tracking_number: str,
+                  on: dt.date | None = None) -> Delivery:
+    """免费邮寄: the result is posted; the case completes when the courier confirms delivery."""
+    on = _today(on)
+    _require_clerk(actor, case, "登记邮寄")
+    for field, value, label in [("recipient", recipient, "收件人"), ("address", address, "邮寄地址"), ("phone", phone, "收件电话"),
+                                ("courier", courier, "快递公司"), ("tracking_number", tracking_number, "运单号")]:
+        if not str(value).strip():
+            raise DomainError("mail_field", f"请填写{label}", field=field)
+    with transaction.atomic():
+        case = _locked(case)
+        _check_deliverable(case)
+        delivery, _ = Delivery.objects.update_or_create(case=case, defaults=dict(
+            method=Delivery.Method.MAIL, recipient=recipient, address=address, phone=phone, courier=courier,
+            tracking_number=tracking_number, mail_state=Delivery.MailState.POSTED,
+        ))
+        _event(case, actor, "mail_posted", from_state=case.state, courier=courier, tracking=tracking_number)
+    return delivery
+
+
+def confirm_mail_delivered(actor, case: Case, *, on: dt.date | None = None) -> Case:
+    on = _today(on)
+    _require_clerk(actor, case, "确认邮件签收")
+    with transaction.atomic():
+        case = _locked(case)
+        delivery = Delivery.objects.filter(case=case, method=Delivery.Method.MAIL).first()
+        if delivery is None:
+            raise Conflict("no_mail", "本办件没有邮寄记录")
+        _check_deliverable(case)
+        delivery.mail_state, delivery.delivered_on = Delivery.MailState.DELIVERED, on
+        _complete(actor, case, delivery, on)
+    return case
+
+
+# --- commitments ------------------------------------------------------------------------------
+
+def record_post_check(actor, case: Case, *, passed: bool, note: str, on: dt.date | None = None) -> PostCheck:
+    """事后核查 of an informed commitment; a false commitment is recorded against the applicant."""
+    on = _today(on)
+    require(actor, Role.REVIEWER, region=case.region, what="事后核查")
+    with transaction.atomic():
+        check = PostCheck.objects.select_for_update().filter(case=case).first()
+        if check is None:
+            raise NotFound("本办件没有告知承诺事后核查任务")
+        if check.result != PostCheck.Result.PENDING:
+            raise Conflict("post_check_done", "事后核查已完成")
+        if not passed and not note.strip():
+            raise DomainError("post_check_note", "核查不实须说明情况", field="note")
+        check.result = PostCheck.Result.PASSED if passed else PostCheck.Result.FAILED
+        check.checked_on, check.checked_by, check.note = on, actor, note
+        check.save()
+        if not passed:
+            Breach.objects.create(applicant=case.applicant, case=case, on=on, note=note)
+        _event(case, actor, "post_checked", from_state=case.state, reason=note, passed=passed)
+    return check
+
+
+# --- periodic ---------------------------------------------------------------------------------
+
+def auto_accept_due(today: dt.date | None = None) -> list[str]:
+    """行政许可法 art. 32: a case neither accepted nor notified within five working days of receipt is
+    accepted from the day of receipt."""
+    today = _today(today)
+    numbers = []
+    for case in Case.objects.filter(state=CaseState.RECEIVED, item__isnull=False).select_related("item_version").order_by("id"):
+        since = case.resubmitted_on or case.received_on
+        if add_working_days(since, AUTO_ACCEPT_DAYS).date < today:
+            accept_case(None, case, on=today, auto=True)
+            numbers.append(case.number)
+    for parent in Case.objects.filter(state=CaseState.RECEIVED, bundle__isnull=False, item__isnull=True):
+        if add_working_days(parent.received_on, AUTO_ACCEPT_DAYS).date < today:
+            accept_case(None, parent, on=today, auto=True)
+            numbers.append(parent.number)
+    return numbers
