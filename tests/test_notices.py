@@ -9,16 +9,13 @@ import os
 import re
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
-from django.apps import apps
 
 from tongban.core.pdf import render_pdf
 from tongban.core.qr import qr_svg
 
 PDFTOTEXT = "/usr/bin/pdftotext"
-CASES_TEMPLATES = Path(__file__).resolve().parent.parent / "tongban" / "cases" / "templates"
 CASE_NUMBER = "370800-20261122-000123"
 TRACK_URL = f"http://127.0.0.1:8000/track/{CASE_NUMBER}/"
 REMEDIES = (
@@ -26,14 +23,6 @@ REMEDIES = (
     "也可以自收到本决定书之日起6个月内，依照《中华人民共和国行政诉讼法》的规定向有管辖权的人民法院提起行政诉讼。"
 )
 REFUSAL_REASON = "你单位经营场所位于邹城市，该申请事项依法不属于本机关管辖范围，请向邹城市行政审批服务局提出申请。"
-
-
-@pytest.fixture(autouse=True)
-def notice_templates(settings):
-    """The templates live in tongban/cases/templates; until that app is installed, find them through DIRS."""
-    if not apps.is_installed("tongban.cases"):
-        engine = settings.TEMPLATES[0]
-        settings.TEMPLATES = [{**engine, "DIRS": [*engine["DIRS"], CASES_TEMPLATES]}, *settings.TEMPLATES[1:]]
 
 
 def material(name, form="原件", copies=1, status="已收取", reason=""):

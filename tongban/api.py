@@ -2,7 +2,7 @@
 
 from django.http import Http404
 from ninja import NinjaAPI
-from ninja.errors import ValidationError
+from ninja.errors import AuthenticationError, ValidationError
 
 from tongban.core.api import router as core_router
 from tongban.core.errors import DomainError
@@ -30,6 +30,11 @@ def validation_error(request, exc: ValidationError):
     return api.create_response(request, {"code": "invalid_input", "message": message, "details": exc.errors}, status=422)
 
 
+@api.exception_handler(AuthenticationError)
+def unauthenticated(request, exc):
+    return api.create_response(request, {"code": "unauthenticated", "message": "请先登录,或在 Authorization 头中提供有效的接口令牌"}, status=401)
+
+
 @api.exception_handler(Http404)
 def not_found(request, exc):
     return api.create_response(request, {"code": "not_found", "message": "未找到"}, status=404)
@@ -44,3 +49,7 @@ api.add_router("", catalog_router, tags=["事项目录"])
 from tongban.workcal.api import router as workcal_router  # noqa: E402
 
 api.add_router("/calendar", workcal_router, tags=["工作日历"])
+
+from tongban.cases.api import router as cases_router  # noqa: E402
+
+api.add_router("/cases", cases_router, tags=["办件受理与出件"])

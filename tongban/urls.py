@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from .api import api
+from .cases import views as case_views
 
 admin.site.site_header = "通办 · 政务服务管理后台"
 admin.site.site_title = "通办管理后台"
@@ -12,6 +13,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("workcal/", include("tongban.workcal.urls")),
+    path("hall/", include("tongban.cases.urls")),
+    path("track/<str:number>/", case_views.track, name="track"),
     path("supervision/", include("tongban.supervision.urls")),
     path("", include("tongban.catalog.urls")),
 ]

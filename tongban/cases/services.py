@@ -214,6 +214,22 @@ def _submit_bundle(actor, applicant, bundle, channel, window, mandate, materials
     return parent
 
 
+def record_materials(actor, case: Case, *, entries: list[dict], on: dt.date | None = None) -> Case:
+    """The clerk's checklist on a received case: materials received, originals seen, or shared data used."""
+    _require_clerk(actor, case, "核对材料")
+    with transaction.atomic():
+        case = _locked(case)
+        _expect(case, [CaseState.RECEIVED], "核对材料")
+        for entry in entries:
+            status = entry.get("status", S.PROVIDED)
+            if status not in CaseMaterial.RECEIVED:
+                raise DomainError("material_status", "核对时材料状态应为已收取、已核验原件或共享获取", field="materials")
+            _store_material(case, _material(case, entry["material"]), status, file=entry.get("file"))
+        if entries:
+            _event(case, actor, "materials_checked", from_state=case.state, count=len(entries))
+    return case
+
+
 # --- acceptance -------------------------------------------------------------------------------
 
 def _outstanding(case: Case) -> list[Material]:

@@ -153,3 +153,32 @@ class RoleGrant(models.Model):
     def __str__(self):
         scope = self.department.name if self.department else self.region.name
         return f"{self.user} · {self.get_role_display()} · {scope}"
+
+
+class ApiToken(models.Model):
+    """A bearer token for machine clients (kiosks, other systems): only its SHA-256 is stored."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens", verbose_name="人员")
+    name = models.CharField("用途", max_length=60)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "接口令牌"
+
+    def __str__(self):
+        return f"{self.user} · {self.name}"
+
+    @staticmethod
+    def digest(key: str) -> str:
+        import hashlib
+
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    @classmethod
+    def issue(cls, user: User, name: str) -> tuple["ApiToken", str]:
+        import secrets
+
+        key = "tb_" + secrets.token_urlsafe(32)
+        return cls.objects.create(user=user, name=name, key_hash=cls.digest(key)), key

@@ -1,0 +1,70 @@
+"""Printable notices (PDF, WeasyPrint): the context each template receives, built from the case and the
+Notice row, so a reprint years later shows what was issued."""
+
+import datetime as dt
+
+from django.conf import settings
+
+from tongban.core.pdf import render_pdf
+from tongban.core.qr import qr_svg
+from tongban.org.models import Hall
+
+from .models import Case, CaseMaterial, Notice
+
+PREFIX = {"acceptance": "受", "missing": "补", "refusal": "不受", "gap_commitment": "容", "informed_commitment": "承", "receipt": "收"}
+
+
+def _hall(case: Case) -> dict:
+    hall = (case.window.hall if case.window_id else None) or Hall.objects.filter(region__path__startswith=case.region.path[:14]).first()
+    if hall is None:
+        return {"name": settings.SITE_NAME, "address": "", "phone": "12345"}
+    return {"name": hall.name, "address": hall.address, "phone": hall.phone or "12345"}
+
+
+def context(notice: Notice) -> dict:
+    case = notice.case
+    version = case.item_version
+    department = case.item.department.name if case.item_id else (case.bundle.region.name + "行政审批服务局")
+    rows = []
+    materials = {cm.material_id: cm for cm in case.materials.select_related("material")}
+    if notice.kind == Notice.Kind.MISSING:
+        rows = [{"name": i["name"], "form": "", "copies": "", "status": dict(CaseMaterial.Status.choices)[i["status"]], "reason": i["reason"]}
+                for i in notice.data.get("items", [])]
+    elif version is not None:
+        for m in version.materials.all():
+            cm = materials.get(m.pk)
+            if cm is None:
+                continue
+            rows.append({"name": m.name, "form": m.get_form_display(), "copies": m.copies, "status": cm.get_status_display(), "reason": cm.reason})
+    commitment = None
+    if notice.kind in (Notice.Kind.GAP, Notice.Kind.INFORMED):
+        commitment = {"materials": notice.data.get("materials", []), "days": notice.data.get("days"),
+                      "deadline": dt.date.fromisoformat(notice.data["deadline"]) if notice.data.get("deadline") else None}
+    track_url = f"{settings.SITE_URL}/track/{case.number}/"
+    return {
+        "title": notice.get_kind_display(),
+        "doc_number": f"{case.region.name[:2]}审{PREFIX.get(notice.kind, '')}〔{notice.issued_on.year}〕第{case.number[-6:]}号"
+                      + (f"-{notice.round}" if notice.round > 1 else ""),
+        "hall": _hall(case),
+        "department": department,
+        "case": {
+            "number": case.number, "item_name": case.title, "applicant_name": case.applicant.name,
+            "applicant_id": case.applicant.masked_id, "applicant_kind": case.applicant.get_kind_display(),
+            "received_on": case.received_on, "accepted_on": case.accepted_on, "deadline": case.deadline,
+            "promised_days": version.promised_limit if version else None,
+            "handler": str(case.handler) if case.handler else "", "handler_phone": (case.handler.phone if case.handler else "") or "12345",
+            "window": f"{case.window.number}号窗口" if case.window_id else "",
+        },
+        "materials": rows,
+        "reason": notice.data.get("reason", ""),
+        "remedies": notice.data.get("remedies", ""),
+        "commitment": commitment,
+        "post_check": {"deadline": dt.date.fromisoformat(notice.data["post_check"])} if notice.data.get("post_check") else None,
+        "issued_on": notice.issued_on,
+        "track_url": track_url,
+        "qr_svg": qr_svg(track_url, scale=3, title="扫码查询办理进度"),
+    }
+
+
+def render(notice: Notice) -> bytes:
+    return render_pdf(f"cases/notices/{notice.kind}.html", context(notice))

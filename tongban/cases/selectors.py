@@ -1,0 +1,60 @@
+from django.conf import settings
+from django.db.models import Q
+
+from tongban.core.errors import NotAllowed
+from tongban.org.models import Role, RoleGrant
+
+from .models import Case
+
+PAGE = 20
+
+
+def case_out(case: Case) -> dict:
+    case = Case.objects.select_related("item_version", "applicant", "handler", "bundle").get(pk=case.pk)
+    return {
+        "number": case.number, "title": case.title, "state": case.state, "state_name": case.get_state_display(),
+        "applicant": case.applicant.name, "applicant_id": case.applicant.masked_id, "applicant_phone": case.applicant.masked_phone,
+        "channel": case.channel, "received_on": case.received_on, "accepted_on": case.accepted_on, "deadline": case.deadline,
+        "light": case.light, "handler": str(case.handler) if case.handler else None,
+        "handler_phone": (case.handler.phone or "12345") if case.handler else None, "gap_open": case.gap_open,
+        "visits": case.visits, "children": list(case.children.values_list("number", flat=True)),
+        "materials": [
+            {"material": cm.material_id, "name": cm.material.name, "status": cm.status, "status_name": cm.get_status_display(), "reason": cm.reason}
+            for cm in case.materials.select_related("material").order_by("material__order")
+        ],
+        "url": settings.SITE_URL + case.get_absolute_url(),
+    }
+
+
+def _scope(user) -> Q:
+    if user.is_superuser:
+        return Q()
+    q = Q(pk__in=[])
+    for g in RoleGrant.objects.filter(user=user).select_related("region"):
+        q |= Q(region__path__startswith=g.region.path)
+    return q
+
+
+def visible_cases(user, *, state: str | None = None, page: int = 1):
+    qs = Case.objects.filter(_scope(user)).select_related("item_version", "applicant", "handler", "bundle")
+    if state:
+        qs = qs.filter(state=state)
+    qs = qs.order_by("-id")
+    return qs.count(), list(qs[(page - 1) * PAGE : page * PAGE])
+
+
+def require_visible(user, case: Case) -> None:
+    if not Case.objects.filter(_scope(user), pk=case.pk).exists():
+        raise NotAllowed("您无权查看该办件")
+
+
+def clerk_roles():
+    return [Role.WINDOW_CLERK, Role.AGENT]
+
+
+def clock_status(case: Case) -> dict | None:
+    if not case.clock_id:
+        return None
+    from tongban.workcal.clocks import status
+
+    return status(case.clock)

@@ -1,0 +1,187 @@
+"""The clerk workbench (综合受理窗口) and the public progress page. Thin: every act is a service call."""
+
+import datetime as dt
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from tongban.catalog import selectors as catalog
+from tongban.catalog.models import Bundle, Item, PubStatus
+from tongban.core.errors import DomainError
+from tongban.core.qr import qr_svg
+from tongban.org.models import Role, RoleGrant
+from tongban.org.scopes import has_role
+
+from . import notices, selectors, services
+from .models import Case, CaseMaterial, CaseState, Notice
+
+S = CaseMaterial.Status
+
+
+def _clerk_window(user):
+    g = RoleGrant.objects.filter(user=user, role=Role.WINDOW_CLERK, window__isnull=False).select_related("window").first()
+    return g.window if g else None
+
+
+@login_required
+def workbench(request):
+    q = request.GET.get("q", "").strip()
+    if q:
+        case = Case.objects.filter(number=q).first()
+        if case:
+            return redirect(case)
+        messages.error(request, f"没有编号为 {q} 的办件")
+    _, cases = selectors.visible_cases(request.user)
+    todo = [c for c in cases if c.state in (CaseState.RECEIVED, CaseState.CORRECTION, CaseState.APPROVED, CaseState.DENIED)]
+    return render(request, "cases/workbench.html", {"cases": cases, "todo": todo})
+
+
+@login_required
+def new_case(request):
+    """Step 1: the applicant (found or registered by ID number / credit code) and the item or bundle."""
+    found = []
+    q = request.GET.get("item_q", "").strip()
+    if q:
+        result = catalog.search_all(q, limit=12)
+        found = {"items": result["items"], "bundles": result["bundles"]}
+    if request.method == "POST":
+        try:
+            with transaction.atomic():
+                applicant = services.register_applicant(
+                    request.user, kind=request.POST.get("kind", ""), id_number=request.POST.get("id_number", ""),
+                    name=request.POST.get("name", ""), phone=request.POST.get("phone", ""), address=request.POST.get("address", ""),
+                )
+                target = request.POST.get("target", "")
+                item = bundle = None
+                if target.startswith("item:"):
+                    item = Item.objects.filter(implementation_code=target[5:]).first()
+                elif target.startswith("bundle:"):
+                    bundle = Bundle.objects.filter(code=target[7:], status=PubStatus.PUBLISHED).first()
+                if item is None and bundle is None:
+                    raise DomainError("target_required", "请先检索并选择要办理的事项或一件事", field="target")
+                case = services.submit_case(request.user, applicant=applicant, item=item, bundle=bundle,
+                                            window=_clerk_window(request.user))
+            messages.success(request, f"已收件:{case.number}。请核对材料。")
+            return redirect(case)
+        except DomainError as e:
+            messages.error(request, e.message)
+    return render(request, "cases/new.html", {"found": found, "item_q": q, "post": request.POST})
+
+
+def _case_for(request, number) -> Case:
+    case = get_object_or_404(Case.objects.select_related("item_version", "applicant", "handler", "bundle", "clock"), number=number)
+    selectors.require_visible(request.user, case)
+    return case
+
+
+def _checklist(case: Case) -> list[dict]:
+    cases = [case] if case.item_id else list(case.children.select_related("item_version"))
+    have = {(cm.case_id, cm.material_id): cm for c in cases for cm in c.materials.all()}
+    rows, seen = [], set()
+    for c in cases:
+        for m in c.item_version.materials.all():
+            if m.merge_key in seen:
+                continue
+            seen.add(m.merge_key)
+            rows.append({"material": m, "case": c, "current": have.get((c.pk, m.pk))})
+    return rows
+
+
+@login_required
+def case_detail(request, number):
+    case = _case_for(request, number)
+    return render(request, "cases/detail.html", {
+        "case": case, "rows": _checklist(case), "events": case.events.select_related("actor"),
+        "notices": case.notices.all(), "children": case.children.select_related("item_version"),
+        "pickup": services.pickup_code(case) if case.state in (CaseState.APPROVED, CaseState.DENIED) else "",
+        "can_decide": has_role(request.user, Role.BUREAU_LEADER, region=case.region),
+        "clock": selectors.clock_status(case), "today": dt.date.today(),
+    })
+
+
+@login_required
+@require_POST
+def case_action(request, number):
+    """The checklist form and the action buttons (accept / notify / refuse / immediate / supply / deliver …)."""
+    case = _case_for(request, number)
+    action = request.POST.get("action", "")
+    rows = _checklist(case)
+    picked = {}
+    for row in rows:
+        m = row["material"]
+        status = request.POST.get(f"m{m.pk}", "")
+        if status:
+            picked[m.pk] = {"material": m.pk, "status": status, "reason": request.POST.get(f"r{m.pk}", ""),
+                            "file": request.FILES.get(f"f{m.pk}")}
+    received = [e for e in picked.values() if e["status"] in CaseMaterial.RECEIVED]
+    try:
+        with transaction.atomic():
+            if action == "accept":
+                services.record_materials(request.user, case, entries=received)
+                gap_days = int(request.POST.get("gap_days") or 0) or None
+                services.accept_case(request.user, case, gaps=[k for k, e in picked.items() if e["status"] == S.GAP],
+                                     gap_days=gap_days, informed=[k for k, e in picked.items() if e["status"] == S.COMMITMENT])
+                messages.success(request, "已受理,可打印受理通知书。")
+            elif action == "notify":
+                services.record_materials(request.user, case, entries=received)
+                services.notify_missing(request.user, case, items=[e for e in picked.values() if e["status"] in (S.MISSING, S.DEFECTIVE)])
+                messages.success(request, "已出具一次性告知书。")
+            elif action == "refuse":
+                services.refuse_case(request.user, case, reason=request.POST.get("reason", ""))
+                messages.success(request, "已作出不予受理决定。")
+            elif action == "immediate":
+                services.record_materials(request.user, case, entries=received)
+                services.decide_immediately(request.user, case, approve=True, note=request.POST.get("note", ""))
+                messages.success(request, "即办件已当场办结并交付。")
+            elif action == "supply":
+                services.supply_materials(request.user, case, supplied=received)
+                messages.success(request, "已接收补交材料。")
+            elif action == "decide":
+                approve = request.POST.get("approve") == "1"
+                services.record_decision(request.user, case, approve=approve, note=request.POST.get("note", ""))
+                messages.success(request, "已作出决定。")
+            elif action == "deliver":
+                services.deliver(request.user, case, method=request.POST.get("method", "window"), received_by=request.POST.get("received_by", ""),
+                                 id_checked=request.POST.get("id_checked") == "1", code=request.POST.get("code", ""),
+                                 window=_clerk_window(request.user))
+                messages.success(request, "结果已送达,办件办结。")
+            elif action == "mail":
+                services.register_mail(request.user, case, **{k: request.POST.get(k, "") for k in ("recipient", "address", "phone", "courier", "tracking_number")})
+                messages.success(request, "已登记免费邮寄。")
+            elif action == "mail_delivered":
+                services.confirm_mail_delivered(request.user, case)
+                messages.success(request, "邮件已签收,办件办结。")
+            elif action == "withdraw":
+                services.withdraw_case(request.user, case, reason=request.POST.get("reason") or "申请人申请撤回")
+                messages.success(request, "申请已撤回。")
+            else:
+                raise DomainError("unknown_action", "未知操作")
+    except DomainError as e:
+        messages.error(request, e.message)
+    return redirect(case)
+
+
+@login_required
+def notice_pdf(request, number, notice_id):
+    case = _case_for(request, number)
+    notice = get_object_or_404(Notice, pk=notice_id, case=case)
+    data = notices.render(notice)
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{case.number}-{notice.kind}.pdf"'
+    return response
+
+
+def track(request, number):
+    """Public progress page (the QR on every notice): no personal data beyond a masked name."""
+    case = Case.objects.select_related("item_version", "handler", "bundle").filter(number=number).first()
+    if case is None:
+        raise Http404("未找到该办件")
+    name = case.applicant.name
+    masked = name[0] + "*" * (len(name) - 1) if case.applicant.kind == "person" else name
+    return render(request, "cases/track.html", {"case": case, "applicant": masked,
+                                                "qr": qr_svg(settings.SITE_URL + request.path, scale=3)})

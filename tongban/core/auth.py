@@ -1,0 +1,17 @@
+"""API authentication: the staff session (pages, htmx) or a bearer token (machine clients)."""
+
+from ninja.security import HttpBearer, django_auth
+
+
+class TokenAuth(HttpBearer):
+    def authenticate(self, request, token):
+        from tongban.org.models import ApiToken
+
+        found = ApiToken.objects.select_related("user").filter(key_hash=ApiToken.digest(token), user__is_active=True).first()
+        if found is None:
+            return None
+        request.user = found.user
+        return found.user
+
+
+STAFF_AUTH = [django_auth, TokenAuth()]
