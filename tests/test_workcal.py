@@ -147,13 +147,16 @@ def test_suspending_for_k_working_days_moves_the_deadline_by_exactly_k(start, li
     assert working_days_between(before, c.deadline).days == k
 
 
-def test_a_paused_clock_does_not_turn_yellow_or_red(leader):
-    c = clock(start=D(2025, 3, 3), limit=5)
-    clocks.suspend_clock(None, c, "correction", on=D(2025, 3, 4))
+def test_a_paused_clock_keeps_its_light_and_does_not_turn_red():
+    c = clock(start=D(2025, 3, 3), limit=5)  # deadline 10 March
+    scan_lights(D(2025, 3, 6))
+    c.refresh_from_db()
+    assert c.light == Light.YELLOW
+    clocks.suspend_clock(None, c, "correction", on=D(2025, 3, 6))
     scan_lights(D(2025, 6, 30))
     c.refresh_from_db()
-    assert c.light == Light.GREEN and c.state == ClockState.PAUSED
-    assert not ClockEvent.objects.filter(clock=c, kind__in=["yellow", "red"]).exists()
+    assert c.light == Light.YELLOW and c.state == ClockState.PAUSED
+    assert not ClockEvent.objects.filter(clock=c, kind="red").exists()
 
 
 def test_suspension_reason_must_be_allowed_for_the_item(admin):
@@ -184,9 +187,19 @@ def test_extension_within_the_legal_maximum_moves_the_deadline(admin, leader):
     with pytest.raises(DomainError) as e:
         clocks.extend_clock(None, c, 1, "再延长", approver=leader, on=D(2025, 3, 11))
     assert "超过可延长上限10个工作日" in e.value.message
+
+def test_only_the_authoritys_own_leader_approves_an_extension(admin, leader):
+    item = factories.make_item(admin, name="建设工程规划许可证核发", legal_limit=20, promised_limit=15, extension_allowed=True, extension_days=10)
+    c = clock(item_version=item.versions.get(), limit=None, legal=None, start=D(2025, 3, 3))
     clerk = factories.grant(factories.UserFactory(), "window_clerk")
-    with pytest.raises(DomainError):
-        clocks.extend_clock(None, c, 1, "无权批准", approver=clerk)
+    other = factories.DepartmentFactory(name="济宁市卫生健康委员会", function="health")
+    other_leader = factories.grant(factories.UserFactory(), "bureau_leader", department=other)
+    for approver in (clerk, other_leader):
+        with pytest.raises(DomainError) as e:
+            clocks.extend_clock(None, c, 1, "情况复杂", approver=approver, on=D(2025, 3, 10))
+        assert e.value.code == "extension_approver"
+    own = factories.grant(factories.UserFactory(), "bureau_leader", department=item.department)
+    assert clocks.extend_clock(None, c, 1, "情况复杂", approver=own, on=D(2025, 3, 10)).extended_days == 1
 
 
 def test_extension_cap_is_10_alone_15_jointly_unless_the_item_states_a_longer_basis(admin, leader):
@@ -217,16 +230,23 @@ def test_warning_thresholds_can_be_set_per_item(admin):
     item = factories.make_item(admin)
     WarningPolicy.objects.create(item=item, days=0, percent=100)
     c = clock(item_version=item.versions.get(), limit=None, legal=None, start=D(2025, 3, 3))  # 5 days → 2025-03-10
+    control = clock(start=D(2025, 3, 3), limit=5, legal=10)
     scan_lights(D(2025, 3, 7))  # 1 day left: yellow by default, green under the item's own policy
     c.refresh_from_db()
-    assert c.light == Light.GREEN
+    control.refresh_from_db()
+    assert (c.light, control.light) == (Light.GREEN, Light.YELLOW)
 
 
 @HYP
-@given(start=st.dates(D(2025, 1, 1), D(2025, 12, 1)), limit=st.integers(1, 20), after=st.integers(0, 30))
-def test_the_sql_scan_agrees_with_the_python_rule(start, limit, after):
-    c = clock(start=start, limit=limit, legal=20)
-    today = add_working_days(start, after).date
+@given(start=st.dates(D(2024, 1, 1), D(2026, 12, 1)), limit=st.integers(1, 20), extra=st.integers(0, 10),
+       after=st.integers(0, 45), pct=st.sampled_from([50, 80, 100]))
+def test_the_sql_scan_agrees_with_the_python_rule(start, limit, extra, after, pct):
+    c = clock(start=start, limit=limit, legal=30)
+    Clock.objects.filter(pk=c.pk).update(extended_days=extra, max_extension_days=10, warn_percent=pct)
+    c.refresh_from_db()
+    clocks.recompute(c, start)
+    c.save()
+    today = start + dt.timedelta(days=after)  # any calendar day, weekends and holidays included
     scan_lights(today)
     c.refresh_from_db()
     assert c.light == clocks.light_for(c, today)
@@ -263,10 +283,10 @@ def test_year_published_after_deadlines_were_computed_provisionally(django_captu
         services.publish_year(admin, 2027, rows, "国务院办公厅关于2027年部分节假日安排的通知(测试用)")
     from django_tasks_db.models import DBTaskResult
 
-    assert DBTaskResult.objects.filter(task_path__endswith="recompute_provisional_task").exists()
-    from tongban.workcal.tasks import recompute_provisional_task
+    assert DBTaskResult.objects.filter(task_path__endswith="recompute_years_task").count() == 2  # now, and once more shortly
+    from tongban.workcal.tasks import recompute_years_task
 
-    assert recompute_provisional_task.call() == {"checked": 1, "moved": 1}
+    assert recompute_years_task.call([2027]) == {"checked": 1, "moved": 1}
     c.refresh_from_db()
     assert not c.provisional
     assert c.deadline == add_working_days(D(2027, 1, 25), 20).date != before
@@ -328,3 +348,86 @@ def test_scheduler_enqueues_the_morning_scan_once_per_working_day():
     assert run_due(monday_0700 + dt.timedelta(hours=2)) == []
     assert run_due(dt.datetime(2025, 10, 3, 7, 0, tzinfo=tz)) == []  # 国庆: no scan
     assert run_due(dt.datetime(2025, 10, 11, 7, 0, tzinfo=tz)) == ["scan_clocks"]  # Saturday, 调休上班
+
+
+
+# --- regressions from review ------------------------------------------------------------------
+
+def test_suspended_days_are_recounted_when_the_year_is_published(django_capture_on_commit_callbacks):
+    admin = factories.grant(factories.UserFactory(), "system_admin")
+    c = clock(start=D(2027, 1, 20), limit=20, legal=20)
+    clocks.suspend_clock(None, c, "correction", on=D(2027, 1, 25))
+    c = clocks.resume_clock(None, c, on=D(2027, 2, 19))
+    rows = services.parse_notice(SimpleUploadedFile("2027.csv", NOTICE_2027.encode()), 2027)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.publish_year(admin, 2027, rows, "通知(测试用)")
+    services.recompute_years([2027])
+    c.refresh_from_db()
+    assert c.suspended_days == working_days_between(D(2027, 1, 25), D(2027, 2, 19)).days
+    assert c.deadline == add_working_days(D(2027, 1, 20), 20 + c.suspended_days).date
+
+
+def test_correcting_a_published_year_recomputes_deadlines_in_it(django_capture_on_commit_callbacks):
+    admin = factories.grant(factories.UserFactory(), "system_admin")
+    c = clock(start=D(2026, 2, 2), limit=10, legal=10)
+    before = c.deadline
+    from tongban.workcal.models import CalendarDay
+
+    with django_capture_on_commit_callbacks(execute=True):
+        CalendarDay.objects.create(date=D(2026, 2, 3), kind="holiday", name="临时增设假日(测试)")  # an admin edit
+    assert is_working_day(D(2026, 2, 3)).working is False
+    services.recompute_years([2026])
+    c.refresh_from_db()
+    assert c.deadline == add_working_days(before, 1).date
+
+
+def test_scan_rebuilds_a_stale_index_when_a_holiday_moves():
+    from tongban.workcal.index import index_is_current
+    from tongban.workcal.models import CalendarDay
+
+    CalendarDay.objects.filter(date=D(2025, 10, 8)).update(date=D(2025, 10, 13))
+    days.invalidate()
+    assert not index_is_current()
+    c = clock(start=D(2025, 9, 26), limit=3, legal=10)
+    scan_lights(D(2025, 9, 30))
+    c.refresh_from_db()
+    assert c.light == clocks.light_for(c, D(2025, 9, 30))
+    assert index_is_current()
+
+
+def test_a_clock_stopped_on_time_is_green_after_recompute():
+    c = clock(start=D(2025, 3, 3), limit=5)
+    c = clocks.stop_clock(None, c, on=D(2025, 3, 10))
+    assert c.light == Light.GREEN
+    late = clocks.stop_clock(None, clock(start=D(2025, 3, 3), limit=5), on=D(2025, 3, 11))
+    assert late.light == Light.RED
+
+
+def test_a_clock_yellow_from_the_start_gets_its_warning_card():
+    c = clock(start=D(2025, 3, 3), limit=2, legal=5)
+    assert c.light == Light.YELLOW
+    assert sorted(ClockEvent.objects.filter(clock=c).values_list("kind", flat=True)) == ["start", "yellow"]
+
+
+def test_overlapping_or_backdated_suspensions_and_stops_are_refused():
+    c = clock(start=D(2025, 3, 3), limit=20, legal=20)
+    clocks.suspend_clock(None, c, "correction", on=D(2025, 3, 10))
+    c = clocks.resume_clock(None, c, on=D(2025, 3, 20))
+    with pytest.raises(DomainError):
+        clocks.suspend_clock(None, c, "correction", on=D(2025, 3, 12))
+    with pytest.raises(DomainError):
+        clocks.stop_clock(None, c, on=D(2025, 2, 28))
+    clocks.suspend_clock(None, c, "testing", on=D(2025, 3, 24))
+    with pytest.raises(DomainError) as e:
+        clocks.stop_clock(None, c, on=D(2025, 3, 21))
+    assert "暂停计时日" in e.value.message
+
+
+def test_adding_zero_days_is_never_provisional():
+    assert add_working_days(D(2031, 3, 3), 0) == (D(2031, 3, 3), False)
+
+
+def test_notice_with_a_duplicated_date_is_refused():
+    with pytest.raises(DomainError) as e:
+        services.parse_notice(SimpleUploadedFile("n.csv", "2027-01-01,休,元旦\n2027-01-01,休,元旦\n".encode()), 2027)
+    assert "重复" in e.value.message

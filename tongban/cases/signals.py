@@ -5,6 +5,7 @@ from django.db import connection
 from django.dispatch import receiver
 
 from tongban.workcal.scan import lights_scanned
+from tongban.workcal.services import clock_deadline_moved
 
 SYNC = """
 UPDATE cases_case SET
@@ -22,3 +23,17 @@ WHERE cases_case.clock_id IS NOT NULL
 def sync_case_lights(sender, day, **kwargs):
     with connection.cursor() as cur:
         cur.execute(SYNC, {"today": day})
+
+
+@receiver(clock_deadline_moved)
+def record_moved_deadline(sender, clock, old, new, day, **kwargs):
+    """A published calendar moved a case's deadline: the case row follows and its history says why."""
+    from .models import Case, CaseEvent
+
+    case = Case.objects.filter(clock=clock).first()
+    if case is None:
+        return
+    Case.objects.filter(pk=case.pk).update(deadline=new, light=clock.light)
+    CaseEvent.objects.create(case=case, action="deadline_moved", from_state=case.state, to_state=case.state,
+                             reason="国务院办公厅节假日安排公布后,按正式日历重新计算办结期限",
+                             data={"from": str(old), "to": str(new)})

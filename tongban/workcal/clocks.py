@@ -42,9 +42,16 @@ def light_for(clock: Clock, on: dt.date) -> str:
 
 
 def recompute(clock: Clock, on: dt.date | None = None) -> None:
-    """Set deadline, legal deadline, light and provisional from the ledger (the caller saves)."""
+    """Set deadline, legal deadline, light and provisional from the ledger (the caller saves).
+
+    Suspended working days are recounted from the suspension rows on the current calendar, so a newly
+    published or corrected year changes them too."""
     on = _today(on)
     cal = get_calendar()
+    if clock.pk:
+        clock.suspended_days = sum(
+            cal.between(s.start, s.end).days for s in clock.suspensions.filter(end__isnull=False)
+        )
     if clock.state == ClockState.PAUSED:
         clock.deadline = None  # no deadline while the clock stands still; the light stays as it was
         legal = cal.add(clock.start_date, clock.legal_limit_days + clock.extended_days + clock.suspended_days)
@@ -57,7 +64,14 @@ def recompute(clock: Clock, on: dt.date | None = None) -> None:
     if clock.state == ClockState.RUNNING:
         clock.light = light_for(clock, on)
     elif clock.stopped_on:
-        clock.light = Light.RED if clock.stopped_on > clock.deadline else clock.light
+        clock.light = Light.RED if clock.stopped_on > clock.deadline else Light.GREEN
+
+
+def save_with_warning(clock: Clock, before: str | None, on: dt.date, actor=None) -> None:
+    """Save, and record a yellow or red card when the light just turned so outside the daily scan."""
+    clock.save()
+    if clock.light != before and clock.light in (Light.YELLOW, Light.RED) and clock.state != ClockState.STOPPED:
+        ClockEvent.objects.create(clock=clock, kind=clock.light, day=on, actor=actor if getattr(actor, "pk", None) else None)
 
 
 def status(clock: Clock, on: dt.date | None = None) -> dict:
@@ -139,7 +153,7 @@ def start_clock(
             warn_days=policy.days, warn_percent=policy.percent,
         )
         recompute(clock, on)
-        clock.save()
+        save_with_warning(clock, Light.GREEN, on, actor)
         _event(clock, ClockEvent.Kind.START, start_date, actor, limit=limit_days, deadline=clock.deadline)
     return clock
 
@@ -159,6 +173,9 @@ def suspend_clock(actor, clock: Clock, reason: str, *, on: dt.date | None = None
             raise DomainError("suspend_reason", f"“{label}”不是本事项可暂停计时的情形", field="reason")
         if on < clock.start_date:
             raise DomainError("suspend_before_start", "暂停日期不得早于起算日", field="on")
+        last = clock.suspensions.filter(end__isnull=False).order_by("-end").first()
+        if last and on < last.end:
+            raise DomainError("suspend_overlap", f"暂停日期不得早于上次恢复计时日({last.end:%Y-%m-%d})", field="on")
         Suspension.objects.create(clock=clock, reason=reason, note=note, start=on)
         status_now = status(clock, on)
         clock.state, clock.paused_since, clock.remaining_at_pause = ClockState.PAUSED, on, status_now["remaining"]
@@ -180,10 +197,10 @@ def resume_clock(actor, clock: Clock, *, on: dt.date | None = None) -> Clock:
         s.end = on
         s.save()
         paused = get_calendar().between(s.start, on).days
-        clock.suspended_days += paused
+        before = clock.light
         clock.state, clock.paused_since, clock.remaining_at_pause = ClockState.RUNNING, None, None
         recompute(clock, on)
-        clock.save()
+        save_with_warning(clock, before, on, actor)
         _event(clock, ClockEvent.Kind.RESUME, on, actor, paused_days=paused, deadline=clock.deadline)
     return clock
 
@@ -191,7 +208,8 @@ def resume_clock(actor, clock: Clock, *, on: dt.date | None = None) -> Clock:
 def extend_clock(actor, clock: Clock, days: int, reason: str, *, approver, on: dt.date | None = None) -> Clock:
     """特别程序/延长审批: only where the item allows it, never beyond the legal maximum."""
     on = _today(on)
-    if not has_role(approver, Role.BUREAU_LEADER):
+    authority = clock.item_version.item.department if clock.item_version_id else None
+    if not has_role(approver, Role.BUREAU_LEADER, department=authority):
         raise DomainError("extension_approver", "延长审批期限须经本机关负责人批准", field="approver")
     if days < 1:
         raise DomainError("extension_days", "延长天数至少为1个工作日", field="days")
@@ -211,8 +229,9 @@ def extend_clock(actor, clock: Clock, days: int, reason: str, *, approver, on: d
             )
         Extension.objects.create(clock=clock, days=days, reason=reason, approver=approver, approved_on=on)
         clock.extended_days += days
+        before = clock.light
         recompute(clock, on)
-        clock.save()
+        save_with_warning(clock, before, on, actor)
         _event(clock, ClockEvent.Kind.EXTEND, on, actor, days=days, reason=reason, approver=approver.pk, deadline=clock.deadline)
     return clock
 
@@ -223,11 +242,14 @@ def stop_clock(actor, clock: Clock, *, on: dt.date | None = None) -> Clock:
         clock = _locked(clock)
         if clock.state == ClockState.STOPPED:
             raise Conflict("clock_stopped", "时钟已停止")
+        if on < clock.start_date:
+            raise DomainError("stop_before_start", "办结日期不得早于起算日", field="on")
         if clock.state == ClockState.PAUSED:
             s = clock.suspensions.get(end__isnull=True)
+            if on < s.start:
+                raise DomainError("stop_before_suspend", f"办结日期不得早于暂停计时日({s.start:%Y-%m-%d})", field="on")
             s.end = on
             s.save()
-            clock.suspended_days += get_calendar().between(s.start, on).days
         clock.state, clock.stopped_on, clock.paused_since = ClockState.STOPPED, on, None
         recompute(clock, on)
         clock.save()

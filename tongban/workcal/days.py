@@ -85,7 +85,7 @@ class WorkCalendar:
             raise DomainError("days_out_of_range", f"工作日数应为0至{MAX_DAYS}之间的整数", field="days")
         i = self._index(start)
         if n == 0:
-            return WorkdayResult(start, start.year not in self.published)
+            return WorkdayResult(start, False)  # the start itself: no day was counted
         j = bisect.bisect_left(self.cum, self.cum[i] + n, i + 1)
         if j >= len(self.cum):
             raise DomainError("date_out_of_range", f"结果超出日历范围({LAST.year}年以后)", field="days")

@@ -3,8 +3,9 @@
 import datetime as dt
 
 from django.db import transaction
+from django.db.models import Count, Q, Sum
 
-from .days import FIRST, WorkCalendar, get_calendar
+from .days import WorkCalendar, get_calendar
 
 
 def index_rows(cal: WorkCalendar, model):
@@ -13,27 +14,33 @@ def index_rows(cal: WorkCalendar, model):
         yield model(day=d, idx=idx, working=bool(cal.working[i]), provisional=d.year not in cal.published)
 
 
+def fingerprint(cal: WorkCalendar) -> tuple[int, int, int]:
+    """Row count, sum of the working-day counts, provisional days: moving any holiday changes the sum."""
+    return len(cal.cum), sum(cal.cum), cal.prov[-1]
+
+
 def rebuild_index(cal: WorkCalendar | None = None, model=None) -> int:
-    from .models import WorkdayIndex
+    from .models import CalendarYear, WorkdayIndex
 
     model = model or WorkdayIndex
     cal = cal or get_calendar()
     with transaction.atomic():
+        if model is WorkdayIndex:  # one rebuild at a time: the scan and a publication may both find it stale
+            list(CalendarYear.objects.select_for_update().order_by("year")[:1])
         model.objects.all().delete()
         model.objects.bulk_create(index_rows(cal, model), batch_size=5000)
     return len(cal.cum)
 
 
 def index_is_current(cal: WorkCalendar | None = None) -> bool:
-    """Cheap check before a scan: the table agrees with the calendar on its size, its last count and
-    how many days are provisional (a publication changes at least one of these)."""
     from .models import WorkdayIndex
 
     cal = cal or get_calendar()
-    last = dt.date.fromordinal(cal.base + len(cal.cum) - 1)
-    row = WorkdayIndex.objects.filter(day=last).values_list("idx", flat=True).first()
-    return (
-        row == cal.cum[-1]
-        and WorkdayIndex.objects.count() == len(cal.cum)
-        and WorkdayIndex.objects.filter(provisional=True).count() == cal.prov[-1]
-    )
+    agg = WorkdayIndex.objects.aggregate(n=Count("day"), s=Sum("idx"), p=Count("day", filter=Q(provisional=True)))
+    return (agg["n"], agg["s"] or 0, agg["p"]) == fingerprint(cal)
+
+
+def ensure_index(cal: WorkCalendar | None = None) -> None:
+    cal = cal or get_calendar()
+    if not index_is_current(cal):
+        rebuild_index(cal)

@@ -1,6 +1,9 @@
-"""The daily light scan (电子监察): set-based SQL over all running clocks, using the working-day index
-table, so a million clocks take seconds. Only lights that change are written, and every clock that turns
-yellow or red gets a warning event (黄牌/红牌)."""
+"""The daily light scan (电子监察): one set-based UPDATE over all running clocks, using the working-day
+index table, so a million clocks take seconds. Only lights that change are written, and every clock that
+turns yellow or red gets a warning event (黄牌/红牌).
+
+The new light is computed inside the UPDATE from the row's own deadline, so a clock whose deadline an
+extension or a resumption moved while the scan waited for its row lock is judged on the new deadline."""
 
 import datetime as dt
 
@@ -9,45 +12,35 @@ from django.dispatch import Signal
 from django.utils import timezone
 
 from .days import get_calendar
-from .index import index_is_current, rebuild_index
+from .index import ensure_index
+from .models import ClockEvent
 
 lights_scanned = Signal()  # sent inside the scan's transaction with `day`: owners of clocks update their rows
 
-NEW_LIGHT = """
-    SELECT c.id AS id, c.light AS light,
-      CASE
-        WHEN c.deadline < %(today)s THEN 'red'
-        WHEN (d.idx - %(tidx)s) <= c.warn_days
-          OR ((c.limit_days + c.extended_days) - (d.idx - %(tidx)s)) * 100 >= c.warn_percent * (c.limit_days + c.extended_days)
-          THEN 'yellow'
-        ELSE 'green'
-      END AS new_light
-    FROM workcal_clock c JOIN workcal_workdayindex d ON d.day = c.deadline
-    WHERE c.state = 'running'
-"""
+_REMAINING = "((SELECT d.idx FROM workcal_workdayindex d WHERE d.day = workcal_clock.deadline) - %(tidx)s)"
+_TOTAL = "(workcal_clock.limit_days + workcal_clock.extended_days)"
+NEW_LIGHT = f"""CASE
+    WHEN workcal_clock.deadline < %(today)s THEN 'red'
+    WHEN {_REMAINING} <= workcal_clock.warn_days
+      OR ({_TOTAL} - {_REMAINING}) * 100 >= workcal_clock.warn_percent * {_TOTAL} THEN 'yellow'
+    ELSE 'green' END"""
 
 
 def scan_lights(today: dt.date | None = None) -> dict:
     today = today or timezone.localdate()
     cal = get_calendar()
-    if not index_is_current(cal):
-        rebuild_index(cal)
-    params = {"today": today, "tidx": cal.index_of(today), "now": timezone.now()}
+    ensure_index(cal)
+    params = {"today": today, "tidx": cal.index_of(today)}
     with transaction.atomic(), connection.cursor() as cur:
         cur.execute(
-            f"""INSERT INTO workcal_clockevent (clock_id, kind, day, at, data)
-                SELECT t.id, t.new_light, %(today)s, %(now)s, '{{}}'
-                FROM ({NEW_LIGHT}) t
-                WHERE t.new_light <> t.light AND t.new_light IN ('yellow', 'red')""",
+            f"""UPDATE workcal_clock SET light = {NEW_LIGHT}
+                WHERE workcal_clock.state = 'running' AND workcal_clock.deadline IS NOT NULL
+                  AND workcal_clock.light <> {NEW_LIGHT}
+                RETURNING workcal_clock.id, workcal_clock.light""",
             params,
         )
-        warned = cur.rowcount
-        cur.execute(
-            f"""UPDATE workcal_clock SET light = t.new_light
-                FROM ({NEW_LIGHT}) t
-                WHERE workcal_clock.id = t.id AND t.new_light <> t.light""",
-            params,
-        )
-        changed = cur.rowcount
+        changed = cur.fetchall()
+        warnings = [ClockEvent(clock_id=pk, kind=light, day=today) for pk, light in changed if light in ("yellow", "red")]
+        ClockEvent.objects.bulk_create(warnings, batch_size=5000)
         lights_scanned.send(sender=scan_lights, day=today)
-    return {"day": today.isoformat(), "changed": changed, "warnings": warned}
+    return {"day": today.isoformat(), "changed": len(changed), "warnings": len(warnings)}

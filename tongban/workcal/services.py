@@ -1,5 +1,6 @@
 """Calendar maintenance: publishing a year's official notice, and what follows from it."""
 
+import contextvars
 import csv
 import datetime as dt
 import io
@@ -13,10 +14,14 @@ from tongban.org.models import Role
 from tongban.org.scopes import require
 
 from . import days
-from .clocks import recompute
+from django.db.models import Q
+from django.dispatch import Signal
+
+from .clocks import recompute, save_with_warning
 from .index import rebuild_index
 from .models import CalendarDay, CalendarYear, Clock, ClockEvent, ClockState, DayKind
 
+publishing: contextvars.ContextVar[bool] = contextvars.ContextVar("publishing", default=False)
 KIND_WORDS = {"休": DayKind.HOLIDAY, "假": DayKind.HOLIDAY, "holiday": DayKind.HOLIDAY, "班": DayKind.WORKDAY, "workday": DayKind.WORKDAY}
 
 
@@ -57,6 +62,10 @@ def parse_notice(upload, year: int) -> list[tuple[dt.date, str, str]]:
             errors.append(f"第{n}行:类型应为“休”或“班”")
         else:
             out.append((d, kind, cells[2] or ("调休上班" if kind == DayKind.WORKDAY else "节假日")))
+    seen = {}
+    for d, _, _ in out:
+        seen[d] = seen.get(d, 0) + 1
+    errors += [f"{d:%Y-%m-%d}重复出现" for d, n in seen.items() if n > 1]
     if errors:
         raise DomainError("notice_invalid", ";".join(errors[:20]), details=errors)
     if not out:
@@ -65,11 +74,21 @@ def parse_notice(upload, year: int) -> list[tuple[dt.date, str, str]]:
 
 
 def publish_year(actor, year: int, rows: list[tuple[dt.date, str, str]], source: str) -> CalendarYear:
-    """Enter the State Council's notice for `year`. Deadlines that were computed provisionally are
+    """Enter (or correct) the State Council's notice for `year`. Deadlines that depend on the year are
     recomputed by a background task once this commits."""
     require(actor, Role.SYSTEM_ADMIN, what="公布节假日安排")
     if not source.strip():
         raise DomainError("source_required", "请注明通知文号,如 国办发明电〔2025〕7号", field="source")
+    if not days.FIRST.year <= year <= days.LAST.year:
+        raise DomainError("year_range", f"年份应在{days.FIRST.year}至{days.LAST.year}之间", field="year")
+    token = publishing.set(True)
+    try:
+        return _publish(actor, year, rows, source)
+    finally:
+        publishing.reset(token)
+
+
+def _publish(actor, year, rows, source) -> CalendarYear:
     with transaction.atomic():
         cal_year, _ = CalendarYear.objects.select_for_update().get_or_create(year=year)
         CalendarDay.objects.filter(date__year=year).delete()
@@ -81,34 +100,62 @@ def publish_year(actor, year: int, rows: list[tuple[dt.date, str, str]], source:
         cal_year.published, cal_year.source, cal_year.published_at = True, source, timezone.now()
         cal_year.save()
         record(actor, "calendar.year_published", cal_year, data={"year": year, "days": len(differing), "source": source})
-        transaction.on_commit(after_calendar_change)
+        schedule_recompute([year])
     return cal_year
 
 
-def after_calendar_change():
-    from .tasks import recompute_provisional_task
+def schedule_recompute(years) -> None:
+    """After the calendar changes: queue the recompute (first, so a failure below cannot lose it), and
+    again a little later for processes that still held the old calendar for a few seconds."""
+    from .tasks import recompute_years_task
 
+    years = sorted(set(years))
+
+    def enqueue():
+        days.invalidate()
+        recompute_years_task.enqueue(years)
+        recompute_years_task.using(run_after=timezone.now() + dt.timedelta(seconds=days.RECHECK_SECONDS * 5)).enqueue(years)
+
+    transaction.on_commit(enqueue)
+
+
+clock_deadline_moved = Signal()  # (clock, old, new, day): owners of clocks record it in their history
+
+
+def affected_clocks(years):
+    """Clocks whose stored dates may depend on `years`: provisional ones, and any whose period touches them."""
+    touches = Q(provisional=True)
+    for y in years:
+        start, end = dt.date(y, 1, 1), dt.date(y, 12, 31)
+        touches |= Q(start_date__lte=end) & (
+            Q(deadline__gte=start) | Q(legal_deadline__gte=start) | Q(deadline__isnull=True, state=ClockState.PAUSED)
+        )
+    return Clock.objects.filter(touches)
+
+
+def recompute_years(years, today: dt.date | None = None) -> dict:
+    """Recompute every clock the changed years may affect; record an event where a deadline moved."""
     days.invalidate()
     rebuild_index()
-    recompute_provisional_task.enqueue()
-
-
-def recompute_provisional(today: dt.date | None = None) -> dict:
-    """Recompute every stored deadline that was provisional; record an event where a deadline moved."""
-    days.invalidate()
+    today = today or timezone.localdate()
     moved = checked = 0
-    ids = list(Clock.objects.filter(provisional=True).exclude(state=ClockState.STOPPED).values_list("id", flat=True))
-    for pk in ids:
+    for pk in list(affected_clocks(years).values_list("id", flat=True)):
         with transaction.atomic():
             clock = Clock.objects.select_for_update().get(pk=pk)
             before = (clock.deadline, clock.legal_deadline)
+            light = clock.light
             recompute(clock, today)
-            clock.save()
+            save_with_warning(clock, light, today)
             checked += 1
             if (clock.deadline, clock.legal_deadline) != before:
                 moved += 1
                 ClockEvent.objects.create(
-                    clock=clock, kind=ClockEvent.Kind.DEADLINE_MOVED, day=today or timezone.localdate(),
+                    clock=clock, kind=ClockEvent.Kind.DEADLINE_MOVED, day=today,
                     data={"from": str(before[0]), "to": str(clock.deadline), "legal_from": str(before[1]), "legal_to": str(clock.legal_deadline)},
                 )
+                clock_deadline_moved.send(sender=Clock, clock=clock, old=before[0], new=clock.deadline, day=today)
     return {"checked": checked, "moved": moved}
+
+
+def recompute_provisional(today: dt.date | None = None) -> dict:
+    return recompute_years([], today)

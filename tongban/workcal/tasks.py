@@ -14,7 +14,7 @@ def scan_clocks_task(day: str | None = None):
 
 
 @task()
-def recompute_provisional_task():
-    from .services import recompute_provisional
+def recompute_years_task(years: list[int]):
+    from .services import recompute_years
 
-    return recompute_provisional()
+    return recompute_years(years)

@@ -10,7 +10,7 @@ from tongban.workcal.models import ScheduleRun
 from tongban.workcal.tasks import scan_clocks_task
 
 # name, local time, task: each runs once per working day, however many schedulers are running.
-JOBS = [("scan_clocks", dt.time(6, 30), scan_clocks_task)]
+JOBS = [("scan_clocks", dt.time(6, 30), scan_clocks_task)]  # the task is given the day it is for
 
 
 def run_due(now=None) -> list[str]:
@@ -24,7 +24,7 @@ def run_due(now=None) -> list[str]:
         try:
             with transaction.atomic():
                 ScheduleRun.objects.create(name=name, day=now.date())
-                task.enqueue()
+                task.enqueue(now.date().isoformat())
         except IntegrityError:
             continue  # already enqueued today (by this or another scheduler)
         started.append(name)
