@@ -8,7 +8,7 @@ import json
 
 from django.db import IntegrityError, transaction
 from django.shortcuts import get_object_or_404
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from tongban.catalog.models import Bundle, Item
 from tongban.core.auth import STAFF_AUTH
@@ -126,8 +126,12 @@ def _case(number: str) -> Case:
     return get_object_or_404(Case.objects.select_related("item_version", "applicant", "handler", "bundle"), number=number)
 
 
-def _idempotent(request, operation: str, run):
+def _idempotent(request, operation: str, run) -> Status:
     """Run `run()` (returns (status, body)) once per Idempotency-Key; a retry gets the stored answer."""
+    return Status(*_once(request, operation, run))
+
+
+def _once(request, operation: str, run):
     key = request.headers.get("Idempotency-Key", "").strip()[:100]
     if not key:
         return run()
