@@ -51,3 +51,49 @@ def test_citizen_searches_restaurant_and_opens_the_guide_with_its_qr(live_server
     qr = page.locator("#guide-qr svg")
     assert qr.count() == 1 and qr.bounding_box()["width"] >= 100
     assert page.locator("#materials tbody tr").count() == 5
+
+
+@pytest.fixture
+def walk_in_setup(live_server):
+    """A clerk with a password and a published 食品经营许可, made before the browser starts."""
+    admin = factories.catalog_admin()
+    food = factories.make_item(admin)
+    clerk = factories.grant(factories.UserFactory(username="clerk_yan", display_name="颜春梅"), "window_clerk")
+    clerk.set_password("Tongban@2026")
+    clerk.save()
+    aux = next(m.pk for m in food.versions.get().materials.all() if m.role == "auxiliary")
+    return {"aux": aux, "materials": [m.pk for m in food.versions.get().materials.all()]}
+
+
+def test_clerk_accepts_a_walk_in_with_one_gap_and_prints_the_acceptance_notice(live_server, walk_in_setup, page):
+    import datetime as dt
+
+    from tongban.core.identifiers import make_id_card
+
+    page.set_viewport_size({"width": 1366, "height": 768})  # the counter screen
+    page.goto(live_server.url + "/hall/")
+    page.fill("#id_username", "clerk_yan")
+    page.fill("#id_password", "Tongban@2026")
+    page.press("#id_password", "Enter")
+    page.wait_for_url("**/hall/")
+    page.click("#new-case")
+    page.fill("#item_q", "食品经营许可")
+    page.press("#item_q", "Enter")
+    page.wait_for_selector("input[name=target]")
+    page.select_option("#kind", "person")
+    page.fill("#id_number", make_id_card("370881", dt.date(1988, 5, 6), 17))
+    page.fill("#name", "孔繁星")
+    page.fill("#phone", "13905370001")
+    page.click("#submit-case")
+    page.wait_for_selector("#checklist")
+    for pk in walk_in_setup["materials"]:
+        page.select_option(f"select[name=m{pk}]", "gap" if pk == walk_in_setup["aux"] else "original_seen")
+    page.click("#btn-accept")
+    page.wait_for_selector("#case-state")
+    assert page.inner_text("#case-state") == "已受理"
+    number = page.inner_text("#case-number").strip()
+    link = page.locator("#notices a", has_text="受理通知书")
+    pdf = page.request.get(live_server.url + link.get_attribute("href"))
+    assert pdf.ok and pdf.body().startswith(b"%PDF") and pdf.headers["content-type"] == "application/pdf"
+    page.goto(live_server.url + "/hall/")
+    assert number in page.inner_text("#case-list")

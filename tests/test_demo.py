@@ -43,6 +43,14 @@ def test_demo_city_is_realistic_complete_and_loads_once(client):
     assert not again["loaded_now"]
     assert (Item.objects.count(), ItemVersion.objects.count(), Department.objects.count(), Bundle.objects.count()) == counts
 
+    from django.core.management import call_command
+
+    from tongban.cases.models import Case
+
+    assert set(Case.objects.values_list("state", flat=True)) >= {"received", "correction", "accepted", "approved", "completed", "refused"}
+    assert {"yellow", "red"} <= set(Case.objects.values_list("light", flat=True))
+    call_command("verify_audit")  # raises CommandError if any link is broken
+
     assert client.get("/").status_code == 200
     for v in published.select_related("item")[:40]:
         assert client.get(f"/guide/{v.item.implementation_code}/").status_code == 200

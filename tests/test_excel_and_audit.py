@@ -128,3 +128,24 @@ def test_material_for_an_item_not_in_the_sheet_is_reported_with_its_row(admin, f
     report = excel.import_workbook(admin, workbook_bytes(wb))
     assert report.errors == [{"sheet": "材料", "row": wm.max_row, "column": "基本编码",
                               "message": "材料所属事项 370800/000199999000 不在「事项」表中"}]
+
+
+def test_verify_audit_names_the_entry_altered_by_hand_in_sql(admin, food_item):
+    import datetime as dt
+
+    from django.core.management import CommandError, call_command
+    from django.db import connection
+    from django.utils import timezone
+
+    from tongban.core.audit import seal_day
+
+    call_command("verify_audit")
+    seal_day(timezone.localdate())
+    call_command("verify_audit")
+    target = AuditEvent.objects.filter(action="catalog.version_published").get()
+    with connection.cursor() as cur:
+        cur.execute("UPDATE core_auditevent SET actor_label = %s, action = %s WHERE id = %s", ["某人", "catalog.version_withdrawn", target.pk])
+    with pytest.raises(CommandError) as e:
+        call_command("verify_audit")
+    assert f"第{target.seq}条(id={target.pk}" in str(e.value) and target.chain in str(e.value)
+    assert seal_day(timezone.localdate() + dt.timedelta(days=1)).prev_hash  # the next seal links to the first

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from .api import api
@@ -11,6 +12,8 @@ admin.site.index_title = "管理首页"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(next_page="/"), name="logout"),
     path("api/v1/", api.urls),
     path("workcal/", include("tongban.workcal.urls")),
     path("hall/", include("tongban.cases.urls")),

@@ -161,6 +161,14 @@ class CaseMaterial(models.Model):
         constraints = [models.UniqueConstraint(fields=["case", "material"], name="case_material_unique")]
 
 
+ACTION_LABELS = {
+    "submitted": "收件", "materials_checked": "核对材料", "accepted": "受理", "notified_missing": "出具一次性告知书",
+    "materials_supplied": "补交材料", "refused": "不予受理", "withdrawn": "撤回", "handler_reassigned": "变更首办负责人",
+    "decided": "作出决定", "completed": "办结送达", "mail_posted": "邮寄寄出", "post_checked": "事后核查",
+    "deadline_moved": "期限调整",
+}
+
+
 class CaseEvent(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(auto_now_add=True)
@@ -174,6 +182,14 @@ class CaseEvent(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "办件历史"
         ordering = ["at", "id"]
+
+    @property
+    def action_label(self) -> str:
+        return ACTION_LABELS.get(self.action, self.action)
+
+    @property
+    def to_state_label(self) -> str:
+        return dict(CaseState.choices).get(self.to_state, self.to_state)
 
 
 class Notice(models.Model):

@@ -46,8 +46,10 @@ def register_applicant(actor, *, kind: str, id_number: str, name: str, phone: st
         raise DomainError("applicant_kind", "申请人类型应为自然人或法人", field="kind")
     if not name.strip():
         raise DomainError("applicant_name", "请填写申请人姓名或名称", field="name")
-    if phone and not (phone.isdigit() and 7 <= len(phone) <= 12):
-        raise DomainError("applicant_phone", "联系电话应为7至12位数字", field="phone")
+    phone = phone.strip()
+    digits = phone.replace("-", "").replace(" ", "")
+    if phone and not (digits.isdigit() and 7 <= len(digits) <= 12):
+        raise DomainError("applicant_phone", "联系电话应为7至12位数字(固定电话可含区号和“-”)", field="phone")
     with transaction.atomic():
         applicant, created = Applicant.objects.select_for_update().get_or_create(
             id_number=number, defaults={"kind": kind, "name": name.strip(), "phone": phone, "address": address, "legal_rep": legal_rep},
@@ -451,7 +453,8 @@ def _decide(actor, case: Case, approve: bool, note: str, on: dt.date):
 def record_decision(actor, case: Case, *, approve: bool, note: str = "", on: dt.date | None = None) -> Case:
     """The authority's decision on an accepted case (the back-office workflow calls this at its end)."""
     on = _today(on)
-    require(actor, Role.BUREAU_LEADER, region=case.region, what="作出审批决定")
+    require(actor, Role.BUREAU_LEADER, department=case.item.department if case.item_id else None,
+            region=None if case.item_id else case.region, what="作出审批决定")
     if not approve and not note.strip():
         raise DomainError("denial_reason", "不予许可必须说明理由", field="note")
     with transaction.atomic():
@@ -573,7 +576,8 @@ def confirm_mail_delivered(actor, case: Case, *, on: dt.date | None = None) -> C
 def record_post_check(actor, case: Case, *, passed: bool, note: str, on: dt.date | None = None) -> PostCheck:
     """事后核查 of an informed commitment; a false commitment is recorded against the applicant."""
     on = _today(on)
-    require(actor, Role.REVIEWER, region=case.region, what="事后核查")
+    require(actor, Role.REVIEWER, department=case.item.department if case.item_id else None,
+            region=None if case.item_id else case.region, what="事后核查")
     with transaction.atomic():
         check = PostCheck.objects.select_for_update().filter(case=case).first()
         if check is None:

@@ -99,7 +99,7 @@ def case_detail(request, number):
         "case": case, "rows": _checklist(case), "events": case.events.select_related("actor"),
         "notices": case.notices.all(), "children": case.children.select_related("item_version"),
         "pickup": services.pickup_code(case) if case.state in (CaseState.APPROVED, CaseState.DENIED) else "",
-        "can_decide": has_role(request.user, Role.BUREAU_LEADER, region=case.region),
+        "can_decide": case.item_id is not None and has_role(request.user, Role.BUREAU_LEADER, department=case.item.department),
         "clock": selectors.clock_status(case), "today": dt.date.today(),
     })
 

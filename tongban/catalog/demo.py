@@ -103,4 +103,7 @@ def load_all(stdout=None) -> dict:
             result.update(load_catalogue(actor, data))
         result["loaded_now"] = True
     result.setdefault("items", Item.objects.count())
+    from tongban.cases.demo import load_cases
+
+    result["cases"] = load_cases()
     return result

@@ -71,3 +71,51 @@ def verify_chain(chain: str) -> AuditEvent | None:
             return e
         prev = e.hash
     return None
+
+
+def seal_hash(day, heads: dict, prev_hash: str) -> str:
+    payload = json.dumps({"day": str(day), "heads": heads, "prev": prev_hash}, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def seal_day(day) -> "AuditSeal | None":
+    """Seal the heads of the chains that got entries on `day` (idempotent: one seal per day)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from .models import AuditSeal
+
+    if AuditSeal.objects.filter(day=day).exists():
+        return AuditSeal.objects.get(day=day)
+    tz = timezone.get_current_timezone()
+    start = timezone.make_aware(dt.datetime.combine(day, dt.time.min), tz)
+    end = start + dt.timedelta(days=1)
+    heads = {}
+    for chain, seq, h in AuditEvent.objects.filter(at__gte=start, at__lt=end).order_by("chain", "seq").values_list("chain", "seq", "hash"):
+        heads[chain] = [seq, h]
+    with transaction.atomic():
+        prev = AuditSeal.objects.select_for_update().filter(day__lt=day).order_by("-day").first()
+        prev_hash = prev.hash if prev else ""
+        return AuditSeal.objects.create(day=day, heads=heads, prev_hash=prev_hash, hash=seal_hash(day, heads, prev_hash))
+
+
+def verify_all() -> list[str]:
+    """Every broken link, chain by chain and in the seals; empty when the log is intact."""
+    from .models import AuditSeal
+
+    problems = []
+    for chain in AuditEvent.objects.values_list("chain", flat=True).distinct().order_by("chain"):
+        bad = verify_chain(chain)
+        if bad is not None:
+            problems.append(f"审计链 {chain} 第{bad.seq}条(id={bad.pk},{bad.at:%Y-%m-%d %H:%M:%S} {bad.action})哈希不符:记录被改动")
+    prev = ""
+    for seal in AuditSeal.objects.order_by("day"):
+        if seal.prev_hash != prev or seal.hash != seal_hash(seal.day, seal.heads, seal.prev_hash):
+            problems.append(f"日封 {seal.day} 哈希不符")
+        for chain, (seq, h) in seal.heads.items():
+            e = AuditEvent.objects.filter(chain=chain, seq=seq).first()
+            if e is None or e.hash != h:
+                problems.append(f"日封 {seal.day} 记录的审计链 {chain} 第{seq}条已不存在或被改动")
+        prev = seal.hash
+    return problems

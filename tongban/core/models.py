@@ -26,3 +26,18 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_type}#{self.object_id}"
+
+
+class AuditSeal(models.Model):
+    """Once a day the heads of every chain written that day are sealed into one global chain, so an
+    entry removed or rewritten together with its whole chain is still detected."""
+
+    day = models.DateField("日期", unique=True)
+    heads = models.JSONField("链头", help_text="{chain: [seq, hash]}")
+    prev_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64)
+    sealed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "审计日封"
+        ordering = ["day"]

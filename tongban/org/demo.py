@@ -78,8 +78,8 @@ STAFF = [
     # username, name, role, region, department function, window
     ("admin", "系统管理员", Role.SYSTEM_ADMIN, CITY, None, None),
     ("catalog", "孔令华", Role.CATALOG_ADMIN, CITY, None, None),
-    ("clerk", "颜春梅", Role.WINDOW_CLERK, CITY, "approval", "A01"),
-    ("clerk_qf", "孟凡强", Role.WINDOW_CLERK, "370881", "approval", "A01"),
+    ("clerk", "颜春梅", Role.WINDOW_CLERK, CITY, None, "A01"),  # a comprehensive window: any item in the city
+    ("clerk_qf", "孟凡强", Role.WINDOW_CLERK, "370881", None, "A01"),
     ("reviewer", "曾庆伟", Role.REVIEWER, CITY, "approval", None),
     ("reviewer_fire", "仲昭阳", Role.REVIEWER, CITY, "fire", None),
     ("leader", "闵建国", Role.BUREAU_LEADER, CITY, "approval", None),

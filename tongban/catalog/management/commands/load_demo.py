@@ -15,6 +15,8 @@ class Command(BaseCommand):
             ))
         else:
             self.stdout.write(f"演示数据已存在(事项 {result['items']} 个),未重复载入。")
+        if result.get("cases"):
+            self.stdout.write(f"演示办件 {result['cases']} 件(综合受理工作台:/hall/)。")
         self.stdout.write("\n演示账号(密码均为 %s):" % DEMO_PASSWORD)
         for username, name, role in result["accounts"]:
             self.stdout.write(f"  {username:<14} {name:<6} {role}")

@@ -7,18 +7,24 @@ from django.utils import timezone
 
 from tongban.workcal.days import is_working_day
 from tongban.workcal.models import ScheduleRun
-from tongban.workcal.tasks import scan_clocks_task
+from tongban.workcal.tasks import auto_accept_task, scan_clocks_task, seal_audit_task
 
-# name, local time, task: each runs once per working day, however many schedulers are running.
-JOBS = [("scan_clocks", dt.time(6, 30), scan_clocks_task)]  # the task is given the day it is for
+# name, local time, task: each runs once per working day, however many schedulers are running;
+# the task is given the day it is for.
+JOBS = [
+    ("seal_audit", dt.time(6, 0), seal_audit_task),
+    ("auto_accept", dt.time(6, 15), auto_accept_task),
+    ("scan_clocks", dt.time(6, 30), scan_clocks_task),
+]
 
 
 def run_due(now=None) -> list[str]:
     now = timezone.localtime(now)
     started = []
-    if not is_working_day(now.date()).working:
-        return started
+    working = is_working_day(now.date()).working
     for name, at, task in JOBS:
+        if not working and name != "seal_audit":  # the audit seal is due every day
+            continue
         if now.time() < at:
             continue
         try:

@@ -1,0 +1,247 @@
+"""Intake benchmark: submit+accept pairs per second over HTTP against gunicorn + PostgreSQL.
+
+    .venv/bin/python bench/intake.py
+    .venv/bin/python bench/intake.py --database-url postgres://postgres@127.0.0.1:5432/tongban_bench_intake --seconds 30
+
+The scratch database is dropped and recreated, migrated and loaded with the demo (window clerk `clerk`,
+济宁市, region-wide scope), and a bearer token is issued for the clerk. gunicorn (gthread, persistent
+database connections, DEBUG off) serves the project on loopback; a second process runs `--clients`
+threads, each with its own keep-alive `http.client` connection, doing pairs for `--seconds` after a short
+unmeasured warm-up: `POST /api/v1/cases/` (食品经营许可, all materials seen in original, a distinct
+applicant ID number) then `POST /api/v1/cases/{number}/accept`. A pair counts only when both answer
+201/200; other answers are counted by status. The latency is the whole pair's. The baseline, in the same
+run and before the HTTP load, is pgbench's tpcb-like TPS (scale 10, same client count, prepared) on
+another scratch database; a pair is two transactional operations, so the ratio is ops/s over that TPS.
+The last line is one JSON object.
+"""
+
+import argparse
+import collections
+import concurrent.futures
+import datetime as dt
+import glob
+import http.client
+import json
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+PY = str(ROOT / ".venv" / "bin" / "python")
+GUNICORN = str(ROOT / ".venv" / "bin" / "gunicorn")
+CSRF = "tongbanbenchintake0123456789abcd"
+LOG = "/tmp/tongban_bench_intake_gunicorn.log"
+ITEM_QUERY = """import django, json; django.setup()
+from tongban.catalog.models import ItemVersion
+v = ItemVersion.objects.effective().filter(name="食品经营许可", item__region__code="370800").first()
+print(json.dumps([v.item.implementation_code, [m.pk for m in v.materials.all()]]))"""
+
+
+def with_db(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + name))
+
+
+def recreate(url: str):
+    import psycopg
+
+    name = urlsplit(url).path.lstrip("/")
+    with psycopg.connect(with_db(url, "postgres"), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def manage(env, *args) -> str:
+    return subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True).stdout
+
+
+def pgbench_tps(url: str, clients: int, seconds: int) -> float:
+    exe = shutil.which("pgbench") or next(iter(sorted(glob.glob("/usr/lib/postgresql/*/bin/pgbench"), reverse=True)), None)
+    if exe is None:
+        sys.exit("pgbench not found (Debian: apt-get install postgresql-client-15)")
+    recreate(url)
+    subprocess.run([exe, "-i", "-s", "10", "-q", url], check=True, capture_output=True)
+    out = subprocess.run([exe, "-c", str(clients), "-j", "2", "-T", str(seconds), "-M", "prepared", url],
+                         check=True, capture_output=True, text=True).stdout
+    m = re.search(r"tps = ([\d.]+) \((?:without initial connection time|excluding connections establishing)\)", out) \
+        or re.search(r"tps = ([\d.]+)", out)
+    return float(m.group(1))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_ready(port: int, proc, timeout: float = 30):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if proc.poll() is not None:
+            sys.exit(f"gunicorn exited with {proc.returncode}")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", "/api/v1/items?q=%E9%A3%9F%E5%93%81%E7%BB%8F%E8%90%A5%E8%AE%B8%E5%8F%AF")
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    sys.exit("gunicorn did not answer in time")
+
+
+def headers_for(token: str, csrf: bool) -> dict:
+    h = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    if csrf:  # a self-chosen double-submit token: passes Django's CSRF check for a cookie-less client
+        h.update({"Cookie": f"csrftoken={CSRF}", "X-CSRFToken": CSRF})
+    return h
+
+
+def needs_csrf(port: int, token: str, code: str, materials: list[int], id_number: str) -> bool:
+    """One unmeasured submit with the bearer token alone: True if the API rejects it for CSRF."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    body = {"applicant": {"kind": "person", "id_number": id_number, "name": "探测", "phone": "13905371234"}, "item": code,
+            "channel": "window", "materials": [{"material": m, "status": "original_seen"} for m in materials]}
+    conn.request("POST", "/api/v1/cases/", body=json.dumps(body), headers=headers_for(token, False))
+    r = conn.getresponse()
+    text = r.read().decode()
+    conn.close()
+    if r.status == 403 and "CSRF" in text:
+        return True
+    if r.status != 201:
+        sys.exit(f"probe submit answered {r.status}: {text[:300]}")
+    return False
+
+
+def load(port, token, csrf, code, materials, ids, clients, seconds, warmup):
+    """Runs in the load process: `clients` threads, each doing pairs until the deadline."""
+    headers = headers_for(token, csrf)
+    mats = [{"material": m, "status": "original_seen"} for m in materials]
+    start = time.perf_counter() + warmup
+    stop = start + seconds
+    lat, errors, lock = [], collections.Counter(), threading.Lock()
+
+    def post(conn, path, body):
+        conn.request("POST", path, body=json.dumps(body), headers=headers)
+        r = conn.getresponse()
+        return r.status, r.read()
+
+    def client(k):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        i = k
+        while (t := time.perf_counter()) < stop:
+            applicant = {"kind": "person", "id_number": ids[i % len(ids)], "name": f"压测{i % 1000}", "phone": "13905371234"}
+            i += clients
+            try:
+                status, body = post(conn, "/api/v1/cases/", {"applicant": applicant, "item": code, "channel": "window", "materials": mats})
+                if status == 201:
+                    status, body = post(conn, f"/api/v1/cases/{json.loads(body)['number']}/accept", {})
+                    ok = status == 200
+                else:
+                    ok = False
+            except (OSError, http.client.HTTPException) as e:
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                ok, status = False, type(e).__name__
+            if t >= start:
+                with lock:
+                    if ok:
+                        lat.append((time.perf_counter() - t) * 1000)
+                    else:
+                        errors[str(status)] += 1
+        conn.close()
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    return lat, dict(errors), time.perf_counter() - start
+
+
+def p(values, q):
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/tongban_bench_intake")
+    ap.add_argument("--pgbench-database", default="tongban_bench_pgbench")
+    ap.add_argument("--clients", type=int, default=16)
+    ap.add_argument("--seconds", type=int, default=30)
+    ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--pgbench-seconds", type=int, default=20)
+    ap.add_argument("--workers", type=int, default=4)
+    ap.add_argument("--threads", type=int, default=4)
+    ap.add_argument("--port", type=int, default=0, help="default: a free port")
+    args = ap.parse_args()
+    from tongban.core.identifiers import make_id_card  # a pure function: no Django setup here
+
+    env = {k: v for k, v in os.environ.items() if k != "DEBUG"}
+    env.update(DATABASE_URL=args.database_url, DB_CONN_MAX_AGE="600", ALLOWED_HOSTS="127.0.0.1",
+               DJANGO_SETTINGS_MODULE="tongban.settings", LOG_LEVEL="ERROR")
+    t = time.perf_counter()
+    recreate(args.database_url)
+    manage(env, "migrate", "--noinput")
+    manage(env, "load_demo")
+    token = manage(env, "create_api_token", "clerk", "--name", "bench").strip().splitlines()[-1]
+    code, materials = json.loads(subprocess.run([PY, "-c", ITEM_QUERY], cwd=ROOT, env=env, check=True, capture_output=True,
+                                                text=True).stdout.strip().splitlines()[-1])
+    ids = [make_id_card("370881", dt.date(1960, 1, 1) + dt.timedelta(days=d), seq) for d in range(0, 15000, 7) for seq in (11, 12)]
+    print(f"dataset: demo on {urlsplit(args.database_url).path.lstrip('/')} (PostgreSQL), item {code} with {len(materials)} "
+          f"materials, {len(ids)} applicant IDs (setup {time.perf_counter() - t:.1f} s)")
+
+    tps = pgbench_tps(with_db(args.database_url, args.pgbench_database), args.clients, args.pgbench_seconds)
+    print(f"pgbench tpcb-like: scale 10, {args.clients} clients, -j 2, {args.pgbench_seconds} s, prepared: {tps:.1f} tps")
+
+    port = args.port or free_port()
+    cmd = [GUNICORN, "tongban.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(args.workers), "--worker-class", "gthread",
+           "--threads", str(args.threads), "--log-level", "warning"]
+    print(f"server: gunicorn gthread, {args.workers} workers x {args.threads} threads on 127.0.0.1:{port}, "
+          f"CONN_MAX_AGE 600, DEBUG off; {os.cpu_count()} cores")
+    log = open(LOG, "w")
+    server = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_ready(port, server)
+        csrf = needs_csrf(port, token, code, materials, ids[-1])
+        if csrf:
+            print("NOTE: a bearer-token POST without a CSRF cookie answers 403 'CSRF check Failed' (django_auth is tried "
+                  "before TokenAuth); measuring with a self-chosen csrftoken cookie + X-CSRFToken header")
+        print(f"load: {args.clients} clients (keep-alive, one process), {args.seconds} s after {args.warmup} s warm-up")
+        with concurrent.futures.ProcessPoolExecutor(max_workers=1) as pool:
+            lat, errors, elapsed = pool.submit(load, port, token, csrf, code, materials, ids, args.clients, args.seconds,
+                                               args.warmup).result()
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+    if not lat:
+        sys.exit(f"no successful pairs; errors {errors}")
+    pairs = len(lat) / elapsed
+    ops = 2 * pairs
+    print(f"pairs: {len(lat)} in {elapsed:.1f} s = {pairs:.1f} pairs/s ({ops:.1f} ops/s; target >= 150 pairs/s)")
+    print(f"pair latency: p50 {p(lat, 50):.1f} ms   p95 {p(lat, 95):.1f} ms   p99 {p(lat, 99):.1f} ms")
+    print(f"ratio ops/s to pgbench tps: {ops / tps:.3f}")
+    if errors:
+        print(f"ERRORS by status: {errors} (server log: {LOG})")
+    print(json.dumps({
+        "pairs_per_s": round(pairs, 1), "p50_ms": round(p(lat, 50), 1), "p95_ms": round(p(lat, 95), 1),
+        "p99_ms": round(p(lat, 99), 1), "pgbench_tps": round(tps, 1), "clients": args.clients, "ops_per_s": round(ops, 1),
+        "ratio_to_pgbench": round(ops / tps, 3), "errors": errors, "csrf_workaround": csrf, "workers": args.workers, "threads": args.threads,
+    }))
+
+
+if __name__ == "__main__":
+    main()
