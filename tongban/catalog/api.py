@@ -33,7 +33,10 @@ def parse_department(value: str | None) -> int | None:
     if not value:
         return None
     v = value.strip()
-    dept = Department.objects.filter(pk=int(v)).first() if v.isdigit() else Department.objects.filter(credit_code=v.upper()).first()
+    if len(v) == 18:  # a credit code (it may be all digits)
+        dept = Department.objects.filter(credit_code=v.upper()).first()
+    else:
+        dept = Department.objects.filter(pk=int(v)).first() if v.isdigit() and len(v) < 18 else None
     if dept is None:
         raise DomainError("invalid_department", "部门参数无效:请使用部门ID或统一社会信用代码", field="department")
     return dept.pk
