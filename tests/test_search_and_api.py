@@ -120,9 +120,9 @@ def test_api_docs_are_served_offline(client):
 
 
 def test_an_all_digit_credit_code_is_not_mistaken_for_an_id(client, admin):
-    from tongban.core.identifiers import validate_uscc
+    from tongban.core.identifiers import make_uscc, validate_uscc
 
-    code = next(c for c in (__import__("tongban.core.identifiers", fromlist=["make_uscc"]).make_uscc("370881", n) for n in range(200)) if c.isdigit())
+    code = next(c for c in (make_uscc("370881", n) for n in range(200)) if c.isdigit())
     dept = factories.DepartmentFactory(name="曲阜市教育和体育局", function="education", region=factories.region("370881"), credit_code=validate_uscc(code))
     factories.make_item(admin, department=dept, level=3, name="民办幼儿园设立")
     assert client.get("/api/v1/items", {"department": code}).json()["count"] == 1
