@@ -150,3 +150,19 @@ def test_200_concurrent_submits_get_200_distinct_numbers(needs_postgres):
     assert len(set(numbers)) == 200
     assert sorted(int(n.rsplit("-", 1)[1]) for n in numbers) == list(range(1, 201))
     assert connection.vendor == "postgresql"
+
+
+def test_agent_applies_for_the_enterprise_under_a_recorded_mandate(client, food):
+    agent = factories.grant(factories.UserFactory(display_name="冉晓东"), "agent")
+    client.force_login(agent)
+    data = body(food, channel="agent")
+    r = post(client, "/api/v1/cases/", data)
+    assert r.status_code == 400 and "委托书" in r.json()["message"]
+    data["mandate"] = {"agent_name": "冉晓东", "agent_id_number": make_id_card("370811", dt.date(1986, 7, 1), 55), "scope": "食品经营许可申请"}
+    r = post(client, "/api/v1/cases/", data)
+    assert r.status_code == 201, r.content
+    case = Case.objects.get(number=r.json()["number"])
+    assert case.mandate.agent_user == agent and case.channel == "agent"
+    valid = data["mandate"]["agent_id_number"]
+    data["mandate"]["agent_id_number"] = valid[:-1] + ("1" if valid[-1] != "1" else "2")
+    assert "校验位错误" in post(client, "/api/v1/cases/", data).json()["message"]

@@ -28,6 +28,14 @@ class ApplicantIn(Schema):
     address: str = ""
 
 
+class MandateIn(Schema):
+    agent_name: str
+    agent_id_number: str
+    scope: str
+    agent_phone: str = ""
+    valid_until: dt.date | None = None
+
+
 class MaterialIn(Schema):
     material: int
     status: str = "provided"
@@ -40,6 +48,7 @@ class SubmitIn(Schema):
     bundle: str | None = Field(None, description="一件事编码")
     channel: str = "window"
     window: int | None = None
+    mandate: MandateIn | None = Field(None, description="代理人申报时的委托书")
     materials: list[MaterialIn] = []
     form_data: dict = {}
 
@@ -169,8 +178,12 @@ def submit(request, data: SubmitIn):
         from tongban.org.models import Window
 
         window = Window.objects.filter(pk=data.window).first() if data.window else None
+        mandate = None
+        if data.mandate:
+            agent_user = request.auth if data.channel == "agent" else None
+            mandate = services.register_mandate(request.auth, applicant=applicant, agent_user=agent_user, **data.mandate.dict())
         case = services.submit_case(request.auth, applicant=applicant, item=item, bundle=bundle, channel=data.channel,
-                                    window=window, materials=_materials(data.materials), form_data=data.form_data)
+                                    window=window, mandate=mandate, materials=_materials(data.materials), form_data=data.form_data)
         return 201, selectors.case_out(case)
     return _idempotent(request, "submit", run)
 

@@ -66,6 +66,22 @@ def register_applicant(actor, *, kind: str, id_number: str, name: str, phone: st
     return applicant
 
 
+def register_mandate(actor, *, applicant: Applicant, agent_name: str, agent_id_number: str, scope: str,
+                     agent_phone: str = "", valid_until: dt.date | None = None, agent_user=None) -> Mandate:
+    """A written authorisation for an agent (代理人, or a 帮代办员 account) to apply for the applicant."""
+    number = validate_id_card(agent_id_number)
+    if not agent_name.strip() or not scope.strip():
+        raise DomainError("mandate_fields", "请填写代理人姓名和委托事项", field="agent_name")
+    if valid_until and valid_until < timezone.localdate():
+        raise DomainError("mandate_expired", "委托书已过有效期", field="valid_until")
+    if agent_user is not None and not has_role(agent_user, Role.AGENT):
+        raise DomainError("mandate_agent", "该账号不是帮代办员", field="agent_user")
+    mandate = Mandate.objects.create(applicant=applicant, agent_name=agent_name.strip(), agent_id_number=number,
+                                     agent_phone=agent_phone, scope=scope, valid_until=valid_until, agent_user=agent_user)
+    record(actor, "mandate.registered", applicant, data={"mandate": mandate.pk, "scope": scope})
+    return mandate
+
+
 # --- numbers ----------------------------------------------------------------------------------
 
 def next_number(region_code: str, day: dt.date) -> str:
@@ -159,6 +175,10 @@ def submit_case(
             raise DomainError("window_scope", f"{window}只受理本功能区事项,请到综合受理窗口办理", field="item")
     if mandate is not None and mandate.applicant_id != applicant.pk:
         raise DomainError("mandate_applicant", "委托书的委托人与申请人不一致", field="mandate")
+    if mandate is not None and mandate.valid_until and mandate.valid_until < on:
+        raise DomainError("mandate_expired", "委托书已过有效期", field="mandate")
+    if channel == Channel.AGENT and mandate is None:
+        raise DomainError("mandate_required", "帮代办申报须附申请人的委托书", field="mandate")
     with transaction.atomic():
         if bundle is not None:
             case = _submit_bundle(actor, applicant, bundle, channel, window, mandate, materials, form_data or {}, on)

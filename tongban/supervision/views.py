@@ -15,4 +15,5 @@ def dashboard(request):
         "lights": workcal.light_counts(),
         "events": workcal.recent_warnings(),
         "years": workcal.years(),
+        "overdue_gaps": workcal.overdue_commitments(),
     })

@@ -33,3 +33,12 @@ def recent_warnings(limit: int = 20):
 def years(today: dt.date | None = None):
     today = today or timezone.localdate()
     return CalendarYear.objects.filter(year__gte=today.year - 1, year__lte=today.year + 1)
+
+
+def overdue_commitments(today: dt.date | None = None, limit: int = 50):
+    """容缺 cases whose promised supply date has passed: listed for the supervisor."""
+    from tongban.cases.models import Case
+
+    today = today or timezone.localdate()
+    return (Case.objects.filter(gap_open=True, gap__deadline__lt=today).select_related("gap", "item_version", "applicant", "handler")
+            .order_by("gap__deadline")[:limit])
