@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "tongban.catalog",
     "tongban.workcal",
     "tongban.cases",
+    "tongban.workflow",
     "tongban.supervision",
 ]
 

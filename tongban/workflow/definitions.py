@@ -1,0 +1,118 @@
+"""Validating and publishing process definitions."""
+
+import datetime as dt
+from graphlib import CycleError, TopologicalSorter
+
+from django.db import transaction
+from django.utils import timezone
+
+from tongban.catalog.models import PubStatus
+from tongban.core.audit import record
+from tongban.core.errors import DomainError
+from tongban.org.models import Level, Role
+from tongban.org.scopes import require
+
+from .models import Process, Step, StepKind
+
+
+def problems(process: Process) -> list[str]:
+    """Everything that stops `process` from being published."""
+    steps = list(process.steps.select_related("department__region"))
+    out = []
+    codes = {s.code: s for s in steps}
+    if not steps:
+        return ["流程没有环节"]
+    for s in steps:
+        for a in s.after:
+            if a not in codes:
+                out.append(f"环节“{s.name}”等待的环节 {a} 不存在")
+    starts = [s for s in steps if not s.after]
+    if len(starts) != 1:
+        out.append(f"流程应恰有一个起始环节(当前{len(starts)}个)")
+    decisions = [s for s in steps if s.kind == StepKind.DECISION]
+    if len(decisions) != 1:
+        out.append(f"流程应恰有一个决定环节(当前{len(decisions)}个)")
+    try:
+        order = list(TopologicalSorter({s.code: [a for a in s.after if a in codes] for s in steps}).static_order())
+    except CycleError as e:
+        names = "→".join(codes[c].name for c in e.args[1] if c in codes)
+        return out + [f"流程存在循环:{names}"]
+    item = process.item
+    for s in steps:
+        if not item.region.contains(s.department.region) and not s.department.region.contains(item.region):
+            out.append(f"环节“{s.name}”的负责部门{s.department}不在本事项的办理区域内")
+    # the longest path of budgets must fit in the promised limit
+    longest = {}
+    for c in order:
+        s = codes[c]
+        longest[c] = s.budget_workdays + max((longest[a] for a in s.after if a in longest), default=0)
+    version = item.versions.effective().first() or item.versions.order_by("-number").first()
+    critical = max(longest.values())
+    if version and critical > version.promised_limit:
+        out.append(f"各环节时限沿最长路径合计{critical}个工作日,超过承诺办结时限{version.promised_limit}个工作日")
+    # "最多跑一个月": town/village steps ≤ 6, county steps ≤ 24 along the longest path of each level
+    from tongban.workcal.models import LevelBudget
+
+    for budget in LevelBudget.objects.exclude(code="total"):
+        by_level = {}
+        for c in order:
+            s = codes[c]
+            own = s.budget_workdays if s.department.region.level in budget.levels else 0
+            by_level[c] = own + max((by_level[a] for a in s.after if a in by_level), default=0)
+        used = max(by_level.values())
+        if used > budget.max_days:
+            out.append(f"{budget.name}沿最长路径合计{used}个工作日,超过{budget.max_days}个工作日")
+    for s in steps:
+        if s.kind == StepKind.JOINT_INSPECTION and s.pk and s.joint_departments.count() < 2:
+            out.append(f"联合踏勘环节“{s.name}”至少需要两个部门")
+    return out
+
+
+def publish_process(actor, process: Process, valid_from: dt.date | None = None) -> Process:
+    require(actor, Role.CATALOG_ADMIN, department=process.item.department, what="发布审批流程")
+    valid_from = valid_from or timezone.localdate()
+    with transaction.atomic():
+        process = Process.objects.select_for_update().get(pk=process.pk)
+        if process.status == PubStatus.PUBLISHED:
+            raise DomainError("process_published", "该流程版本已发布")
+        found = problems(process)
+        if found:
+            raise DomainError("process_invalid", found[0], details=found)
+        current = process.item.processes.filter(status=PubStatus.PUBLISHED).order_by("-valid_from").first()
+        if current and valid_from <= current.valid_from:
+            raise DomainError("valid_from_overlap", "生效日期须晚于现行流程的生效日期", field="valid_from")
+        Process.objects.filter(item=process.item, status=PubStatus.PUBLISHED, valid_to__isnull=True).update(valid_to=valid_from)
+        Process.objects.filter(pk=process.pk).update(status=PubStatus.PUBLISHED, valid_from=valid_from,
+                                                     published_at=timezone.now(), published_by=actor if getattr(actor, "pk", None) else None)
+        process.refresh_from_db()
+        record(actor, "workflow.process_published", process.item, data={"process": process.number, "valid_from": valid_from})
+    return process
+
+
+def effective_process(item, on: dt.date | None = None) -> Process | None:
+    from django.db.models import Q
+
+    on = on or timezone.localdate()
+    return (item.processes.filter(status=PubStatus.PUBLISHED, valid_from__lte=on)
+            .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=on)).first())
+
+
+def define(actor, item, steps: list[dict]) -> Process:
+    """A new draft process for `item` from step dicts (code, name, kind, department, after, budget_workdays …)."""
+    require(actor, Role.CATALOG_ADMIN, department=item.department, what="编辑审批流程")
+    with transaction.atomic():
+        number = (item.processes.order_by("-number").values_list("number", flat=True).first() or 0) + 1
+        process = Process.objects.create(item=item, number=number)
+        for i, spec in enumerate(steps, start=1):
+            joint = spec.pop("joint_departments", [])
+            step = Step.objects.create(process=process, order=i, **spec)
+            step.joint_departments.set(joint)
+        record(actor, "workflow.process_drafted", item, data={"process": number, "steps": len(steps)})
+    return process
+
+
+def levels_of(process: Process) -> dict[str, int]:
+    return {s.code: s.department.region.level for s in process.steps.select_related("department__region")}
+
+
+__all__ = ["problems", "publish_process", "effective_process", "define", "Level"]

@@ -1,0 +1,79 @@
+"""Approval processes as data (串改并): steps, the steps each waits for, departments, budgets.
+
+A process is versioned like an item: a draft is edited, a published version is immutable and effective
+from its start date; a running case keeps the version it started with."""
+
+from django.conf import settings
+from django.db import models
+
+from tongban.catalog.models import Item, PubStatus
+from tongban.core.errors import Conflict
+from tongban.org.models import Department, Role
+
+
+class StepKind(models.TextChoices):
+    ACCEPT = "accept", "受理"
+    REVIEW = "review", "审查"
+    SITE_SURVEY = "site_survey", "现场踏勘"
+    JOINT_INSPECTION = "joint_inspection", "联合踏勘"
+    EXPERT_REVIEW = "expert_review", "专家评审"
+    PUBLICITY = "publicity", "公示"
+    HEARING = "hearing", "听证"
+    DECISION = "decision", "决定"
+    SEAL = "seal", "签章"
+
+
+# Steps of these kinds stop the legal clock by law (行政许可法 art. 45) or where the item says so.
+CLOCK_SUSPENDING = {StepKind.EXPERT_REVIEW, StepKind.HEARING, StepKind.PUBLICITY, StepKind.SITE_SURVEY}
+
+
+class Process(models.Model):
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="processes", verbose_name="事项")
+    number = models.PositiveIntegerField("版本号")
+    status = models.CharField("状态", max_length=10, choices=PubStatus.choices, default=PubStatus.DRAFT)
+    valid_from = models.DateField("生效日期", null=True, blank=True)
+    valid_to = models.DateField("失效日期", null=True, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "审批流程"
+        ordering = ["item", "-number"]
+        constraints = [models.UniqueConstraint(fields=["item", "number"], name="process_version_unique")]
+
+    def __str__(self):
+        return f"{self.item} 流程第{self.number}版({self.get_status_display()})"
+
+    def save(self, *args, **kwargs):
+        if self.pk and type(self).objects.filter(pk=self.pk, status=PubStatus.PUBLISHED).exists():
+            raise Conflict("process_published", "已发布的流程不可修改,请新建草稿版本")
+        super().save(*args, **kwargs)
+
+
+class Step(models.Model):
+    process = models.ForeignKey(Process, on_delete=models.CASCADE, related_name="steps")
+    code = models.SlugField("环节编码", max_length=40)
+    name = models.CharField("环节名称", max_length=60)
+    kind = models.CharField("类型", max_length=20, choices=StepKind.choices)
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+", verbose_name="负责部门")
+    role = models.CharField("办理角色", max_length=20, choices=Role.choices, default=Role.REVIEWER)
+    after = models.JSONField("前置环节", default=list, blank=True, help_text="等待的环节编码;前置相同的环节并行办理")
+    budget_workdays = models.PositiveSmallIntegerField("环节时限(工作日)")
+    suspends_clock = models.BooleanField("暂停法定计时", default=False)
+    joint_departments = models.ManyToManyField(Department, blank=True, related_name="+", verbose_name="联合踏勘部门")
+    is_lead = models.BooleanField("牵头部门环节", default=False)
+    review_points = models.JSONField("审查要点", default=list, blank=True)
+    order = models.PositiveSmallIntegerField(default=1)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "流程环节"
+        ordering = ["process", "order", "id"]
+        constraints = [models.UniqueConstraint(fields=["process", "code"], name="step_code_unique")]
+
+    def __str__(self):
+        return f"{self.name}({self.department})"
+
+    def save(self, *args, **kwargs):
+        if Process.objects.filter(pk=self.process_id, status=PubStatus.PUBLISHED).exists():
+            raise Conflict("process_published", "已发布的流程不可修改,请新建草稿版本")
+        super().save(*args, **kwargs)
