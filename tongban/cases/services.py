@@ -337,6 +337,10 @@ def _accept_one(actor, case, gaps, gap_days, informed, on, auto) -> Case:
         Notice.objects.create(case=case, kind=Notice.Kind.INFORMED, issued_on=on,
                               data={"materials": [m.name for m in informed_materials], "post_check": check.isoformat()})
     Notice.objects.create(case=case, kind=Notice.Kind.ACCEPTANCE, issued_on=on)
+    if version.case_kind == CaseKind.PROMISED:
+        from tongban.workflow.engine import start as start_process  # back office: the item's process, if it has one
+
+        start_process(case, on)
     _event(case, actor, "accepted", from_state=CaseState.RECEIVED,
            reason="依《中华人民共和国行政许可法》第三十二条,申请之日起五个工作日内未告知补正,自收到申请材料之日起即为受理" if auto else "",
            deadline=clock.deadline, gaps=[m.name for m in gap_materials], informed=[m.name for m in informed_materials])

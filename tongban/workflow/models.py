@@ -77,3 +77,60 @@ class Step(models.Model):
         if Process.objects.filter(pk=self.process_id, status=PubStatus.PUBLISHED).exists():
             raise Conflict("process_published", "已发布的流程不可修改,请新建草稿版本")
         super().save(*args, **kwargs)
+
+
+class CaseStep(models.Model):
+    """A step of a running case: lands in its department's queue with its own clock."""
+
+    class State(models.TextChoices):
+        WAITING = "waiting", "等待前置环节"
+        READY = "ready", "待认领"
+        CLAIMED = "claimed", "办理中"
+        RETURNED = "returned", "退回补正中"
+        DONE = "done", "已完成"
+
+    class Opinion(models.TextChoices):
+        AGREE = "agree", "同意"
+        DISAGREE = "disagree", "不同意"
+        RETURN = "return", "退回补正"
+
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="steps")
+    step = models.ForeignKey(Step, on_delete=models.PROTECT, related_name="+")
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="case_steps")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.WAITING, db_index=True)
+    claimant = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="claimed_steps")
+    clock = models.OneToOneField("workcal.Clock", null=True, blank=True, on_delete=models.PROTECT, related_name="case_step")
+    deadline = models.DateField(null=True, blank=True)
+    light = models.CharField(max_length=10, blank=True)
+    opinion = models.CharField(max_length=10, choices=Opinion.choices, blank=True)
+    opinion_text = models.TextField(blank=True)
+    answers = models.JSONField(default=list, blank=True)
+    started_on = models.DateField(null=True, blank=True)
+    done_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "办件环节"
+        constraints = [models.UniqueConstraint(fields=["case", "step"], name="case_step_unique")]
+        indexes = [models.Index(fields=["department", "state", "light", "deadline"])]
+
+
+class JointOpinion(models.Model):
+    """联合踏勘: each department's opinion on the one joint inspection."""
+
+    case_step = models.ForeignKey(CaseStep, on_delete=models.CASCADE, related_name="joint_opinions")
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    opinion = models.CharField(max_length=10, choices=CaseStep.Opinion.choices)
+    text = models.TextField(blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["case_step", "department"], name="joint_opinion_once")]
+
+
+class CaseProcess(models.Model):
+    """Which process version a case runs on (kept even after a new version is published)."""
+
+    case = models.OneToOneField("cases.Case", on_delete=models.CASCADE, related_name="process_run")
+    process = models.ForeignKey(Process, on_delete=models.PROTECT, related_name="runs")
+    started_on = models.DateField()

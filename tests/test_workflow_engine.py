@@ -1,0 +1,169 @@
+import datetime as dt
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import connections
+
+from tests import factories
+from tests.test_workflow_definitions import planning, steps  # noqa: F401 - fixture and spec
+from tongban.cases import services as intake
+from tongban.cases.models import CaseState, Notice
+from tongban.core.errors import Conflict, DomainError
+from tongban.core.identifiers import make_uscc
+from tongban.workcal import days
+from tongban.workflow import definitions, engine
+from tongban.workflow.models import CaseStep
+
+pytestmark = pytest.mark.django_db
+D = dt.date
+
+
+@pytest.fixture(autouse=True)
+def fresh_calendar():
+    days.invalidate()
+    yield
+    days.invalidate()
+
+
+@pytest.fixture
+def running(admin, planning):  # noqa: F811
+    """An accepted 建设工程规划许可证核发 case on a process with three parallel reviews."""
+    item, d = planning
+    spec = steps(d)
+    spec[1]["review_points"] = ["消防车道、登高操作场地是否符合规范"]
+    definitions.publish_process(admin, definitions.define(admin, item, spec), valid_from=D(2025, 1, 1))
+    clerk = factories.grant(factories.UserFactory(), "window_clerk")
+    firm = intake.register_applicant(clerk, kind="org", id_number=make_uscc("370811", 4242, authority="9", kind="1"), name="济宁城投置业有限公司")
+    case = intake.submit_case(clerk, applicant=firm, item=item,
+                              materials=[{"material": m.pk, "status": "original_seen"} for m in item.versions.get().materials.all()], on=D(2025, 3, 3))
+    case = intake.accept_case(clerk, case, on=D(2025, 3, 3))
+    reviewers = {k: factories.grant(factories.UserFactory(), "reviewer", department=d[k]) for k in ("fire", "plan", "env")}
+    leader = factories.grant(factories.UserFactory(), "bureau_leader", department=d["bureau"])
+    return case, reviewers, leader
+
+
+def step(case, code):
+    return CaseStep.objects.get(case=case, step__code=code)
+
+
+def agree(reviewer, cs, on=D(2025, 3, 5)):
+    engine.claim(reviewer, cs)
+    answers = [{"point": p, "answer": "符合"} for p in cs.step.review_points]
+    return engine.complete(reviewer, cs, opinion="agree", text="", answers=answers, on=on)
+
+
+@pytest.mark.parametrize("order", [("fire", "plan", "env"), ("env", "plan", "fire")])
+def test_parallel_reviews_finish_in_any_order_and_the_decision_waits_for_all(running, order):
+    case, reviewers, leader = running
+    assert {cs.step.code: cs.state for cs in case.steps.select_related("step")} == {
+        "accept": "done", "review_fire": "ready", "review_plan": "ready", "review_env": "ready", "decide": "waiting"}
+    for k in order[:2]:
+        agree(reviewers[k], step(case, f"review_{k}"))
+        assert step(case, "decide").state == "waiting"
+        with pytest.raises(Conflict):
+            engine.decide(leader, case, approve=True, note="")
+    agree(reviewers[order[2]], step(case, f"review_{order[2]}"))
+    assert step(case, "decide").state == "ready"
+    case = engine.decide(leader, case, approve=True, note="符合规划条件")
+    assert case.state == CaseState.APPROVED
+
+
+def test_every_review_point_must_be_answered(running):
+    case, reviewers, _ = running
+    cs = step(case, "review_fire")
+    engine.claim(reviewers["fire"], cs)
+    with pytest.raises(DomainError) as e:
+        engine.complete(reviewers["fire"], cs, opinion="agree", text="", answers=[])
+    assert "消防车道" in e.value.message
+
+
+def test_a_disagreement_reaches_the_leader(running):
+    case, reviewers, leader = running
+    agree(reviewers["fire"], step(case, "review_fire"))
+    agree(reviewers["env"], step(case, "review_env"))
+    cs = step(case, "review_plan")
+    engine.claim(reviewers["plan"], cs)
+    engine.complete(reviewers["plan"], cs, opinion="disagree", text="建筑退让道路红线不足", answers=[])
+    opinions = engine.opinions_for_decision(case)
+    assert opinions[0].step.code == "review_plan" and opinions[0].opinion == "disagree"
+    case = engine.decide(leader, case, approve=False, note="建筑退让道路红线不足,不符合控制性详细规划")
+    assert case.state == CaseState.DENIED
+
+
+def test_return_for_correction_stops_the_case_and_step_clocks_until_supplied(running):
+    case, reviewers, _ = running
+    cs = step(case, "review_fire")
+    engine.claim(reviewers["fire"], cs)
+    engine.complete(reviewers["fire"], cs, opinion="return", text="请补充消防车道平面图", answers=[], on=D(2025, 3, 5))
+    cs.refresh_from_db()
+    case.clock.refresh_from_db()
+    assert cs.state == "returned" and cs.clock.state == "paused" and case.clock.state == "paused"
+    assert Notice.objects.filter(case=case, kind="missing").exists()
+    assert case.clock.deadline is None  # no deadline while the clock stands still
+    engine.resume_after_correction(reviewers["fire"], case, on=D(2025, 3, 12))
+    cs.refresh_from_db()
+    case.clock.refresh_from_db()
+    assert cs.state == "claimed" and cs.clock.state == "running" and case.clock.state == "running"
+    assert case.clock.suspended_days == 5  # 6, 7, 10, 11, 12 March
+
+
+def test_a_joint_inspection_needs_every_department(admin, planning):  # noqa: F811
+    item, d = planning
+    spec = steps(d)
+    spec.insert(4, {"code": "joint", "name": "联合踏勘", "kind": "joint_inspection", "department": d["bureau"],
+                    "after": ["review_fire", "review_plan", "review_env"], "budget_workdays": 1,
+                    "joint_departments": [d["fire"], d["plan"]]})
+    spec[-1]["after"] = ["joint"]
+    definitions.publish_process(admin, definitions.define(admin, item, spec))
+    clerk = factories.grant(factories.UserFactory(), "window_clerk")
+    firm = intake.register_applicant(clerk, kind="org", id_number=make_uscc("370811", 4343, authority="9", kind="1"), name="济宁城投置业有限公司")
+    case = intake.accept_case(clerk, intake.submit_case(clerk, applicant=firm, item=item, materials=[
+        {"material": m.pk, "status": "original_seen"} for m in item.versions.get().materials.all()]))
+    reviewers = {k: factories.grant(factories.UserFactory(), "reviewer", department=d[k]) for k in ("fire", "plan", "env")}
+    for k in ("fire", "plan", "env"):
+        agree(reviewers[k], step(case, f"review_{k}"), on=None)  # accepted today, reviewed today
+    joint = step(case, "joint")
+    engine.joint_opinion(reviewers["fire"], joint, d["fire"], opinion="agree")
+    assert step(case, "joint").state != "done" and step(case, "decide").state == "waiting"
+    with pytest.raises(DomainError):
+        engine.joint_opinion(reviewers["env"], joint, d["env"], opinion="agree")  # not a member
+    engine.joint_opinion(reviewers["plan"], joint, d["plan"], opinion="agree")
+    assert step(case, "joint").state == "done" and step(case, "decide").state == "ready"
+
+
+def test_a_case_keeps_its_process_version_after_a_new_one_is_published(admin, running, planning):  # noqa: F811
+    case, _, _ = running
+    item, d = planning
+    from django.utils import timezone
+
+    definitions.publish_process(admin, definitions.define(admin, item, steps(d, review_env={"budget_workdays": 2})),
+                                valid_from=timezone.localdate() + dt.timedelta(days=1))
+    assert case.process_run.process.number == 1
+    assert set(case.steps.values_list("step__process__number", flat=True)) == {1}
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_concurrent_claims_one_wins(needs_postgres, admin, planning):  # noqa: F811
+    item, d = planning
+    definitions.publish_process(admin, definitions.define(admin, item, steps(d)))
+    clerk = factories.grant(factories.UserFactory(), "window_clerk")
+    firm = intake.register_applicant(clerk, kind="org", id_number=make_uscc("370811", 4444, authority="9", kind="1"), name="城投置业")
+    case = intake.accept_case(clerk, intake.submit_case(clerk, applicant=firm, item=item, materials=[
+        {"material": m.pk, "status": "original_seen"} for m in item.versions.get().materials.all()]))
+    reviewers = [factories.grant(factories.UserFactory(), "reviewer", department=d["fire"]) for _ in range(2)]
+    cs = step(case, "review_fire")
+    barrier = threading.Barrier(2)
+
+    def go(r):
+        try:
+            barrier.wait()
+            engine.claim(r, CaseStep.objects.get(pk=cs.pk))
+            return "won"
+        except Conflict:
+            return "409"
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(2) as pool:
+        assert sorted(pool.map(go, reviewers)) == ["409", "won"]

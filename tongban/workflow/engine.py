@@ -1,0 +1,194 @@
+"""Running a case through its process: ready steps land in department queues, a reviewer claims one,
+answers every review point and gives an opinion; a step starts when all it waits for are done."""
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+
+from tongban.cases.models import Case, CaseEvent, CaseState
+from tongban.core.audit import record
+from tongban.core.errors import Conflict, DomainError
+from tongban.org.models import Role
+from tongban.org.scopes import has_role, require
+from tongban.workcal import clocks
+
+from .definitions import effective_process
+from .models import CaseProcess, CaseStep, JointOpinion, StepKind
+
+DONE = CaseStep.State.DONE
+
+
+def _today(on):
+    return on or timezone.localdate()
+
+
+def _history(case, actor, action, reason="", **data):
+    CaseEvent.objects.create(case=case, actor=actor if getattr(actor, "pk", None) else None, action=action,
+                             from_state=case.state, to_state=case.state, reason=reason, data=data)
+    record(actor, f"workflow.{action}", case, data=data)
+
+
+def start(case: Case, on: dt.date | None = None) -> CaseProcess | None:
+    """Called at acceptance: pin the effective process and open the steps that wait for nothing done."""
+    on = _today(on)
+    process = effective_process(case.item, on)
+    if process is None:
+        return None
+    run = CaseProcess.objects.create(case=case, process=process, started_on=on)
+    for step in process.steps.all():
+        CaseStep.objects.create(case=case, step=step, department=step.department)
+    for cs in CaseStep.objects.filter(case=case, step__after=[]):
+        cs.state, cs.done_on, cs.started_on = DONE, on, on  # the start step (受理) is done by acceptance itself
+        cs.save()
+    _open_ready(case, on)
+    return run
+
+
+def _open_ready(case: Case, on: dt.date) -> list[CaseStep]:
+    steps = list(CaseStep.objects.filter(case=case).select_related("step"))
+    done = {cs.step.code for cs in steps if cs.state == DONE}
+    opened = []
+    for cs in steps:
+        if cs.state == CaseStep.State.WAITING and set(cs.step.after) <= done:
+            cs.state, cs.started_on = CaseStep.State.READY, on
+            cs.clock = clocks.start_clock(None, subject_type="case_step", subject_id=f"{case.number}:{cs.step.code}",
+                                          start_date=on, limit_days=cs.step.budget_workdays, legal_limit_days=cs.step.budget_workdays,
+                                          parent=case.clock, level=cs.department.region.level, label=f"{case.number} {cs.step.name}", on=on)
+            cs.deadline, cs.light = cs.clock.deadline, cs.clock.light
+            cs.save()
+            opened.append(cs)
+    return opened
+
+
+def claim(actor, case_step: CaseStep) -> CaseStep:
+    """One claimant per step: a second, concurrent claim gets a 409."""
+    require(actor, case_step.step.role, department=case_step.department, what="认领环节")
+    with transaction.atomic():
+        cs = CaseStep.objects.select_for_update().select_related("case", "step").get(pk=case_step.pk)
+        if cs.state != CaseStep.State.READY:
+            raise Conflict("step_not_ready", f"该环节当前为“{cs.get_state_display()}”,不能认领")
+        cs.state, cs.claimant = CaseStep.State.CLAIMED, actor
+        cs.save()
+        _history(cs.case, actor, "step_claimed", step=cs.step.code)
+    return cs
+
+
+def complete(actor, case_step: CaseStep, *, opinion: str, text: str, answers: list[dict], on: dt.date | None = None) -> CaseStep:
+    """Record the reviewer's answers and opinion. agree/disagree finish the step (a disagreement is carried
+    to the decision); return suspends the case clock and the step clock until the applicant supplies."""
+    on = _today(on)
+    with transaction.atomic():
+        cs = CaseStep.objects.select_for_update().select_related("case", "step").get(pk=case_step.pk)
+        if cs.state != CaseStep.State.CLAIMED or cs.claimant_id != getattr(actor, "pk", None):
+            raise Conflict("step_not_claimed", "只有认领人可以办理该环节")
+        points = cs.step.review_points or []
+        given = {a.get("point"): a for a in answers}
+        missing = [p for p in points if not str(given.get(p, {}).get("answer", "")).strip()]
+        if missing and opinion != CaseStep.Opinion.RETURN:  # a return may come before every point is judged
+            raise DomainError("review_points", f"请逐项回答审查要点:{'、'.join(missing)}", field="answers")
+        if opinion not in CaseStep.Opinion.values:
+            raise DomainError("opinion", "意见应为同意、不同意或退回补正", field="opinion")
+        if opinion != CaseStep.Opinion.AGREE and not text.strip():
+            raise DomainError("opinion_text", "不同意或退回补正须说明理由", field="text")
+        if cs.step.kind == StepKind.JOINT_INSPECTION:
+            raise DomainError("joint_step", "联合踏勘由各部门分别提交意见", field="opinion")
+        cs.opinion, cs.opinion_text, cs.answers = opinion, text, answers
+        case = Case.objects.select_for_update().get(pk=cs.case_id)
+        if opinion == CaseStep.Opinion.RETURN:
+            cs.state = CaseStep.State.RETURNED
+            cs.save()
+            clocks.suspend_clock(actor, cs.clock, "correction", on=on, note=text)
+            if case.clock and case.clock.state == "running":
+                clocks.suspend_clock(actor, case.clock, "correction", on=on, note=text)
+            from tongban.cases.models import Notice
+
+            rounds = case.notices.filter(kind=Notice.Kind.MISSING).count()
+            Notice.objects.create(case=case, kind=Notice.Kind.MISSING, round=rounds + 1, issued_on=on,
+                                  data={"material_ids": [], "items": [{"name": f"{cs.step.name}:补正要求", "status": "defective", "reason": text}]})
+            _history(case, actor, "step_returned", reason=text, step=cs.step.code)
+            return cs
+        _finish(actor, cs, case, on)
+    return cs
+
+
+def _finish(actor, cs: CaseStep, case: Case, on: dt.date):
+    cs.state, cs.done_on = DONE, on
+    cs.save()
+    clocks.stop_clock(actor, cs.clock, on=on)
+    _history(case, actor, "step_done", step=cs.step.code, opinion=cs.opinion)
+    _open_ready(case, on)
+
+
+def resume_after_correction(actor, case: Case, on: dt.date | None = None) -> list[CaseStep]:
+    """The applicant supplied what a returned step asked for: the clocks run again and the step is back
+    with its claimant."""
+    on = _today(on)
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=case.pk)
+        back = list(CaseStep.objects.select_for_update().filter(case=case, state=CaseStep.State.RETURNED))
+        if not back:
+            raise Conflict("nothing_returned", "本办件没有退回补正的环节")
+        for cs in back:
+            clocks.resume_clock(actor, cs.clock, on=on)
+            cs.state = CaseStep.State.CLAIMED
+            cs.save()
+        if case.clock and case.clock.state == "paused":
+            clocks.resume_clock(actor, case.clock, on=on)
+        _history(case, actor, "correction_supplied", steps=[cs.step.code for cs in back])
+    return back
+
+
+def joint_opinion(actor, case_step: CaseStep, department, *, opinion: str, text: str = "", on: dt.date | None = None) -> CaseStep:
+    """联合踏勘: each department answers once; the step is done when all have."""
+    on = _today(on)
+    require(actor, Role.REVIEWER, department=department, what="提交联合踏勘意见")
+    with transaction.atomic():
+        cs = CaseStep.objects.select_for_update().select_related("case", "step").get(pk=case_step.pk)
+        if cs.step.kind != StepKind.JOINT_INSPECTION or cs.state not in (CaseStep.State.READY, CaseStep.State.CLAIMED):
+            raise Conflict("not_joint", "该环节不是进行中的联合踏勘")
+        members = set(cs.step.joint_departments.values_list("pk", flat=True))
+        if department.pk not in members:
+            raise DomainError("joint_member", f"{department}不是本次联合踏勘的参加部门", field="department")
+        if opinion != CaseStep.Opinion.AGREE and not text.strip():
+            raise DomainError("opinion_text", "不同意须说明理由", field="text")
+        if JointOpinion.objects.filter(case_step=cs, department=department).exists():
+            raise Conflict("joint_answered", f"{department}已提交意见")
+        JointOpinion.objects.create(case_step=cs, department=department, actor=actor, opinion=opinion, text=text)
+        answered = set(cs.joint_opinions.values_list("department_id", flat=True))
+        if answered >= members:
+            disagreements = cs.joint_opinions.exclude(opinion=CaseStep.Opinion.AGREE)
+            cs.opinion = CaseStep.Opinion.DISAGREE if disagreements.exists() else CaseStep.Opinion.AGREE
+            cs.opinion_text = ";".join(f"{o.department}:{o.text}" for o in disagreements)
+            _finish(actor, cs, Case.objects.select_for_update().get(pk=cs.case_id), on)
+    return cs
+
+
+def opinions_for_decision(case: Case) -> list[CaseStep]:
+    """Every finished step's opinion, side by side for the leader (disagreements first)."""
+    steps = CaseStep.objects.filter(case=case, state=DONE).exclude(step__kind__in=[StepKind.ACCEPT, StepKind.DECISION])
+    return sorted(steps.select_related("step", "department", "claimant"), key=lambda s: (s.opinion == "agree", s.step.order))
+
+
+def decision_step_ready(case: Case) -> CaseStep | None:
+    return CaseStep.objects.filter(case=case, step__kind=StepKind.DECISION, state__in=[CaseStep.State.READY, CaseStep.State.CLAIMED]).first()
+
+
+def decide(actor, case: Case, *, approve: bool, note: str, on: dt.date | None = None) -> Case:
+    """The leader's decision, only once every branch is done; ends the process and the case clock."""
+    from tongban.cases import services as case_services
+
+    on = _today(on)
+    step = decision_step_ready(case)
+    if step is None:
+        raise Conflict("decision_not_ready", "审查环节尚未全部完成,不能作出决定")
+    if not has_role(actor, Role.BUREAU_LEADER, department=step.department):
+        require(actor, Role.BUREAU_LEADER, department=step.department, what="作出审批决定")
+    with transaction.atomic():
+        cs = CaseStep.objects.select_for_update().get(pk=step.pk)
+        cs.claimant, cs.opinion, cs.opinion_text = actor, ("agree" if approve else "disagree"), note
+        cs.state, cs.done_on = DONE, on
+        cs.save()
+        clocks.stop_clock(actor, cs.clock, on=on)
+        case = case_services.record_decision(actor, case, approve=approve, note=note, on=on)
+    return case
