@@ -53,7 +53,7 @@ def pdf(name="申请书.pdf"):
     return SimpleUploadedFile(name, PDF, content_type="application/pdf")
 
 
-def submit(clerk, shop, item, *, skip=(), on=D(2025, 3, 3)):
+def submit(clerk, shop, item, *, skip=(), on=None):
     given = [{"material": m.pk, "status": "provided", "file": pdf()} for m in materials_of(item) if m.name not in skip]
     return services.submit_case(clerk, applicant=shop, item=item, materials=given, on=on)
 
@@ -113,13 +113,13 @@ def test_second_notice_for_a_material_accepted_the_first_time_is_refused(clerk, 
     case = submit(clerk, shop, food, skip=["营业执照"])
     licence = next(m for m in materials_of(food) if m.name == "营业执照")
     application = next(m for m in materials_of(food) if m.name == "食品经营许可申请书")
-    services.notify_missing(clerk, case, items=[{"material": licence.pk, "status": "missing"}])
-    services.supply_materials(clerk, case, supplied=[{"material": licence.pk, "file": pdf()}])
+    services.notify_missing(clerk, case, items=[{"material": licence.pk, "status": "missing"}], on=D(2025, 3, 3))
+    services.supply_materials(clerk, case, supplied=[{"material": licence.pk, "file": pdf()}], on=D(2025, 3, 4))
     with pytest.raises(Conflict) as e:
-        services.notify_missing(clerk, case, items=[{"material": application.pk, "status": "defective", "reason": "未签字"}])
+        services.notify_missing(clerk, case, items=[{"material": application.pk, "status": "defective", "reason": "未签字"}], on=D(2025, 3, 4))
     assert "一次性告知" in e.value.message
     # the material the first notice named may be objected to again (still defective)
-    services.notify_missing(clerk, case, items=[{"material": licence.pk, "status": "defective", "reason": "复印件不清晰"}])
+    services.notify_missing(clerk, case, items=[{"material": licence.pk, "status": "defective", "reason": "复印件不清晰"}], on=D(2025, 3, 4))
 
 
 def test_material_not_in_the_guide_can_never_be_demanded(clerk, shop, food, admin):

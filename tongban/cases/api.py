@@ -141,20 +141,26 @@ def _idempotent(request, operation: str, run) -> Status:
 
 
 def _once(request, operation: str, run):
+    """The key row is written first, in the same transaction as the work: a concurrent retry with the
+    same key waits on it and then reads the stored answer. A failed attempt stores nothing (the client
+    may retry it)."""
     key = request.headers.get("Idempotency-Key", "").strip()[:100]
     if not key:
-        return run()
-    stored = IdempotencyKey.objects.filter(user=request.auth, key=key, operation=operation).first()
+        with transaction.atomic():
+            return run()
+    stored = IdempotencyKey.objects.filter(user=request.auth, key=key, operation=operation).exclude(status=0).first()
     if stored:
         return stored.status, stored.body
-    try:
-        with transaction.atomic():
-            status, body = run()
-            IdempotencyKey.objects.create(user=request.auth, key=key, operation=operation, status=status,
-                                          body=json.loads(json.dumps(body, default=str)))
-    except IntegrityError:
-        stored = IdempotencyKey.objects.get(user=request.auth, key=key, operation=operation)
-        return stored.status, stored.body
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                row = IdempotencyKey.objects.create(user=request.auth, key=key, operation=operation, status=0, body={})
+        except IntegrityError:
+            stored = IdempotencyKey.objects.get(user=request.auth, key=key, operation=operation)
+            return stored.status, stored.body
+        status, body = run()
+        row.status, row.body = status, json.loads(json.dumps(body, default=str))
+        row.save(update_fields=["status", "body"])
     return status, body
 
 

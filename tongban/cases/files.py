@@ -22,7 +22,7 @@ def sniff(head: bytes, file) -> str | None:
             with zipfile.ZipFile(file) as z:
                 if "OFD.xml" in z.namelist():
                     return "application/ofd"
-        except zipfile.BadZipFile:
+        except Exception:  # noqa: BLE001 - a damaged archive is simply not an OFD file
             return None
     return None
 
@@ -41,3 +41,13 @@ def check_upload(file) -> str:
     if content_type is None:
         raise DomainError("file_type", f"文件“{file.name}”不是PDF、JPG、PNG或OFD格式(按文件内容识别)", field="file")
     return content_type
+
+
+EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png", "application/ofd": ".ofd"}
+
+
+def stored_name(content_type: str) -> str:
+    """A random name with the extension of the type found in the content (never the client's name)."""
+    import secrets
+
+    return secrets.token_hex(16) + EXTENSIONS[content_type]

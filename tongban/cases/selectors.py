@@ -26,17 +26,33 @@ def case_out(case: Case) -> dict:
     }
 
 
+CASE_ROLES = [Role.WINDOW_CLERK, Role.REVIEWER, Role.BUREAU_LEADER, Role.SUPERVISOR, Role.SYSTEM_ADMIN, Role.AGENT]
+
+
 def _scope(user) -> Q:
+    """Cases a user may see: clerks, leaders and supervisors their region's; department-bound grants only
+    their department's items; an agent only the cases under their own mandates."""
+    if not user.is_authenticated:
+        return Q(pk__in=[])
     if user.is_superuser:
         return Q()
     q = Q(pk__in=[])
-    for g in RoleGrant.objects.filter(user=user).select_related("region"):
-        q |= Q(region__path__startswith=g.region.path)
+    for g in RoleGrant.objects.filter(user=user, role__in=CASE_ROLES).select_related("region"):
+        if g.role == Role.AGENT:
+            q |= Q(mandate__agent_user=user)
+        elif g.department_id:
+            q |= Q(item__department_id=g.department_id) | Q(children__item__department_id=g.department_id)
+        else:
+            q |= Q(region__path__startswith=g.region.path)
     return q
 
 
+def is_visible(user, case: Case) -> bool:
+    return Case.objects.filter(_scope(user), pk=case.pk).exists()
+
+
 def visible_cases(user, *, state: str | None = None, page: int = 1):
-    qs = Case.objects.filter(_scope(user)).select_related("item_version", "applicant", "handler", "bundle")
+    qs = Case.objects.filter(_scope(user)).distinct().select_related("item_version", "applicant", "handler", "bundle")
     if state:
         qs = qs.filter(state=state)
     qs = qs.order_by("-id")
@@ -44,7 +60,7 @@ def visible_cases(user, *, state: str | None = None, page: int = 1):
 
 
 def require_visible(user, case: Case) -> None:
-    if not Case.objects.filter(_scope(user), pk=case.pk).exists():
+    if not is_visible(user, case):
         raise NotAllowed("您无权查看该办件")
 
 

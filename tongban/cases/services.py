@@ -113,9 +113,23 @@ def _locked(case: Case) -> Case:
 
 def _require_clerk(actor, case_or_region, what: str):
     region = getattr(case_or_region, "region", case_or_region)
-    if has_role(actor, Role.AGENT, region=region):
-        return
     require(actor, Role.WINDOW_CLERK, region=region, what=what)
+
+
+def _require_submitter(actor, region, channel: str):
+    """Clerks receive at the window; a 帮代办员 may submit (only submit) on the agent channel."""
+    if channel == Channel.AGENT and has_role(actor, Role.AGENT, region=region):
+        return
+    require(actor, Role.WINDOW_CLERK, region=region, what="收件")
+
+
+def _is_parent(case: Case) -> bool:
+    return bool(case.bundle_id and not case.item_id)
+
+
+def _not_parent(case: Case, what: str):
+    if _is_parent(case):
+        raise DomainError("bundle_parent", f"一件事请在各子办件上{what}", field="case")
 
 
 def _expect(case: Case, states, what: str):
@@ -141,13 +155,13 @@ def _material(case: Case, material_id: int) -> Material:
 
 
 def _store_material(case: Case, material: Material, status: str, *, file=None, reason: str = "", on=None) -> CaseMaterial:
-    from .files import check_upload
+    from .files import check_upload, stored_name
 
     cm, _ = CaseMaterial.objects.get_or_create(case=case, material=material, defaults={"status": status})
     cm.status, cm.reason = status, reason
     if file is not None:
         cm.content_type = check_upload(file)
-        cm.file.save(file.name, file, save=False)
+        cm.file.save(stored_name(cm.content_type), file, save=False)
     if on:
         cm.supplied_on = on
     cm.save()
@@ -169,7 +183,7 @@ def submit_case(
     if channel not in Channel.values:
         raise DomainError("channel", "申报渠道无效", field="channel")
     region = (item.region if item else bundle.region)
-    _require_clerk(actor, region, "收件")
+    _require_submitter(actor, region, channel)
     if window is not None and not window.comprehensive and item is not None:
         if not item.zones.filter(pk__in=window.zones.values("pk")).exists():
             raise DomainError("window_scope", f"{window}只受理本功能区事项,请到综合受理窗口办理", field="item")
@@ -239,6 +253,13 @@ def _submit_bundle(actor, applicant, bundle, channel, window, mandate, materials
 def record_materials(actor, case: Case, *, entries: list[dict], on: dt.date | None = None) -> Case:
     """The clerk's checklist on a received case: materials received, originals seen, or shared data used."""
     _require_clerk(actor, case, "核对材料")
+    if _is_parent(case):  # a bundle's merged checklist: each entry counts for every child that asks for it
+        with transaction.atomic():
+            keys = {Material.objects.get(pk=e["material"]).merge_key: e for e in entries if Material.objects.filter(pk=e["material"]).exists()}
+            for child in case.children.select_related("item_version").order_by("id"):
+                mine = [{**keys[m.merge_key], "material": m.pk} for m in child.item_version.materials.all() if m.merge_key in keys]
+                record_materials(actor, child, entries=mine, on=on)
+        return case
     with transaction.atomic():
         case = _locked(case)
         _expect(case, [CaseState.RECEIVED], "核对材料")
@@ -255,10 +276,12 @@ def record_materials(actor, case: Case, *, entries: list[dict], on: dt.date | No
 # --- acceptance -------------------------------------------------------------------------------
 
 def _outstanding(case: Case) -> list[Material]:
-    """Main materials of the guide that are neither received, nor under 容缺, nor under 告知承诺."""
+    """Main and auxiliary materials of the guide that are neither received, nor under 容缺 (auxiliary
+    only), nor under 告知承诺. Materials marked 视情形提供 are not required."""
     have = {cm.material_id: cm.status for cm in case.materials.all()}
     ok = CaseMaterial.RECEIVED | {S.GAP, S.COMMITMENT}
-    return [m for m in case.item_version.materials.all() if m.role == Material.Role.MAIN and have.get(m.pk) not in ok]
+    required = (Material.Role.MAIN, Material.Role.AUXILIARY)
+    return [m for m in case.item_version.materials.all() if m.role in required and have.get(m.pk) not in ok]
 
 
 def accept_case(actor, case: Case, *, gaps=(), gap_days: int | None = None, informed=(), on: dt.date | None = None,
@@ -271,14 +294,21 @@ def accept_case(actor, case: Case, *, gaps=(), gap_days: int | None = None, info
     with transaction.atomic():
         case = _locked(case)
         _expect(case, [CaseState.RECEIVED], "受理")
-        if case.bundle_id and not case.item_id:
-            for child in case.children.order_by("id"):
-                _accept_one(actor, child, gaps, gap_days, informed, on, auto)
-            _set_state(case, CaseState.ACCEPTED, accepted_on=on, handler=actor if not auto else None)
+        if _is_parent(case):
+            for child in case.children.filter(state=CaseState.RECEIVED).order_by("id"):
+                _accept_one(actor, child, gaps, gap_days, informed, on, auto or _past_answer_period(child, on))
+            late = auto or _past_answer_period(case, on)
+            _set_state(case, CaseState.ACCEPTED, accepted_on=case.received_on if late else on,
+                       handler=actor if not auto else None, auto_accepted=auto)
             _event(case, actor, "accepted", from_state=CaseState.RECEIVED, children=case.children.count())
             return case
-        case = _accept_one(actor, case, gaps, gap_days, informed, on, auto)
+        case = _accept_one(actor, case, gaps, gap_days, informed, on, auto or _past_answer_period(case, on), clerk=not auto)
     return case
+
+
+def _past_answer_period(case: Case, on: dt.date) -> bool:
+    """True once the five working days of art. 32 have passed without a notice: acceptance dates from receipt."""
+    return add_working_days(case.resubmitted_on or case.received_on, AUTO_ACCEPT_DAYS).date < on
 
 
 def _set_state(case: Case, state: str, **fields):
@@ -297,7 +327,7 @@ def _chosen(case: Case, guide: dict[int, Material], ids) -> list[Material]:
     return [m for m in guide.values() if m.merge_key in keys]
 
 
-def _accept_one(actor, case, gaps, gap_days, informed, on, auto) -> Case:
+def _accept_one(actor, case, gaps, gap_days, informed, on, auto, clerk: bool = False) -> Case:
     case = _locked(case)
     version = case.item_version
     guide = _guide_materials(case)
@@ -305,8 +335,8 @@ def _accept_one(actor, case, gaps, gap_days, informed, on, auto) -> Case:
     for m in gap_materials:
         if m.role != Material.Role.AUXILIARY:
             raise DomainError("gap_not_allowed", f"“{m.name}”不是可容缺的辅助材料", field="gaps")
-    if gap_materials and not (gap_days and gap_days > 0):
-        raise DomainError("gap_days", "容缺受理须由申请人承诺补交期限(工作日)", field="gap_days")
+    if gap_materials and not (gap_days and 0 < gap_days <= 60):
+        raise DomainError("gap_days", "容缺受理须由申请人承诺补交期限(1至60个工作日)", field="gap_days")
     informed_materials = _chosen(case, guide, informed)
     if informed_materials and not version.informed_commitment:
         raise DomainError("informed_not_allowed", "本事项未实行告知承诺制", field="informed")
@@ -315,15 +345,15 @@ def _accept_one(actor, case, gaps, gap_days, informed, on, auto) -> Case:
     for m in informed_materials:
         _store_material(case, m, S.COMMITMENT)
     outstanding = _outstanding(case)
-    if outstanding and not auto:
+    if outstanding and not (auto and not clerk):
         names = "、".join(m.name for m in outstanding)
         raise DomainError("materials_missing", f"必要材料不齐:{names}。请出具一次性告知书", field="materials")
-    start = case.received_on if auto else on  # art. 32: accepted from the day of receipt
+    start = (case.resubmitted_on or case.received_on) if auto else on  # art. 32: accepted from the day of receipt
     clock = clocks.start_clock(
         actor, subject_type="case", subject_id=case.number, start_date=start, item_version=version,
         label=f"{case.number} {version.name}", level=case.item.level, on=on,
     )
-    _set_state(case, CaseState.ACCEPTED, accepted_on=start, handler=actor if not auto else None, clock=clock,
+    _set_state(case, CaseState.ACCEPTED, accepted_on=start, handler=actor if (clerk or not auto) else None, clock=clock,
                deadline=clock.deadline, light=clock.light, auto_accepted=auto, gap_open=bool(gap_materials),
                informed_commitment=bool(informed_materials))
     if gap_materials:
@@ -353,11 +383,14 @@ def notify_missing(actor, case: Case, *, items: list[dict], on: dt.date | None =
     already named (a material found fine once cannot be objected to later)."""
     on = _today(on)
     _require_clerk(actor, case, "出具一次性告知书")
+    _not_parent(case, "出具一次性告知书")
     if not items:
         raise DomainError("notice_empty", "请列明缺少或不符合要求的材料", field="items")
     with transaction.atomic():
         case = _locked(case)
         _expect(case, [CaseState.RECEIVED], "出具一次性告知书")
+        if _past_answer_period(case, on):
+            raise Conflict("notice_too_late", "收件已超过五个工作日,依《中华人民共和国行政许可法》第三十二条视为受理,不能再出具一次性告知书")
         earlier = list(case.notices.filter(kind=Notice.Kind.MISSING))
         named_before = {mid for n in earlier for mid in n.data.get("material_ids", [])}
         rows = []
@@ -372,6 +405,11 @@ def notify_missing(actor, case: Case, *, items: list[dict], on: dt.date | None =
                 raise Conflict("second_notice",
                                f"“{m.name}”在此前的一次性告知中未被列出,不得再次告知补正(一次性告知制度)")
             rows.append((m, status, entry.get("reason", "")))
+        if not earlier:
+            named = {m.pk for m, _, _ in rows}
+            unnamed = [m.name for m in _outstanding(case) if m.pk not in named]
+            if unnamed:
+                raise DomainError("notice_incomplete", f"一次性告知须一次列明全部缺少的材料,尚未列入:{'、'.join(unnamed)}", field="items")
         round_no = len(earlier) + 1
         for m, status, reason in rows:
             cm = _store_material(case, m, status, reason=reason)
@@ -390,6 +428,7 @@ def supply_materials(actor, case: Case, *, supplied: list[dict], on: dt.date | N
     容缺 commitment after acceptance."""
     on = _today(on)
     _require_clerk(actor, case, "接收补正材料")
+    _not_parent(case, "补交材料")
     if not supplied:
         raise DomainError("supply_empty", "请选择补交的材料", field="supplied")
     with transaction.atomic():
@@ -404,6 +443,8 @@ def supply_materials(actor, case: Case, *, supplied: list[dict], on: dt.date | N
             if status not in CaseMaterial.RECEIVED:
                 raise DomainError("material_status", "补交材料状态应为已收取或已核验原件", field="supplied")
             _store_material(case, m, status, file=entry.get("file"), on=on)
+        if case.channel == Channel.WINDOW:
+            _visit(case, "补交材料", case.window)
         if before == CaseState.CORRECTION:
             _set_state(case, CaseState.RECEIVED, resubmitted_on=on)
         elif not case.materials.filter(status=S.GAP).exists():
@@ -427,6 +468,11 @@ def refuse_case(actor, case: Case, *, reason: str, on: dt.date | None = None) ->
         _set_state(case, CaseState.REFUSED)
         Notice.objects.create(case=case, kind=Notice.Kind.REFUSAL, issued_on=on, data={"reason": reason, "remedies": REMEDIES})
         _event(case, actor, "refused", from_state=before, reason=reason)
+        for child in case.children.filter(state__in=[CaseState.RECEIVED, CaseState.CORRECTION]):
+            child = _locked(child)
+            child_before = child.state
+            _set_state(child, CaseState.REFUSED)
+            _event(child, actor, "refused", from_state=child_before, reason=reason)
     return case
 
 
@@ -436,11 +482,13 @@ def withdraw_case(actor, case: Case, *, reason: str = "申请人申请撤回", o
     with transaction.atomic():
         case = _locked(case)
         _expect(case, [CaseState.RECEIVED, CaseState.CORRECTION, CaseState.ACCEPTED], "撤回")
-        before = case.state
-        if case.clock_id:
-            clocks.stop_clock(actor, case.clock, on=on)
-        _set_state(case, CaseState.WITHDRAWN)
-        _event(case, actor, "withdrawn", from_state=before, reason=reason)
+        for c in [case, *case.children.filter(state__in=[CaseState.RECEIVED, CaseState.CORRECTION, CaseState.ACCEPTED])]:
+            c = _locked(c)
+            before = c.state
+            if c.clock_id:
+                clocks.stop_clock(actor, c.clock, on=on)
+            _set_state(c, CaseState.WITHDRAWN, gap_open=False)
+            _event(c, actor, "withdrawn", from_state=before, reason=reason)
     return case
 
 
@@ -481,6 +529,7 @@ def record_decision(actor, case: Case, *, approve: bool, note: str = "", on: dt.
             region=None if case.item_id else case.region, what="作出审批决定")
     if not approve and not note.strip():
         raise DomainError("denial_reason", "不予许可必须说明理由", field="note")
+    _not_parent(case, "作出决定")
     with transaction.atomic():
         case = _locked(case)
         _expect(case, [CaseState.ACCEPTED], "作出决定")
@@ -510,12 +559,15 @@ def decide_immediately(actor, case: Case, *, approve: bool = True, note: str = "
 
 
 def _check_deliverable(case: Case):
+    _not_parent(case, "送达结果")
     _expect(case, [CaseState.APPROVED, CaseState.DENIED], "送达")
     if case.gap_open:
         raise Conflict("gap_open", "容缺受理的材料尚未补齐,结果暂不能送达")
 
 
 def _complete(actor, case: Case, delivery: Delivery, on: dt.date):
+    if delivery.pk is None:  # a registered mailing the applicant did not wait for: the window handover replaces it
+        Delivery.objects.filter(case=case).delete()
     delivery.save()
     before = case.state
     _set_state(case, CaseState.COMPLETED, completed_on=on)
@@ -626,7 +678,7 @@ def auto_accept_due(today: dt.date | None = None) -> list[str]:
     accepted from the day of receipt."""
     today = _today(today)
     numbers = []
-    for case in Case.objects.filter(state=CaseState.RECEIVED, item__isnull=False).select_related("item_version").order_by("id"):
+    for case in Case.objects.filter(state=CaseState.RECEIVED, item__isnull=False, parent__isnull=True).select_related("item_version").order_by("id"):
         since = case.resubmitted_on or case.received_on
         if add_working_days(since, AUTO_ACCEPT_DAYS).date < today:
             accept_case(None, case, on=today, auto=True)

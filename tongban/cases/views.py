@@ -12,7 +12,9 @@ from django.views.decorators.http import require_POST
 
 from tongban.catalog import selectors as catalog
 from tongban.catalog.models import Bundle, Item, PubStatus
-from tongban.core.errors import DomainError
+from django.core.exceptions import PermissionDenied
+
+from tongban.core.errors import DomainError, NotAllowed
 from tongban.core.qr import qr_svg
 from tongban.org.models import Role, RoleGrant
 from tongban.org.scopes import has_role
@@ -33,9 +35,9 @@ def workbench(request):
     q = request.GET.get("q", "").strip()
     if q:
         case = Case.objects.filter(number=q).first()
-        if case:
+        if case and selectors.is_visible(request.user, case):
             return redirect(case)
-        messages.error(request, f"没有编号为 {q} 的办件")
+        messages.error(request, f"没有您可查看的编号为 {q} 的办件")
     _, cases = selectors.visible_cases(request.user)
     todo = [c for c in cases if c.state in (CaseState.RECEIVED, CaseState.CORRECTION, CaseState.APPROVED, CaseState.DENIED)]
     return render(request, "cases/workbench.html", {"cases": cases, "todo": todo})
@@ -75,7 +77,10 @@ def new_case(request):
 
 def _case_for(request, number) -> Case:
     case = get_object_or_404(Case.objects.select_related("item_version", "applicant", "handler", "bundle", "clock"), number=number)
-    selectors.require_visible(request.user, case)
+    try:
+        selectors.require_visible(request.user, case)
+    except NotAllowed as e:
+        raise PermissionDenied(e.message) from None
     return case
 
 
@@ -100,7 +105,7 @@ def case_detail(request, number):
         "notices": case.notices.all(), "children": case.children.select_related("item_version"),
         "pickup": services.pickup_code(case) if case.state in (CaseState.APPROVED, CaseState.DENIED) else "",
         "can_decide": case.item_id is not None and has_role(request.user, Role.BUREAU_LEADER, department=case.item.department),
-        "clock": selectors.clock_status(case), "today": dt.date.today(),
+        "clock": selectors.clock_status(case),
     })
 
 
@@ -123,7 +128,10 @@ def case_action(request, number):
         with transaction.atomic():
             if action == "accept":
                 services.record_materials(request.user, case, entries=received)
-                gap_days = int(request.POST.get("gap_days") or 0) or None
+                raw = (request.POST.get("gap_days") or "").strip()
+                if raw and not raw.isdigit():
+                    raise DomainError("gap_days", "容缺补交期限应为整数个工作日", field="gap_days")
+                gap_days = int(raw) if raw else None
                 services.accept_case(request.user, case, gaps=[k for k, e in picked.items() if e["status"] == S.GAP],
                                      gap_days=gap_days, informed=[k for k, e in picked.items() if e["status"] == S.COMMITMENT])
                 messages.success(request, "已受理,可打印受理通知书。")

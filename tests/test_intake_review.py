@@ -1,0 +1,225 @@
+"""Regressions found in review of the intake module."""
+
+import datetime as dt
+import io
+import zipfile
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from tests import factories
+from tongban.cases import services
+from tongban.cases.models import Case, CaseState
+from tongban.catalog import services as catalog_services
+from tongban.core.errors import Conflict, DomainError, NotAllowed
+from tongban.core.identifiers import make_uscc
+from tongban.workcal import days
+
+pytestmark = pytest.mark.django_db
+D = dt.date
+
+
+@pytest.fixture(autouse=True)
+def fresh_calendar():
+    days.invalidate()
+    yield
+    days.invalidate()
+
+
+@pytest.fixture
+def clerk(db):
+    return factories.grant(factories.UserFactory(), "window_clerk")
+
+
+@pytest.fixture
+def shop(clerk):
+    return services.register_applicant(clerk, kind="org", id_number=make_uscc("370811", 31337, authority="9", kind="2"), name="鲁味轩")
+
+
+@pytest.fixture
+def food(admin):
+    return factories.make_item(admin)
+
+
+def everything(item, skip=()):
+    return [{"material": m.pk, "status": "original_seen"} for m in item.versions.get().materials.all() if m.name not in skip]
+
+
+@pytest.fixture
+def restaurant(admin, clerk, shop):
+    food = factories.make_item(admin)
+    trader = factories.make_item(admin, name="个体工商户设立登记", materials=[
+        {"name": "个体工商户登记(备案)申请书", "role": "main"},
+        {"name": "经营者身份证明", "role": "main", "shared_key": "legal_rep_id"},
+    ])
+    bundle = catalog_services.save_bundle(admin, code="YJS-CY01", name="我要开饭店", region=factories.region("370800"),
+                                          promised_limit=5, items=[trader, food])
+    return bundle, food, trader
+
+
+def test_an_agent_may_submit_but_never_accept_or_decide(clerk, shop, food):
+    agent = factories.grant(factories.UserFactory(), "agent")
+    case = services.submit_case(clerk, applicant=shop, item=food, materials=everything(food))
+    with pytest.raises(NotAllowed):
+        services.accept_case(agent, case)
+    with pytest.raises(NotAllowed):
+        services.submit_case(agent, applicant=shop, item=food, channel="window")
+
+
+def test_bundle_parent_checklist_counts_for_the_children_and_other_acts_are_refused(clerk, shop, restaurant):
+    bundle, food, trader = restaurant
+    parent = services.submit_case(clerk, applicant=shop, bundle=bundle, on=D(2025, 3, 3))
+    merged = [*everything(trader), *everything(food)]
+    services.record_materials(clerk, parent, entries=merged)
+    with pytest.raises(DomainError) as e:
+        services.notify_missing(clerk, parent, items=[{"material": merged[0]["material"], "status": "missing"}])
+    assert e.value.code == "bundle_parent"
+    services.accept_case(clerk, parent, on=D(2025, 3, 3))
+    leader = factories.grant(factories.UserFactory(), "bureau_leader")
+    with pytest.raises(DomainError) as e:
+        services.record_decision(leader, parent, approve=True)
+    assert e.value.code == "bundle_parent"
+
+
+def test_art_32_accepts_a_bundle_once_from_receipt(clerk, shop, restaurant):
+    bundle, food, trader = restaurant
+    parent = services.submit_case(clerk, applicant=shop, bundle=bundle, on=D(2025, 3, 3))
+    services.auto_accept_due(D(2025, 3, 20))
+    parent.refresh_from_db()
+    assert parent.state == CaseState.ACCEPTED and parent.auto_accepted and parent.accepted_on == D(2025, 3, 3)
+    for child in parent.children.all():
+        assert child.state == CaseState.ACCEPTED and child.events.filter(action="accepted").count() == 1
+
+
+def test_refusing_a_bundle_refuses_its_children(clerk, shop, restaurant):
+    bundle, _, _ = restaurant
+    parent = services.submit_case(clerk, applicant=shop, bundle=bundle, on=D(2025, 3, 3))
+    services.refuse_case(clerk, parent, reason="经营场所不在本市", on=D(2025, 3, 3))
+    services.auto_accept_due(D(2025, 3, 20))
+    assert set(parent.children.values_list("state", flat=True)) == {CaseState.REFUSED}
+
+
+def test_the_applicant_may_collect_at_the_window_after_a_mailing_was_registered(clerk, shop, food):
+    leader = factories.grant(factories.UserFactory(), "bureau_leader")
+    case = services.accept_case(clerk, services.submit_case(clerk, applicant=shop, item=food, materials=everything(food)))
+    services.record_decision(leader, case, approve=True)
+    services.register_mail(clerk, case, recipient="孔祥东", address="济宁市任城区古槐路88号", phone="13905371234", courier="EMS", tracking_number="1178342290937")
+    case = services.deliver(clerk, Case.objects.get(pk=case.pk), method="window", received_by="孔祥东", id_checked=True, code=services.pickup_code(case))
+    assert case.state == CaseState.COMPLETED and case.delivery.method == "window"
+
+
+def test_a_missing_auxiliary_material_needs_a_gap_commitment(clerk, shop, food):
+    aux = next(m for m in food.versions.get().materials.all() if m.role == "auxiliary")
+    case = services.submit_case(clerk, applicant=shop, item=food, materials=everything(food, skip=[aux.name]))
+    with pytest.raises(DomainError) as e:
+        services.accept_case(clerk, case)
+    assert aux.name in e.value.message
+
+
+def test_the_first_notice_must_name_everything_missing(clerk, shop, food):
+    case = services.submit_case(clerk, applicant=shop, item=food, materials=everything(food, skip=["营业执照", "食品经营许可申请书"]))
+    licence = next(m for m in food.versions.get().materials.all() if m.name == "营业执照")
+    with pytest.raises(DomainError) as e:
+        services.notify_missing(clerk, case, items=[{"material": licence.pk, "status": "missing"}])
+    assert e.value.code == "notice_incomplete" and "食品经营许可申请书" in e.value.message
+
+
+def test_no_notice_after_the_five_working_days_and_a_late_acceptance_dates_from_receipt(clerk, shop, food):
+    case = services.submit_case(clerk, applicant=shop, item=food, materials=everything(food), on=D(2025, 3, 3))
+    licence = next(m for m in food.versions.get().materials.all() if m.name == "营业执照")
+    with pytest.raises(Conflict) as e:
+        services.notify_missing(clerk, case, items=[{"material": licence.pk, "status": "defective", "reason": "不清晰"}], on=D(2025, 3, 11))
+    assert "第三十二条" in e.value.message
+    case = services.accept_case(clerk, case, on=D(2025, 3, 11))
+    assert case.accepted_on == D(2025, 3, 3) and case.handler == clerk
+
+
+def test_the_fifth_working_day_is_still_within_the_answer_period(clerk, shop, food):
+    case = services.submit_case(clerk, applicant=shop, item=food, on=D(2025, 9, 26))
+    assert services.auto_accept_due(D(2025, 10, 10)) == []  # 10 Oct is the fifth working day
+    assert services.auto_accept_due(D(2025, 10, 11)) == [case.number]
+
+
+def test_a_resubmission_at_the_window_is_a_visit(clerk, shop, food):
+    case = services.submit_case(clerk, applicant=shop, item=food, materials=everything(food, skip=["营业执照"]))
+    licence = next(m for m in food.versions.get().materials.all() if m.name == "营业执照")
+    services.notify_missing(clerk, case, items=[{"material": licence.pk, "status": "missing"}])
+    case = services.supply_materials(clerk, case, supplied=[{"material": licence.pk, "status": "original_seen"}])
+    assert case.visits == 2
+
+
+def test_uploads_are_stored_under_a_random_name_with_the_real_type(clerk, shop, food):
+    m = food.versions.get().materials.first()
+    case = services.submit_case(clerk, applicant=shop, item=food, materials=[
+        {"material": m.pk, "file": SimpleUploadedFile("x.html", b"%PDF-<html><script>alert(1)</script>")}])
+    stored = case.materials.get().file.name
+    assert stored.endswith(".pdf") and "x.html" not in stored
+
+
+def test_a_damaged_zip_is_refused_not_a_crash(clerk, shop, food):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("OFD.xml", "<ofd/>")
+    data = bytearray(buf.getvalue())
+    cd = data.rfind(b"PK\x01\x02")
+    data[cd + 6] = 0xFF
+    m = food.versions.get().materials.first()
+    with pytest.raises(DomainError) as e:
+        services.submit_case(clerk, applicant=shop, item=food, materials=[{"material": m.pk, "file": SimpleUploadedFile("a.ofd", bytes(data))}])
+    assert e.value.code == "file_type"
+
+
+def test_pages_answer_403_or_a_message_never_500(client, clerk, shop, food):
+    case = services.submit_case(clerk, applicant=shop, item=food, materials=everything(food))
+    outsider = factories.grant(factories.UserFactory(), "window_clerk", "370830")
+    client.force_login(outsider)
+    assert client.get(f"/hall/cases/{case.number}/").status_code == 403
+    assert client.post(f"/hall/cases/{case.number}/act/", {"action": "accept"}).status_code == 403
+    r = client.get("/hall/", {"q": case.number})
+    assert r.status_code == 200 and "没有您可查看" in r.content.decode()  # no redirect to a case outside the scope
+    client.force_login(clerk)
+    r = client.post(f"/hall/cases/{case.number}/act/", {"action": "accept", "gap_days": "abc"}, follow=True)
+    assert r.status_code == 200 and "整数" in r.content.decode()
+
+
+def test_only_case_roles_see_cases_and_department_grants_see_their_own(client, clerk, shop, food):
+    case = services.submit_case(clerk, applicant=shop, item=food, materials=everything(food))
+    for user, seen in [
+        (factories.catalog_admin(), False),
+        (factories.grant(factories.UserFactory(), "reviewer", department=factories.DepartmentFactory(name="济宁市卫生健康委员会", function="health")), False),
+        (factories.grant(factories.UserFactory(), "reviewer", department=food.department), True),
+        (factories.grant(factories.UserFactory(), "agent"), False),
+    ]:
+        client.force_login(user)
+        r = client.get(f"/api/v1/cases/{case.number}")
+        assert (r.status_code == 200) is seen, user
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_concurrent_accepts_with_one_idempotency_key_both_get_the_answer(needs_postgres):
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connections
+    from django.test import Client
+
+    admin = factories.catalog_admin()
+    food = factories.make_item(admin)
+    clerk = factories.grant(factories.UserFactory(), "window_clerk")
+    shop = services.register_applicant(clerk, kind="org", id_number=make_uscc("370811", 9090, authority="9", kind="2"), name="鲁味轩")
+    case = services.submit_case(clerk, applicant=shop, item=food, materials=everything(food))
+    barrier = threading.Barrier(2)
+
+    def accept(_):
+        try:
+            c = Client()
+            c.force_login(clerk)
+            barrier.wait()
+            r = c.post(f"/api/v1/cases/{case.number}/accept", {}, content_type="application/json", headers={"Idempotency-Key": "same"})
+            return r.status_code, r.json().get("state")
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(2) as pool:
+        assert list(pool.map(accept, range(2))) == [(200, "accepted"), (200, "accepted")]
+    assert Case.objects.get(pk=case.pk).events.filter(action="accepted").count() == 1
