@@ -140,7 +140,7 @@ def test_verify_audit_names_the_entry_altered_by_hand_in_sql(admin, food_item):
     from tongban.core.audit import seal_day
 
     call_command("verify_audit")
-    seal_day(timezone.localdate())
+    seal_day(timezone.localdate() - dt.timedelta(days=1))
     call_command("verify_audit")
     target = AuditEvent.objects.filter(action="catalog.version_published").get()
     with connection.cursor() as cur:
@@ -148,4 +148,4 @@ def test_verify_audit_names_the_entry_altered_by_hand_in_sql(admin, food_item):
     with pytest.raises(CommandError) as e:
         call_command("verify_audit")
     assert f"第{target.seq}条(id={target.pk}" in str(e.value) and target.chain in str(e.value)
-    assert seal_day(timezone.localdate() + dt.timedelta(days=1)).prev_hash  # the next seal links to the first
+    assert seal_day(timezone.localdate() - dt.timedelta(days=2)).prev_hash  # a late seal links to the latest one

@@ -223,3 +223,48 @@ def test_two_concurrent_accepts_with_one_idempotency_key_both_get_the_answer(nee
     with ThreadPoolExecutor(2) as pool:
         assert list(pool.map(accept, range(2))) == [(200, "accepted"), (200, "accepted")]
     assert Case.objects.get(pk=case.pk).events.filter(action="accepted").count() == 1
+
+
+def test_an_id_number_registered_under_another_name_is_refused(clerk, shop):
+    with pytest.raises(DomainError) as e:
+        services.register_applicant(clerk, kind="org", id_number=shop.id_number, name="改名")
+    assert e.value.code == "applicant_name_mismatch"
+    shop.refresh_from_db()
+    assert shop.name == "鲁味轩"
+
+
+def test_the_acceptance_notice_carries_the_pickup_code_and_lists_originals_seen(clerk, shop, food):
+    from tongban.cases.notices import context
+
+    case = services.accept_case(clerk, services.submit_case(clerk, applicant=shop, item=food, materials=everything(food)))
+    ctx = context(case.notices.get(kind="acceptance"))
+    assert ctx["pickup_code"] == services.pickup_code(case)
+    assert all(m["received"] for m in ctx["materials"]) and len(ctx["materials"]) == food.versions.get().materials.count()
+    assert services.track_token(case.number) in ctx["track_url"]
+
+
+def test_uploaded_materials_are_served_only_within_scope(client, clerk, shop, food):
+    m = food.versions.get().materials.first()
+    case = services.submit_case(clerk, applicant=shop, item=food, materials=[{"material": m.pk, "file": SimpleUploadedFile("a.pdf", b"%PDF-1.4 x")}])
+    assert client.get(f"/hall/cases/{case.number}/materials/{m.pk}/").status_code == 302  # login first
+    client.force_login(factories.grant(factories.UserFactory(), "window_clerk", "370830"))
+    assert client.get(f"/hall/cases/{case.number}/materials/{m.pk}/").status_code == 403
+    client.force_login(clerk)
+    r = client.get(f"/hall/cases/{case.number}/materials/{m.pk}/")
+    assert r.status_code == 200 and b"".join(r.streaming_content).startswith(b"%PDF")
+
+
+def test_audit_seals_only_finished_days_and_a_deleted_seal_day_is_reported(admin, food_item):
+    from django.utils import timezone
+
+    from tongban.core.audit import seal_day, verify_all
+    from tongban.core.models import AuditSeal
+
+    with pytest.raises(ValueError):
+        seal_day(timezone.localdate())
+    today = timezone.localdate()
+    for back in (3, 2, 1):
+        seal_day(today - dt.timedelta(days=back))
+    assert verify_all() == []
+    AuditSeal.objects.filter(day=today - dt.timedelta(days=2)).delete()
+    assert any("日封缺失" in p for p in verify_all())

@@ -61,9 +61,12 @@ def test_public_progress_page_shows_no_personal_data(client, admin):
     person = services.register_applicant(clerk, kind="person", id_number=make_id_card("370881", __import__("datetime").date(1988, 5, 6), 17),
                                          name="孔繁星", phone="13905370001")
     case = services.submit_case(clerk, applicant=person, item=food)
-    page = client.get(f"/track/{case.number}/").content.decode()
+    from tongban.cases.services import track_token
+
+    assert client.get(f"/track/{case.number}/000000000000/").status_code == 404  # numbers cannot be walked through
+    page = client.get(f"/track/{case.number}/{track_token(case.number)}/").content.decode()
     assert "孔**" in page and "孔繁星" not in page and person.id_number not in page and "13905370001" not in page
-    assert client.get("/track/370800-20990101-000001/").status_code == 404
+    assert client.get("/track/370800-20990101-000001/abc/").status_code == 404
 
 
 def test_workbench_needs_login(client):

@@ -17,12 +17,14 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("workcal/", include("tongban.workcal.urls")),
     path("hall/", include("tongban.cases.urls")),
-    path("track/<str:number>/", case_views.track, name="track"),
+    path("track/<str:number>/<str:token>/", case_views.track, name="track"),
     path("supervision/", include("tongban.supervision.urls")),
     path("", include("tongban.catalog.urls")),
 ]
 
+# Uploaded case materials are never served from MEDIA_URL: /hall/cases/<number>/materials/<id>/ checks the scope.
+# Guide forms and samples (catalogue files, public by nature) are served in DEBUG only; production serves MEDIA_ROOT/guides.
 if settings.DEBUG:
     from django.conf.urls.static import static
 
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+    urlpatterns += static(settings.MEDIA_URL + "guides/", document_root=settings.MEDIA_ROOT / "guides")

@@ -35,12 +35,15 @@ def context(notice: Notice) -> dict:
             cm = materials.get(m.pk)
             if cm is None:
                 continue
-            rows.append({"name": m.name, "form": m.get_form_display(), "copies": m.copies, "status": cm.get_status_display(), "reason": cm.reason})
+            rows.append({"name": m.name, "form": m.get_form_display(), "copies": m.copies, "status": cm.get_status_display(),
+                         "reason": cm.reason, "received": cm.status in CaseMaterial.RECEIVED})
     commitment = None
     if notice.kind in (Notice.Kind.GAP, Notice.Kind.INFORMED):
         commitment = {"materials": notice.data.get("materials", []), "days": notice.data.get("days"),
                       "deadline": dt.date.fromisoformat(notice.data["deadline"]) if notice.data.get("deadline") else None}
-    track_url = f"{settings.SITE_URL}/track/{case.number}/"
+    from .services import pickup_code, track_token
+
+    track_url = f"{settings.SITE_URL}/track/{case.number}/{track_token(case.number)}/"
     return {
         "title": notice.get_kind_display(),
         "doc_number": f"{case.region.name[:2]}审{PREFIX.get(notice.kind, '')}〔{notice.issued_on.year}〕第{case.number[-6:]}号"
@@ -61,6 +64,7 @@ def context(notice: Notice) -> dict:
         "commitment": commitment,
         "post_check": {"deadline": dt.date.fromisoformat(notice.data["post_check"])} if notice.data.get("post_check") else None,
         "issued_on": notice.issued_on,
+        "pickup_code": pickup_code(case) if notice.kind == Notice.Kind.ACCEPTANCE else "",
         "track_url": track_url,
         "qr_svg": qr_svg(track_url, scale=3, title="扫码查询办理进度"),
     }

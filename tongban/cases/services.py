@@ -55,7 +55,11 @@ def register_applicant(actor, *, kind: str, id_number: str, name: str, phone: st
             id_number=number, defaults={"kind": kind, "name": name.strip(), "phone": phone, "address": address, "legal_rep": legal_rep},
         )
         if not created:
-            changes = {k: v for k, v in {"name": name.strip(), "phone": phone, "address": address, "legal_rep": legal_rep}.items()
+            if applicant.name != name.strip():
+                raise DomainError("applicant_name_mismatch",
+                                  f"该证件号码已登记的{'姓名' if applicant.kind == Applicant.Kind.PERSON else '名称'}与填写的不一致,请核对证件",
+                                  field="name")
+            changes = {k: v for k, v in {"phone": phone, "address": address, "legal_rep": legal_rep}.items()
                        if v and getattr(applicant, k) != v}
             if changes:
                 Applicant.objects.filter(pk=applicant.pk).update(**changes)
@@ -578,6 +582,16 @@ def _complete(actor, case: Case, delivery: Delivery, on: dt.date):
             parent_before = parent.state
             _set_state(parent, CaseState.COMPLETED, completed_on=on)
             _event(parent, actor, "completed", from_state=parent_before, reason="一件事所含事项均已办结")
+
+
+def track_token(number: str) -> str:
+    """The unguessable part of the public progress address printed in the QR code."""
+    import hashlib
+    import hmac
+
+    from django.conf import settings
+
+    return hmac.new(settings.SECRET_KEY.encode(), f"track:{number}".encode(), hashlib.sha256).hexdigest()[:12]
 
 
 def pickup_code(case: Case) -> str:

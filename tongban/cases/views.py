@@ -103,7 +103,6 @@ def case_detail(request, number):
     return render(request, "cases/detail.html", {
         "case": case, "rows": _checklist(case), "events": case.events.select_related("actor"),
         "notices": case.notices.all(), "children": case.children.select_related("item_version"),
-        "pickup": services.pickup_code(case) if case.state in (CaseState.APPROVED, CaseState.DENIED) else "",
         "can_decide": case.item_id is not None and has_role(request.user, Role.BUREAU_LEADER, department=case.item.department),
         "clock": selectors.clock_status(case),
     })
@@ -184,12 +183,27 @@ def notice_pdf(request, number, notice_id):
     return response
 
 
-def track(request, number):
-    """Public progress page (the QR on every notice): no personal data beyond a masked name."""
+def track(request, number, token):
+    """Public progress page (the QR on every notice): no personal data beyond a masked name; the
+    address carries a token, so case numbers cannot be walked through."""
+    import hmac
+
     case = Case.objects.select_related("item_version", "handler", "bundle").filter(number=number).first()
-    if case is None:
+    if case is None or not hmac.compare_digest(token, services.track_token(number)):
         raise Http404("未找到该办件")
     name = case.applicant.name
     masked = name[0] + "*" * (len(name) - 1) if case.applicant.kind == "person" else name
     return render(request, "cases/track.html", {"case": case, "applicant": masked,
                                                 "qr": qr_svg(settings.SITE_URL + request.path, scale=3)})
+
+
+@login_required
+def material_file(request, number, material_id):
+    """An uploaded material, only for users who may see the case (never from a public media URL)."""
+    from django.http import FileResponse
+
+    case = _case_for(request, number)
+    cm = get_object_or_404(CaseMaterial, case=case, material_id=material_id)
+    if not cm.file:
+        raise Http404("该材料没有上传文件")
+    return FileResponse(cm.file.open("rb"), content_type=cm.content_type or "application/octet-stream")

@@ -10,13 +10,14 @@ from django.utils import timezone
 from .models import AuditEvent
 
 
-def entry_hash(*, chain, seq, at, actor_id, action, object_type, object_id, data, prev_hash) -> str:
+def entry_hash(*, chain, seq, at, actor_id, action, object_type, object_id, data, prev_hash, actor_label="") -> str:
     payload = json.dumps(
         {
             "chain": chain,
             "seq": seq,
             "at": at.isoformat(),
             "actor": actor_id,
+            "label": actor_label,
             "action": action,
             "type": object_type,
             "id": str(object_id),
@@ -48,7 +49,7 @@ def record(actor, action: str, obj=None, *, object_type: str = "", object_id="",
                 at = timezone.now()
                 h = entry_hash(
                     chain=chain, seq=seq, at=at, actor_id=actor_id, action=action,
-                    object_type=object_type, object_id=object_id, data=data, prev_hash=prev,
+                    object_type=object_type, object_id=object_id, data=data, prev_hash=prev, actor_label=label,
                 )
                 return AuditEvent.objects.create(
                     chain=chain, seq=seq, at=at, actor_id=actor_id, actor_label=label, action=action,
@@ -65,7 +66,7 @@ def verify_chain(chain: str) -> AuditEvent | None:
     for e in AuditEvent.objects.filter(chain=chain).order_by("seq"):
         expected = entry_hash(
             chain=e.chain, seq=e.seq, at=e.at, actor_id=e.actor_id, action=e.action,
-            object_type=e.object_type, object_id=e.object_id, data=e.data, prev_hash=e.prev_hash,
+            object_type=e.object_type, object_id=e.object_id, data=e.data, prev_hash=e.prev_hash, actor_label=e.actor_label,
         )
         if e.prev_hash != prev or e.hash != expected:
             return e
@@ -86,6 +87,8 @@ def seal_day(day) -> "AuditSeal | None":
 
     from .models import AuditSeal
 
+    if day >= timezone.localdate():
+        raise ValueError("only a day that is over can be sealed")
     if AuditSeal.objects.filter(day=day).exists():
         return AuditSeal.objects.get(day=day)
     tz = timezone.get_current_timezone()
@@ -94,10 +97,14 @@ def seal_day(day) -> "AuditSeal | None":
     heads = {}
     for chain, seq, h in AuditEvent.objects.filter(at__gte=start, at__lt=end).order_by("chain", "seq").values_list("chain", "seq", "hash"):
         heads[chain] = [seq, h]
-    with transaction.atomic():
-        prev = AuditSeal.objects.select_for_update().filter(day__lt=day).order_by("-day").first()
-        prev_hash = prev.hash if prev else ""
-        return AuditSeal.objects.create(day=day, heads=heads, prev_hash=prev_hash, hash=seal_hash(day, heads, prev_hash))
+    try:
+        with transaction.atomic():
+            # seals chain in the order they are made (a late seal of a missed day links to the latest seal)
+            prev = AuditSeal.objects.select_for_update().order_by("-id").first()
+            prev_hash = prev.hash if prev else ""
+            return AuditSeal.objects.create(day=day, heads=heads, prev_hash=prev_hash, hash=seal_hash(day, heads, prev_hash))
+    except IntegrityError:  # another scheduler sealed the same day first
+        return AuditSeal.objects.get(day=day)
 
 
 def verify_all() -> list[str]:
@@ -110,7 +117,15 @@ def verify_all() -> list[str]:
         if bad is not None:
             problems.append(f"审计链 {chain} 第{bad.seq}条(id={bad.pk},{bad.at:%Y-%m-%d %H:%M:%S} {bad.action})哈希不符:记录被改动")
     prev = ""
-    for seal in AuditSeal.objects.order_by("day"):
+    seals = list(AuditSeal.objects.order_by("id"))
+    if seals:
+        import datetime as dt
+
+        sealed = {s.day for s in seals}
+        first, last = min(sealed), max(sealed)
+        gaps = [first + dt.timedelta(days=i) for i in range((last - first).days) if first + dt.timedelta(days=i) not in sealed]
+        problems += [f"日封缺失:{d}(该日封印记录被删除)" for d in gaps]
+    for seal in seals:
         if seal.prev_hash != prev or seal.hash != seal_hash(seal.day, seal.heads, seal.prev_hash):
             problems.append(f"日封 {seal.day} 哈希不符")
         for chain, (seq, h) in seal.heads.items():
