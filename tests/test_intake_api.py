@@ -79,8 +79,7 @@ def test_wrong_scope_is_403_and_no_login_is_401_in_chinese(client, clerk, food):
 
 def test_bearer_token_authenticates_machine_clients(client, clerk, food):
     _, key = ApiToken.issue(clerk, "大厅自助终端")
-    r = post(client, "/api/v1/cases/", body(food, channel="kiosk"), HTTP_AUTHORIZATION=f"Bearer {key}") if False else \
-        client.post("/api/v1/cases/", body(food, channel="kiosk"), content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {key}")
+    r = client.post("/api/v1/cases/", body(food, channel="kiosk"), content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {key}")
     assert r.status_code == 201 and r.json()["channel"] == "kiosk"
     r = client.post("/api/v1/cases/", body(food), content_type="application/json", HTTP_AUTHORIZATION="Bearer wrong")
     assert r.status_code == 401
@@ -166,3 +165,14 @@ def test_agent_applies_for_the_enterprise_under_a_recorded_mandate(client, food)
     valid = data["mandate"]["agent_id_number"]
     data["mandate"]["agent_id_number"] = valid[:-1] + ("1" if valid[-1] != "1" else "2")
     assert "校验位错误" in post(client, "/api/v1/cases/", data).json()["message"]
+
+
+def test_a_bearer_token_posts_without_a_csrf_cookie_but_a_session_needs_one(clerk, food):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    _, key = ApiToken.issue(clerk, "叫号机")
+    r = strict.post("/api/v1/cases/", body(food, channel="kiosk"), content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {key}")
+    assert r.status_code == 201, r.content
+    strict.force_login(clerk)
+    assert strict.post("/api/v1/cases/", body(food), content_type="application/json").status_code == 403  # no CSRF token

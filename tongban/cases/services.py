@@ -100,6 +100,13 @@ def next_number(region_code: str, day: dt.date) -> str:
     return f"{region_code}-{day:%Y%m%d}-{n:06d}"
 
 
+def _provisional_number() -> str:
+    """Until the real number is drawn at the end of the submit transaction (never visible outside it)."""
+    import uuid
+
+    return "pending-" + uuid.uuid4().hex
+
+
 # --- helpers ----------------------------------------------------------------------------------
 
 def _event(case: Case, actor, action: str, *, from_state: str = "", reason: str = "", **data) -> None:
@@ -148,7 +155,11 @@ def _visit(case: Case, purpose: str, window: Window | None):
 
 
 def _guide_materials(case: Case) -> dict[int, Material]:
-    return {m.pk: m for m in case.item_version.materials.all()}
+    cached = getattr(case, "_guide_cache", None)
+    if cached is None or cached[0] != case.item_version_id:
+        cached = (case.item_version_id, {m.pk: m for m in case.item_version.materials.all()})
+        case._guide_cache = cached
+    return cached[1]
 
 
 def _material(case: Case, material_id: int) -> Material:
@@ -205,6 +216,10 @@ def submit_case(
         if channel == Channel.WINDOW:
             _visit(case, "收件", window)
         Notice.objects.create(case=case, kind=Notice.Kind.RECEIPT, issued_on=on)
+        # Numbers last: the region's daily sequence row stays locked only from here to the commit.
+        for c in [case, *case.children.order_by("id")]:
+            c.number = next_number(c.region.code[:6], on)
+            Case.objects.filter(pk=c.pk).update(number=c.number)
     return case
 
 
@@ -218,7 +233,7 @@ def _effective(item: Item):
 def _submit_item(actor, applicant, item, channel, window, mandate, materials, form_data, on, region, parent=None):
     version = _effective(item)
     case = Case.objects.create(
-        number=next_number(region.code[:6], on), region=region, item=item, item_version=version, applicant=applicant,
+        number=_provisional_number(), region=region, item=item, item_version=version, applicant=applicant,
         mandate=mandate, channel=channel, window=window, received_on=on, form_data=form_data, parent=parent,
     )
     for entry in materials:
@@ -234,7 +249,7 @@ def _submit_bundle(actor, applicant, bundle, channel, window, mandate, materials
     if bundle.status != PubStatus.PUBLISHED:
         raise DomainError("bundle_unpublished", "该一件事未发布,不能申请", field="bundle")
     parent = Case.objects.create(
-        number=next_number(bundle.region.code[:6], on), region=bundle.region, bundle=bundle, applicant=applicant,
+        number=_provisional_number(), region=bundle.region, bundle=bundle, applicant=applicant,
         mandate=mandate, channel=channel, window=window, received_on=on, form_data=form_data,
     )
     # One merged material set: a material given once counts for every child item that asks for it.

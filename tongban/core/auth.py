@@ -14,4 +14,5 @@ class TokenAuth(HttpBearer):
         return found.user
 
 
-STAFF_AUTH = [django_auth, TokenAuth()]
+# The token first: with no Authorization header it passes, and the session check (with CSRF) runs.
+STAFF_AUTH = [TokenAuth(), django_auth]

@@ -9,10 +9,17 @@ from tongban.core.errors import NotAllowed
 from .models import Department, Region, Role, RoleGrant
 
 
-def grants(user, role: str):
+def grants(user, role: str) -> list[RoleGrant]:
+    """The user's grants of `role`, read once per user object (one request) rather than once per check."""
     if not user or not user.is_authenticated or not user.is_active:
-        return RoleGrant.objects.none()
-    return RoleGrant.objects.filter(user=user, role=role).select_related("region", "department")
+        return []
+    cache = getattr(user, "_grant_cache", None)
+    if cache is None:
+        cache = {}
+        for g in RoleGrant.objects.filter(user=user).select_related("region", "department"):
+            cache.setdefault(g.role, []).append(g)
+        user._grant_cache = cache
+    return cache.get(role, [])
 
 
 def has_role(user, role: str, *, region: Region | None = None, department: Department | None = None) -> bool:
