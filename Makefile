@@ -60,6 +60,7 @@ bench: venv
 	$(BIN)/python bench/catalog.py
 	$(BIN)/python bench/catalog.py --database-url $(subst /test,/tongban_bench,$(PG_URL))
 	$(BIN)/python bench/clocks.py --database-url $(subst /test,/tongban_bench_clocks,$(PG_URL))
+	$(BIN)/python bench/intake.py --database-url $(subst /test,/tongban_bench_intake,$(PG_URL))
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3*
