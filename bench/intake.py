@@ -114,7 +114,7 @@ def headers_for(token: str, csrf: bool) -> dict:
 def needs_csrf(port: int, token: str, code: str, materials: list[int], id_number: str) -> bool:
     """One unmeasured submit with the bearer token alone: True if the API rejects it for CSRF."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    body = {"applicant": {"kind": "person", "id_number": id_number, "name": "探测", "phone": "13905371234"}, "item": code,
+    body = {"applicant": {"kind": "person", "id_number": id_number, "name": "压测" + id_number[-6:], "phone": "13905371234"}, "item": code,
             "channel": "window", "materials": [{"material": m, "status": "original_seen"} for m in materials]}
     conn.request("POST", "/api/v1/cases/", body=json.dumps(body), headers=headers_for(token, False))
     r = conn.getresponse()
@@ -144,7 +144,8 @@ def load(port, token, csrf, code, materials, ids, clients, seconds, warmup):
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         i = k
         while (t := time.perf_counter()) < stop:
-            applicant = {"kind": "person", "id_number": ids[i % len(ids)], "name": f"压测{i % 1000}", "phone": "13905371234"}
+            id_number = ids[i % len(ids)]  # one name per ID number: a number is bound to its holder's name
+            applicant = {"kind": "person", "id_number": id_number, "name": "压测" + id_number[-6:], "phone": "13905371234"}
             i += clients
             try:
                 status, body = post(conn, "/api/v1/cases/",

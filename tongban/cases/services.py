@@ -236,11 +236,19 @@ def _submit_item(actor, applicant, item, channel, window, mandate, materials, fo
         number=_provisional_number(), region=region, item=item, item_version=version, applicant=applicant,
         mandate=mandate, channel=channel, window=window, received_on=on, form_data=form_data, parent=parent,
     )
+    plain, with_file = {}, set()
     for entry in materials:
         status = entry.get("status", S.PROVIDED)
         if status not in (S.PROVIDED, S.ORIGINAL_SEEN, S.SHARED):
             raise DomainError("material_status", "收件时材料状态应为已收取、已核验原件或共享获取", field="materials")
-        _store_material(case, _material(case, entry["material"]), status, file=entry.get("file"))
+        m = _material(case, entry["material"])
+        if entry.get("file") is not None:
+            _store_material(case, m, status, file=entry["file"])
+            with_file.add(m.pk)
+        else:
+            plain[m.pk] = CaseMaterial(case=case, material=m, status=status)
+    # a new case has no material rows yet: the ones without a file go in one insert (an upload wins over a tick)
+    CaseMaterial.objects.bulk_create([cm for pk, cm in plain.items() if pk not in with_file])
     _event(case, actor, "submitted", channel=channel, item=item.implementation_code, version=version.number)
     return case
 

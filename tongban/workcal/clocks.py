@@ -138,10 +138,11 @@ def start_clock(
     allowed = [r for r in SuspendReason.values if r not in ITEM_DEPENDENT_REASONS]
     if item_version is not None:
         allowed += [r for r in item_version.uncounted_procedures or [] if r in ITEM_DEPENDENT_REASONS]
-    policy = None
-    if item_version is not None:
-        policy = WarningPolicy.objects.filter(item_id=item_version.item_id).first()
-    policy = policy or WarningPolicy.objects.filter(item__isnull=True).first() or WarningPolicy(days=2, percent=80)
+    from django.db.models import Q
+
+    item_id = item_version.item_id if item_version is not None else None
+    policies = sorted(WarningPolicy.objects.filter(Q(item__isnull=True) | Q(item_id=item_id)), key=lambda p: p.item_id is None)
+    policy = policies[0] if policies else WarningPolicy(days=2, percent=80)  # the item's own first, then the global one
     with transaction.atomic():
         if parent is not None:
             parent = Clock.objects.select_for_update().get(pk=parent.pk)
