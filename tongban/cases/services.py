@@ -2,26 +2,30 @@
 a permission check, a history event and an entry in the case's audit chain."""
 
 import datetime as dt
-import secrets
 
 from django.db import connection, transaction
 from django.utils import timezone
 
 from tongban.catalog.models import CaseKind, Item, Material, PubStatus
 from tongban.core.audit import record
-from tongban.core.errors import Conflict, DomainError, NotFound
+from tongban.core.errors import Conflict, DomainError
 from tongban.core.identifiers import validate_id_card, validate_uscc
 from tongban.org.models import Role, Window
 from tongban.org.scopes import has_role, require
 from tongban.workcal import clocks
 from tongban.workcal.days import add_working_days
 
-from .models import (
-    Applicant, Breach, Case, CaseEvent, CaseMaterial, CaseState, Channel, Delivery, GapCommitment, Mandate, Notice,
-    PostCheck, Visit,
+from .models import Applicant, Case, CaseMaterial, CaseState, Channel, Delivery, GapCommitment, Mandate, Notice, PostCheck
+from .common import (
+    S, _event, _expect, _guide_materials, _is_parent, _locked, _material, _not_parent, _provisional_number, _require_clerk,
+    _require_submitter, _set_state, _store_material, _today, _visit,
+)
+from .decisions import _complete, _decide
+# The exit lives in decisions.py; callers keep importing every verb of a case from here.
+from .decisions import (  # noqa: F401
+    confirm_mail_delivered, deliver, pickup_code, record_decision, record_post_check, register_mail, track_token,
 )
 
-S = CaseMaterial.Status
 POST_CHECK_DAYS = 20
 AUTO_ACCEPT_DAYS = 5  # 行政许可法 art. 32
 REMEDIES = (
@@ -29,12 +33,6 @@ REMEDIES = (
     "或者自收到本决定书之日起六个月内依照《中华人民共和国行政诉讼法》向人民法院提起行政诉讼。"
 )
 
-
-def _today(on):
-    return on or timezone.localdate()
-
-
-# --- applicants --------------------------------------------------------------------------------
 
 def register_applicant(actor, *, kind: str, id_number: str, name: str, phone: str = "", address: str = "", legal_rep: str = "") -> Applicant:
     """Find the applicant by ID number or credit code, or register them. The number is validated."""
@@ -69,7 +67,6 @@ def register_applicant(actor, *, kind: str, id_number: str, name: str, phone: st
             record(actor, "applicant.registered", applicant, data={"kind": kind})
     return applicant
 
-
 def register_mandate(actor, *, applicant: Applicant, agent_name: str, agent_id_number: str, scope: str,
                      agent_phone: str = "", valid_until: dt.date | None = None, agent_user=None) -> Mandate:
     """A written authorisation for an agent (代理人, or a 帮代办员 account) to apply for the applicant."""
@@ -85,9 +82,6 @@ def register_mandate(actor, *, applicant: Applicant, agent_name: str, agent_id_n
     record(actor, "mandate.registered", applicant, data={"mandate": mandate.pk, "scope": scope})
     return mandate
 
-
-# --- numbers ----------------------------------------------------------------------------------
-
 def next_number(region_code: str, day: dt.date) -> str:
     """`370800-20261122-000123`: one sequence row per region and day, bumped in one statement."""
     with connection.cursor() as cur:
@@ -98,92 +92,6 @@ def next_number(region_code: str, day: dt.date) -> str:
         )
         n = cur.fetchone()[0]
     return f"{region_code}-{day:%Y%m%d}-{n:06d}"
-
-
-def _provisional_number() -> str:
-    """Until the real number is drawn at the end of the submit transaction (never visible outside it)."""
-    import uuid
-
-    return "pending-" + uuid.uuid4().hex
-
-
-# --- helpers ----------------------------------------------------------------------------------
-
-def _event(case: Case, actor, action: str, *, from_state: str = "", reason: str = "", **data) -> None:
-    data = {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in data.items()}
-    CaseEvent.objects.create(
-        case=case, actor=actor if getattr(actor, "pk", None) else None, action=action,
-        from_state=from_state, to_state=case.state, reason=reason, data=data,
-    )
-    record(actor, f"case.{action}", case, data={"from": from_state, "to": case.state, "reason": reason, **data})
-
-
-def _locked(case: Case) -> Case:
-    return Case.objects.select_for_update().get(pk=case.pk)
-
-
-def _require_clerk(actor, case_or_region, what: str):
-    region = getattr(case_or_region, "region", case_or_region)
-    require(actor, Role.WINDOW_CLERK, region=region, what=what)
-
-
-def _require_submitter(actor, region, channel: str):
-    """Clerks receive at the window; a 帮代办员 may submit (only submit) on the agent channel."""
-    if channel == Channel.AGENT and has_role(actor, Role.AGENT, region=region):
-        return
-    require(actor, Role.WINDOW_CLERK, region=region, what="收件")
-
-
-def _is_parent(case: Case) -> bool:
-    return bool(case.bundle_id and not case.item_id)
-
-
-def _not_parent(case: Case, what: str):
-    if _is_parent(case):
-        raise DomainError("bundle_parent", f"一件事请在各子办件上{what}", field="case")
-
-
-def _expect(case: Case, states, what: str):
-    if case.state not in states:
-        raise Conflict("wrong_state", f"办件当前状态为“{case.get_state_display()}”,不能{what}")
-
-
-def _visit(case: Case, purpose: str, window: Window | None):
-    Visit.objects.create(case=case, purpose=purpose, window=window)
-    Case.objects.filter(pk=case.pk).update(visits=case.visits + 1)
-    case.visits += 1
-
-
-def _guide_materials(case: Case) -> dict[int, Material]:
-    cached = getattr(case, "_guide_cache", None)
-    if cached is None or cached[0] != case.item_version_id:
-        cached = (case.item_version_id, {m.pk: m for m in case.item_version.materials.all()})
-        case._guide_cache = cached
-    return cached[1]
-
-
-def _material(case: Case, material_id: int) -> Material:
-    m = _guide_materials(case).get(int(material_id))
-    if m is None:
-        raise DomainError("material_not_in_guide", "该材料不在本事项办事指南的材料清单内,不得要求提交", field="materials")
-    return m
-
-
-def _store_material(case: Case, material: Material, status: str, *, file=None, reason: str = "", on=None) -> CaseMaterial:
-    from .files import check_upload, stored_name
-
-    cm, _ = CaseMaterial.objects.get_or_create(case=case, material=material, defaults={"status": status})
-    cm.status, cm.reason = status, reason
-    if file is not None:
-        cm.content_type = check_upload(file)
-        cm.file.save(stored_name(cm.content_type), file, save=False)
-    if on:
-        cm.supplied_on = on
-    cm.save()
-    return cm
-
-
-# --- submit -----------------------------------------------------------------------------------
 
 def submit_case(
     actor, *, applicant: Applicant, item: Item | None = None, bundle=None, channel: str = Channel.WINDOW,
@@ -222,13 +130,11 @@ def submit_case(
             Case.objects.filter(pk=c.pk).update(number=c.number)
     return case
 
-
 def _effective(item: Item):
     version = item.versions.effective().first()
     if version is None:
         raise DomainError("item_unpublished", "该事项不在已发布的政务服务事项目录内,不能申请", field="item")
     return version
-
 
 def _submit_item(actor, applicant, item, channel, window, mandate, materials, form_data, on, region, parent=None):
     version = _effective(item)
@@ -251,7 +157,6 @@ def _submit_item(actor, applicant, item, channel, window, mandate, materials, fo
     CaseMaterial.objects.bulk_create([cm for pk, cm in plain.items() if pk not in with_file])
     _event(case, actor, "submitted", channel=channel, item=item.implementation_code, version=version.number)
     return case
-
 
 def _submit_bundle(actor, applicant, bundle, channel, window, mandate, materials, form_data, on):
     if bundle.status != PubStatus.PUBLISHED:
@@ -276,7 +181,6 @@ def _submit_bundle(actor, applicant, bundle, channel, window, mandate, materials
     _event(parent, actor, "submitted", channel=channel, bundle=bundle.code, items=parent.children.count())
     return parent
 
-
 def record_materials(actor, case: Case, *, entries: list[dict], on: dt.date | None = None) -> Case:
     """The clerk's checklist on a received case: materials received, originals seen, or shared data used."""
     _require_clerk(actor, case, "核对材料")
@@ -299,9 +203,6 @@ def record_materials(actor, case: Case, *, entries: list[dict], on: dt.date | No
             _event(case, actor, "materials_checked", from_state=case.state, count=len(entries))
     return case
 
-
-# --- acceptance -------------------------------------------------------------------------------
-
 def _outstanding(case: Case) -> list[Material]:
     """Main and auxiliary materials of the guide that are neither received, nor under 容缺 (auxiliary
     only), nor under 告知承诺. Materials marked 视情形提供 are not required."""
@@ -309,7 +210,6 @@ def _outstanding(case: Case) -> list[Material]:
     ok = CaseMaterial.RECEIVED | {S.GAP, S.COMMITMENT}
     required = (Material.Role.MAIN, Material.Role.AUXILIARY)
     return [m for m in case.item_version.materials.all() if m.role in required and have.get(m.pk) not in ok]
-
 
 def accept_case(actor, case: Case, *, gaps=(), gap_days: int | None = None, informed=(), on: dt.date | None = None,
                 auto: bool = False) -> Case:
@@ -332,19 +232,9 @@ def accept_case(actor, case: Case, *, gaps=(), gap_days: int | None = None, info
         case = _accept_one(actor, case, gaps, gap_days, informed, on, auto or _past_answer_period(case, on), clerk=not auto)
     return case
 
-
 def _past_answer_period(case: Case, on: dt.date) -> bool:
     """True once the five working days of art. 32 have passed without a notice: acceptance dates from receipt."""
     return add_working_days(case.resubmitted_on or case.received_on, AUTO_ACCEPT_DAYS).date < on
-
-
-def _set_state(case: Case, state: str, **fields):
-    fields = {k: v for k, v in fields.items() if v is not None or k not in ("handler",)}
-    for k, v in fields.items():
-        setattr(case, k, v)
-    case.state = state
-    case.save(update_fields=["state", "updated_at", *fields])
-
 
 def _chosen(case: Case, guide: dict[int, Material], ids) -> list[Material]:
     """The guide materials named by `ids`; in a bundle's child, those sharing a merged material's key."""
@@ -352,7 +242,6 @@ def _chosen(case: Case, guide: dict[int, Material], ids) -> list[Material]:
         return [_material(case, i) for i in ids]
     keys = {m.merge_key for m in Material.objects.filter(pk__in=[int(i) for i in ids])}
     return [m for m in guide.values() if m.merge_key in keys]
-
 
 def _accept_one(actor, case, gaps, gap_days, informed, on, auto, clerk: bool = False) -> Case:
     case = _locked(case)
@@ -403,7 +292,6 @@ def _accept_one(actor, case, gaps, gap_days, informed, on, auto, clerk: bool = F
            deadline=clock.deadline, gaps=[m.name for m in gap_materials], informed=[m.name for m in informed_materials])
     return case
 
-
 def notify_missing(actor, case: Case, *, items: list[dict], on: dt.date | None = None) -> Notice:
     """一次性告知: every missing or defective material at once. items: [{"material": id, "status":
     "missing"|"defective", "reason": "…"}]. A later notice may only name materials an earlier notice
@@ -449,7 +337,6 @@ def notify_missing(actor, case: Case, *, items: list[dict], on: dt.date | None =
         _event(case, actor, "notified_missing", from_state=CaseState.RECEIVED, round=round_no, materials=[m.name for m, _, _ in rows])
     return notice
 
-
 def supply_materials(actor, case: Case, *, supplied: list[dict], on: dt.date | None = None) -> Case:
     """The applicant supplies what a notice asked for (the same case continues), or the materials of a
     容缺 commitment after acceptance."""
@@ -481,7 +368,6 @@ def supply_materials(actor, case: Case, *, supplied: list[dict], on: dt.date | N
         _event(case, actor, "materials_supplied", from_state=before, materials=[str(e["material"]) for e in supplied])
     return case
 
-
 def refuse_case(actor, case: Case, *, reason: str, on: dt.date | None = None) -> Case:
     """不予受理: with the reason and the applicant's legal remedies."""
     on = _today(on)
@@ -502,7 +388,6 @@ def refuse_case(actor, case: Case, *, reason: str, on: dt.date | None = None) ->
             _event(child, actor, "refused", from_state=child_before, reason=reason)
     return case
 
-
 def withdraw_case(actor, case: Case, *, reason: str = "申请人申请撤回", on: dt.date | None = None) -> Case:
     on = _today(on)
     _require_clerk(actor, case, "撤回申请")
@@ -517,7 +402,6 @@ def withdraw_case(actor, case: Case, *, reason: str = "申请人申请撤回", o
             _set_state(c, CaseState.WITHDRAWN, gap_open=False)
             _event(c, actor, "withdrawn", from_state=before, reason=reason)
     return case
-
 
 def reassign_handler(actor, case: Case, new_handler, *, reason: str) -> Case:
     """首办负责: the responsible person changes only by an explicit, recorded act."""
@@ -534,35 +418,6 @@ def reassign_handler(actor, case: Case, new_handler, *, reason: str) -> Case:
         _event(case, actor, "handler_reassigned", from_state=case.state, reason=reason,
                old=getattr(old, "pk", None), new=new_handler.pk)
     return case
-
-
-# --- decisions and exit -----------------------------------------------------------------------
-
-def _decide(actor, case: Case, approve: bool, note: str, on: dt.date):
-    before = case.state
-    if case.clock_id:
-        clocks.stop_clock(actor, case.clock, on=on)
-        case.clock.refresh_from_db()
-    Delivery.objects.filter(case=case).delete()
-    _set_state(case, CaseState.APPROVED if approve else CaseState.DENIED, decided_on=on, decision_note=note,
-               light=case.clock.light if case.clock_id else case.light)
-    _event(case, actor, "decided", from_state=before, reason=note, approved=approve)
-
-
-def record_decision(actor, case: Case, *, approve: bool, note: str = "", on: dt.date | None = None) -> Case:
-    """The authority's decision on an accepted case (the back-office workflow calls this at its end)."""
-    on = _today(on)
-    require(actor, Role.BUREAU_LEADER, department=case.item.department if case.item_id else None,
-            region=None if case.item_id else case.region, what="作出审批决定")
-    if not approve and not note.strip():
-        raise DomainError("denial_reason", "不予许可必须说明理由", field="note")
-    _not_parent(case, "作出决定")
-    with transaction.atomic():
-        case = _locked(case)
-        _expect(case, [CaseState.ACCEPTED], "作出决定")
-        _decide(actor, case, approve, note, on)
-    return case
-
 
 def decide_immediately(actor, case: Case, *, approve: bool = True, note: str = "", handover: bool = True,
                        on: dt.date | None = None) -> Case:
@@ -584,132 +439,6 @@ def decide_immediately(actor, case: Case, *, approve: bool = True, note: str = "
                                             receiver_id_checked=True, delivered_on=on), on)
     return case
 
-
-def _check_deliverable(case: Case):
-    _not_parent(case, "送达结果")
-    _expect(case, [CaseState.APPROVED, CaseState.DENIED], "送达")
-    if case.gap_open:
-        raise Conflict("gap_open", "容缺受理的材料尚未补齐,结果暂不能送达")
-
-
-def _complete(actor, case: Case, delivery: Delivery, on: dt.date):
-    if delivery.pk is None:  # a registered mailing the applicant did not wait for: the window handover replaces it
-        Delivery.objects.filter(case=case).delete()
-    delivery.save()
-    before = case.state
-    _set_state(case, CaseState.COMPLETED, completed_on=on)
-    _event(case, actor, "completed", from_state=before, method=delivery.method)
-    if case.parent_id:
-        parent = _locked(case.parent)
-        if not parent.children.exclude(state=CaseState.COMPLETED).exists():
-            parent_before = parent.state
-            _set_state(parent, CaseState.COMPLETED, completed_on=on)
-            _event(parent, actor, "completed", from_state=parent_before, reason="一件事所含事项均已办结")
-
-
-def track_token(number: str) -> str:
-    """The unguessable part of the public progress address printed in the QR code."""
-    import hashlib
-    import hmac
-
-    from django.conf import settings
-
-    return hmac.new(settings.SECRET_KEY.encode(), f"track:{number}".encode(), hashlib.sha256).hexdigest()[:12]
-
-
-def pickup_code(case: Case) -> str:
-    """The code the applicant shows at the exit window; derived so it needs no storage before delivery."""
-    import hashlib
-
-    from django.conf import settings
-
-    digest = hashlib.sha256(f"{settings.SECRET_KEY}:pickup:{case.number}".encode()).hexdigest()
-    return f"{int(digest[:12], 16) % 1000000:06d}"
-
-
-def deliver(actor, case: Case, *, method: str, received_by: str = "", id_checked: bool = False, code: str = "",
-            window: Window | None = None, on: dt.date | None = None) -> Case:
-    """统一出件: at the window (pickup code and the receiver's ID checked) or electronically."""
-    on = _today(on)
-    _require_clerk(actor, case, "送达结果")
-    with transaction.atomic():
-        case = _locked(case)
-        _check_deliverable(case)
-        if method == Delivery.Method.WINDOW:
-            if not received_by.strip() or not id_checked:
-                raise DomainError("receiver_check", "窗口领取须登记领取人并核验身份证件", field="received_by")
-            if not secrets.compare_digest(code.strip(), pickup_code(case)):
-                raise DomainError("pickup_code", "取件码不正确", field="code")
-            _visit(case, "领取结果", window)
-            delivery = Delivery(case=case, method=method, pickup_code=code, received_by=received_by, receiver_id_checked=True, delivered_on=on)
-        elif method == Delivery.Method.ELECTRONIC:
-            delivery = Delivery(case=case, method=method, delivered_on=on)
-        else:
-            raise DomainError("delivery_method", "邮寄送达请先登记邮寄信息", field="method")
-        _complete(actor, case, delivery, on)
-    return case
-
-
-def register_mail(actor, case: Case, *, recipient: str, address: str, phone: str, courier: str, tracking_number: str,
-                  on: dt.date | None = None) -> Delivery:
-    """免费邮寄: the result is posted; the case completes when the courier confirms delivery."""
-    on = _today(on)
-    _require_clerk(actor, case, "登记邮寄")
-    for field, value, label in [("recipient", recipient, "收件人"), ("address", address, "邮寄地址"), ("phone", phone, "收件电话"),
-                                ("courier", courier, "快递公司"), ("tracking_number", tracking_number, "运单号")]:
-        if not str(value).strip():
-            raise DomainError("mail_field", f"请填写{label}", field=field)
-    with transaction.atomic():
-        case = _locked(case)
-        _check_deliverable(case)
-        delivery, _ = Delivery.objects.update_or_create(case=case, defaults=dict(
-            method=Delivery.Method.MAIL, recipient=recipient, address=address, phone=phone, courier=courier,
-            tracking_number=tracking_number, mail_state=Delivery.MailState.POSTED,
-        ))
-        _event(case, actor, "mail_posted", from_state=case.state, courier=courier, tracking=tracking_number)
-    return delivery
-
-
-def confirm_mail_delivered(actor, case: Case, *, on: dt.date | None = None) -> Case:
-    on = _today(on)
-    _require_clerk(actor, case, "确认邮件签收")
-    with transaction.atomic():
-        case = _locked(case)
-        delivery = Delivery.objects.filter(case=case, method=Delivery.Method.MAIL).first()
-        if delivery is None:
-            raise Conflict("no_mail", "本办件没有邮寄记录")
-        _check_deliverable(case)
-        delivery.mail_state, delivery.delivered_on = Delivery.MailState.DELIVERED, on
-        _complete(actor, case, delivery, on)
-    return case
-
-
-# --- commitments ------------------------------------------------------------------------------
-
-def record_post_check(actor, case: Case, *, passed: bool, note: str, on: dt.date | None = None) -> PostCheck:
-    """事后核查 of an informed commitment; a false commitment is recorded against the applicant."""
-    on = _today(on)
-    require(actor, Role.REVIEWER, department=case.item.department if case.item_id else None,
-            region=None if case.item_id else case.region, what="事后核查")
-    with transaction.atomic():
-        check = PostCheck.objects.select_for_update().filter(case=case).first()
-        if check is None:
-            raise NotFound("本办件没有告知承诺事后核查任务")
-        if check.result != PostCheck.Result.PENDING:
-            raise Conflict("post_check_done", "事后核查已完成")
-        if not passed and not note.strip():
-            raise DomainError("post_check_note", "核查不实须说明情况", field="note")
-        check.result = PostCheck.Result.PASSED if passed else PostCheck.Result.FAILED
-        check.checked_on, check.checked_by, check.note = on, actor, note
-        check.save()
-        if not passed:
-            Breach.objects.create(applicant=case.applicant, case=case, on=on, note=note)
-        _event(case, actor, "post_checked", from_state=case.state, reason=note, passed=passed)
-    return check
-
-
-# --- periodic ---------------------------------------------------------------------------------
-
 def auto_accept_due(today: dt.date | None = None) -> list[str]:
     """行政许可法 art. 32: a case neither accepted nor notified within five working days of receipt is
     accepted from the day of receipt."""
@@ -725,3 +454,4 @@ def auto_accept_due(today: dt.date | None = None) -> list[str]:
             accept_case(None, parent, on=today, auto=True)
             numbers.append(parent.number)
     return numbers
+

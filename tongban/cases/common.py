@@ -1,0 +1,96 @@
+"""Helpers shared by the intake and exit services: locking, state changes, history, scope checks."""
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+
+from tongban.catalog.models import Material
+from tongban.core.audit import record
+from tongban.core.errors import Conflict, DomainError
+from tongban.org.models import Role, Window
+from tongban.org.scopes import has_role, require
+
+from .models import Case, CaseEvent, CaseMaterial, Channel, Visit
+
+S = CaseMaterial.Status
+
+
+def _today(on):
+    return on or timezone.localdate()
+
+def _provisional_number() -> str:
+    """Until the real number is drawn at the end of the submit transaction (never visible outside it)."""
+    import uuid
+
+    return "pending-" + uuid.uuid4().hex
+
+def _event(case: Case, actor, action: str, *, from_state: str = "", reason: str = "", **data) -> None:
+    data = {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in data.items()}
+    CaseEvent.objects.create(
+        case=case, actor=actor if getattr(actor, "pk", None) else None, action=action,
+        from_state=from_state, to_state=case.state, reason=reason, data=data,
+    )
+    record(actor, f"case.{action}", case, data={"from": from_state, "to": case.state, "reason": reason, **data})
+
+def _locked(case: Case) -> Case:
+    return Case.objects.select_for_update().get(pk=case.pk)
+
+def _require_clerk(actor, case_or_region, what: str):
+    region = getattr(case_or_region, "region", case_or_region)
+    require(actor, Role.WINDOW_CLERK, region=region, what=what)
+
+def _require_submitter(actor, region, channel: str):
+    """Clerks receive at the window; a 帮代办员 may submit (only submit) on the agent channel."""
+    if channel == Channel.AGENT and has_role(actor, Role.AGENT, region=region):
+        return
+    require(actor, Role.WINDOW_CLERK, region=region, what="收件")
+
+def _is_parent(case: Case) -> bool:
+    return bool(case.bundle_id and not case.item_id)
+
+def _not_parent(case: Case, what: str):
+    if _is_parent(case):
+        raise DomainError("bundle_parent", f"一件事请在各子办件上{what}", field="case")
+
+def _expect(case: Case, states, what: str):
+    if case.state not in states:
+        raise Conflict("wrong_state", f"办件当前状态为“{case.get_state_display()}”,不能{what}")
+
+def _visit(case: Case, purpose: str, window: Window | None):
+    Visit.objects.create(case=case, purpose=purpose, window=window)
+    Case.objects.filter(pk=case.pk).update(visits=case.visits + 1)
+    case.visits += 1
+
+def _guide_materials(case: Case) -> dict[int, Material]:
+    cached = getattr(case, "_guide_cache", None)
+    if cached is None or cached[0] != case.item_version_id:
+        cached = (case.item_version_id, {m.pk: m for m in case.item_version.materials.all()})
+        case._guide_cache = cached
+    return cached[1]
+
+def _material(case: Case, material_id: int) -> Material:
+    m = _guide_materials(case).get(int(material_id))
+    if m is None:
+        raise DomainError("material_not_in_guide", "该材料不在本事项办事指南的材料清单内,不得要求提交", field="materials")
+    return m
+
+def _store_material(case: Case, material: Material, status: str, *, file=None, reason: str = "", on=None) -> CaseMaterial:
+    from .files import check_upload, stored_name
+
+    cm, _ = CaseMaterial.objects.get_or_create(case=case, material=material, defaults={"status": status})
+    cm.status, cm.reason = status, reason
+    if file is not None:
+        cm.content_type = check_upload(file)
+        cm.file.save(stored_name(cm.content_type), file, save=False)
+    if on:
+        cm.supplied_on = on
+    cm.save()
+    return cm
+
+def _set_state(case: Case, state: str, **fields):
+    fields = {k: v for k, v in fields.items() if v is not None or k not in ("handler",)}
+    for k, v in fields.items():
+        setattr(case, k, v)
+    case.state = state
+    case.save(update_fields=["state", "updated_at", *fields])
