@@ -268,3 +268,56 @@ def test_audit_seals_only_finished_days_and_a_deleted_seal_day_is_reported(admin
     assert verify_all() == []
     AuditSeal.objects.filter(day=today - dt.timedelta(days=2)).delete()
     assert any("日封缺失" in p for p in verify_all())
+
+
+def test_a_bundle_completes_when_the_other_child_was_withdrawn(clerk, shop, restaurant):
+    bundle, food, trader = restaurant
+    parent = services.submit_case(clerk, applicant=shop, bundle=bundle, on=D(2025, 3, 3))
+    services.record_materials(clerk, parent, entries=[*everything(trader), *everything(food)])
+    services.accept_case(clerk, parent, on=D(2025, 3, 3))
+    first, second = parent.children.order_by("id")
+    leader = factories.grant(factories.UserFactory(), "bureau_leader")
+    services.record_decision(leader, first, approve=True, on=D(2025, 3, 5))
+    services.deliver(clerk, Case.objects.get(pk=first.pk), method="electronic", on=D(2025, 3, 5))
+    parent.refresh_from_db()
+    assert parent.state == CaseState.ACCEPTED
+    services.withdraw_case(clerk, second, reason="申请人暂不办理该项", on=D(2025, 3, 6))
+    parent.refresh_from_db()
+    assert parent.state == CaseState.COMPLETED
+
+
+def test_one_case_that_cannot_be_auto_accepted_does_not_stop_the_others(clerk, shop, food, monkeypatch):
+    a = services.submit_case(clerk, applicant=shop, item=food, on=D(2025, 3, 3))
+    b = services.submit_case(clerk, applicant=shop, item=food, on=D(2025, 3, 3))
+    real = services.accept_case
+
+    def flaky(actor, case, **kw):
+        if case.pk == a.pk:
+            raise DomainError("broken", "测试:该办件无法受理")
+        return real(actor, case, **kw)
+
+    monkeypatch.setattr(services, "accept_case", flaky)
+    assert services.auto_accept_due(D(2025, 3, 20)) == [b.number]
+
+
+def test_a_clerk_receives_only_at_windows_within_their_own_scope(admin, shop):
+    from tongban.org.models import Hall, Window
+
+    qufu_dept = factories.DepartmentFactory(name="曲阜市行政审批服务局", function="approval", region=factories.region("370881"))
+    item = factories.make_item(admin, department=qufu_dept, level=3)
+    qufu_clerk = factories.grant(factories.UserFactory(), "window_clerk", "370881")
+    hall = Hall.objects.create(name="汶上县为民服务中心", region=factories.region("370830"), address="汶上县圣泽大街")
+    window = Window.objects.create(hall=hall, number="A01", name="综合受理", comprehensive=True)
+    with pytest.raises(DomainError) as e:
+        services.submit_case(qufu_clerk, applicant=shop, item=item, window=window)
+    assert e.value.code == "window_region"
+    own = Window.objects.create(hall=Hall.objects.create(name="曲阜市为民服务中心", region=factories.region("370881"), address="曲阜市"),
+                                number="A01", name="综合受理", comprehensive=True)
+    assert services.submit_case(qufu_clerk, applicant=shop, item=item, window=own).window == own
+
+
+def test_a_pdf_with_bytes_before_its_header_is_accepted(clerk, shop, food):
+    m = food.versions.get().materials.first()
+    case = services.submit_case(clerk, applicant=shop, item=food, materials=[
+        {"material": m.pk, "file": SimpleUploadedFile("scan.pdf", b"\r\n\xef\xbb\xbf%PDF-1.4\n%%EOF")}])
+    assert case.materials.get().content_type == "application/pdf"

@@ -52,12 +52,22 @@ def _complete(actor, case: Case, delivery: Delivery, on: dt.date):
     before = case.state
     _set_state(case, CaseState.COMPLETED, completed_on=on)
     _event(case, actor, "completed", from_state=before, method=delivery.method)
-    if case.parent_id:
-        parent = _locked(case.parent)
-        if not parent.children.exclude(state=CaseState.COMPLETED).exists():
-            parent_before = parent.state
-            _set_state(parent, CaseState.COMPLETED, completed_on=on)
-            _event(parent, actor, "completed", from_state=parent_before, reason="一件事所含事项均已办结")
+    complete_parent_if_done(actor, case, on)
+
+
+FINISHED = [CaseState.COMPLETED, CaseState.REFUSED, CaseState.WITHDRAWN]
+
+
+def complete_parent_if_done(actor, child: Case, on: dt.date):
+    """A bundle is done when every child is finished (completed, or withdrawn / refused) and one was completed."""
+    if not child.parent_id:
+        return
+    parent = _locked(child.parent)
+    children = parent.children.all()
+    if parent.state not in FINISHED and not children.exclude(state__in=FINISHED).exists() and children.filter(state=CaseState.COMPLETED).exists():
+        parent_before = parent.state
+        _set_state(parent, CaseState.COMPLETED, completed_on=on)
+        _event(parent, actor, "completed", from_state=parent_before, reason="一件事所含事项均已办结")
 
 def track_token(number: str) -> str:
     """The unguessable part of the public progress address printed in the QR code."""

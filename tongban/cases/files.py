@@ -14,6 +14,8 @@ def sniff(head: bytes, file) -> str | None:
     for magic, content_type in SIGNATURES:
         if head.startswith(magic):
             return content_type
+    if b"%PDF-" in head[:1024]:  # the PDF header may follow a few bytes of junk (ISO 32000-1, 7.5.2 note)
+        return "application/pdf"
     if head.startswith(b"PK\x03\x04"):  # OFD (GB/T 33190) is a ZIP package with OFD.xml at its root
         import zipfile
 
@@ -35,7 +37,7 @@ def check_upload(file) -> str:
     if size == 0:
         raise DomainError("file_empty", f"文件“{file.name}”是空文件", field="file")
     file.seek(0)
-    head = file.read(16)
+    head = file.read(1024)
     content_type = sniff(head, file)
     file.seek(0)
     if content_type is None:

@@ -2,6 +2,7 @@
 a permission check, a history event and an entry in the case's audit chain."""
 
 import datetime as dt
+import logging
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -20,12 +21,13 @@ from .common import (
     S, _event, _expect, _guide_materials, _is_parent, _locked, _material, _not_parent, _provisional_number, _require_clerk,
     _require_submitter, _set_state, _store_material, _today, _visit,
 )
-from .decisions import _complete, _decide
+from .decisions import _complete, _decide, complete_parent_if_done
 # The exit lives in decisions.py; callers keep importing every verb of a case from here.
 from .decisions import (  # noqa: F401
     confirm_mail_delivered, deliver, pickup_code, record_decision, record_post_check, register_mail, track_token,
 )
 
+logger = logging.getLogger(__name__)
 POST_CHECK_DAYS = 20
 AUTO_ACCEPT_DAYS = 5  # 行政许可法 art. 32
 REMEDIES = (
@@ -107,6 +109,8 @@ def submit_case(
         raise DomainError("channel", "申报渠道无效", field="channel")
     region = (item.region if item else bundle.region)
     _require_submitter(actor, region, channel)
+    if window is not None and channel == Channel.WINDOW and not has_role(actor, Role.WINDOW_CLERK, region=window.hall.region):
+        raise DomainError("window_region", f"只能在本人所在区域的窗口收件,{window.hall.name}不在您的工作范围内", field="window")
     if window is not None and not window.comprehensive and item is not None:
         if not item.zones.filter(pk__in=window.zones.values("pk")).exists():
             raise DomainError("window_scope", f"{window}只受理本功能区事项,请到综合受理窗口办理", field="item")
@@ -401,6 +405,7 @@ def withdraw_case(actor, case: Case, *, reason: str = "申请人申请撤回", o
                 clocks.stop_clock(actor, c.clock, on=on)
             _set_state(c, CaseState.WITHDRAWN, gap_open=False)
             _event(c, actor, "withdrawn", from_state=before, reason=reason)
+        complete_parent_if_done(actor, case, on)
     return case
 
 def reassign_handler(actor, case: Case, new_handler, *, reason: str) -> Case:
@@ -444,14 +449,15 @@ def auto_accept_due(today: dt.date | None = None) -> list[str]:
     accepted from the day of receipt."""
     today = _today(today)
     numbers = []
-    for case in Case.objects.filter(state=CaseState.RECEIVED, item__isnull=False, parent__isnull=True).select_related("item_version").order_by("id"):
-        since = case.resubmitted_on or case.received_on
-        if add_working_days(since, AUTO_ACCEPT_DAYS).date < today:
+    due = [*Case.objects.filter(state=CaseState.RECEIVED, item__isnull=False, parent__isnull=True).order_by("id"),
+           *Case.objects.filter(state=CaseState.RECEIVED, bundle__isnull=False, item__isnull=True).order_by("id")]
+    for case in due:
+        if not _past_answer_period(case, today):
+            continue
+        try:
             accept_case(None, case, on=today, auto=True)
             numbers.append(case.number)
-    for parent in Case.objects.filter(state=CaseState.RECEIVED, bundle__isnull=False, item__isnull=True):
-        if add_working_days(parent.received_on, AUTO_ACCEPT_DAYS).date < today:
-            accept_case(None, parent, on=today, auto=True)
-            numbers.append(parent.number)
+        except DomainError as e:  # one case that cannot be accepted must not stop the others; it stays listed
+            logger.warning("automatic acceptance of %s failed: %s", case.number, e.message)
     return numbers
 
