@@ -167,3 +167,50 @@ def test_concurrent_claims_one_wins(needs_postgres, admin, planning):  # noqa: F
 
     with ThreadPoolExecutor(2) as pool:
         assert sorted(pool.map(go, reviewers)) == ["409", "won"]
+
+
+def test_the_leader_decides_and_the_decision_is_sealed_and_verifiable(running, tmp_path):
+    from django.core.management import CommandError, call_command
+
+    from tongban.workflow.seal import provider
+
+    case, reviewers, leader = running
+    for k in ("fire", "plan", "env"):
+        agree(reviewers[k], step(case, f"review_{k}"))
+    case = engine.decide(leader, case, approve=True, note="符合规划条件")
+    doc = case.documents.get()
+    pdf = doc.file.read()
+    check = provider().verify(pdf)
+    assert check.ok and "审批专用章" in check.signer and doc.kind == "approval"
+    good = tmp_path / "decision.pdf"
+    good.write_bytes(pdf)
+    call_command("verify_pdf", str(good))
+    tampered = bytearray(pdf)
+    at = pdf.find(b"stream") + 40
+    tampered[at] = (tampered[at] + 1) % 256
+    bad = tmp_path / "tampered.pdf"
+    bad.write_bytes(bytes(tampered))
+    with pytest.raises(CommandError) as e:
+        call_command("verify_pdf", str(bad))
+    assert "被修改" in str(e.value)
+    unsigned = tmp_path / "unsigned.pdf"
+    from tongban.core.pdf import render_pdf
+
+    hall = {"name": "济宁市为民服务中心", "address": "济宁市任城区", "phone": "0537-12345"}
+    unsigned.write_bytes(render_pdf("workflow/decision.html", {"case": {}, "approve": True, "title": "测试", "hall": hall}))
+    with pytest.raises(CommandError) as e:
+        call_command("verify_pdf", str(unsigned))
+    assert "未加盖电子印章" in str(e.value)
+
+
+def test_a_denial_carries_its_reasons_and_remedies(running):
+    case, reviewers, leader = running
+    for k in ("fire", "plan", "env"):
+        agree(reviewers[k], step(case, f"review_{k}"))
+    case = engine.decide(leader, case, approve=False, note="建筑退让道路红线不足,不符合控制性详细规划")
+    doc = case.documents.get()
+    assert doc.kind == "denial"
+    import subprocess
+
+    text = subprocess.run(["pdftotext", "-", "-"], input=doc.file.read(), capture_output=True).stdout.decode()
+    assert "不予行政许可" in text and "退让道路红线" in text and "行政复议" in text

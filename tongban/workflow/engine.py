@@ -191,4 +191,7 @@ def decide(actor, case: Case, *, approve: bool, note: str, on: dt.date | None = 
         cs.save()
         clocks.stop_clock(actor, cs.clock, on=on)
         case = case_services.record_decision(actor, case, approve=approve, note=note, on=on)
+        from .documents import issue_decision
+
+        issue_decision(actor, case, cs.department, on)  # sealed with the deciding authority's key
     return case

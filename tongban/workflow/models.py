@@ -134,3 +134,37 @@ class CaseProcess(models.Model):
     case = models.OneToOneField("cases.Case", on_delete=models.CASCADE, related_name="process_run")
     process = models.ForeignKey(Process, on_delete=models.PROTECT, related_name="runs")
     started_on = models.DateField()
+
+
+class BureauSeal(models.Model):
+    """The electronic seal of an authority (一枚印章管审批): an ECDSA P-256 key, stored encrypted, and its
+    self-signed certificate. A provider for SM2 seals can replace it (settings.SEAL_PROVIDER)."""
+
+    department = models.OneToOneField(Department, on_delete=models.PROTECT, related_name="seal", verbose_name="机关")
+    cert_pem = models.TextField("证书")
+    key_encrypted = models.TextField("私钥(加密存储)")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "电子印章"
+
+    def __str__(self):
+        return f"{self.department} 审批专用章"
+
+
+class CaseDocument(models.Model):
+    """A signed document issued on a case (准予/不予行政许可决定书)."""
+
+    class Kind(models.TextChoices):
+        APPROVAL = "approval", "准予行政许可决定书"
+        DENIAL = "denial", "不予行政许可决定书"
+
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="documents")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    file = models.FileField(upload_to="decisions/%Y/")
+    sha256 = models.CharField(max_length=64)
+    issued_on = models.DateField()
+    signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "决定文书"
