@@ -214,3 +214,33 @@ def test_a_denial_carries_its_reasons_and_remedies(running):
 
     text = subprocess.run(["pdftotext", "-", "-"], input=doc.file.read(), capture_output=True).stdout.decode()
     assert "不予行政许可" in text and "退让道路红线" in text and "行政复议" in text
+
+
+def test_back_office_api_claim_complete_reassign_and_decide(client, running, planning):  # noqa: F811
+    case, reviewers, leader = running
+    _, d = planning
+    fire = step(case, "review_fire")
+    client.force_login(reviewers["fire"])
+    inbox = client.get("/api/v1/workflow/inbox").json()
+    assert [s["step"] for s in inbox] == ["review_fire"]
+    assert client.post(f"/api/v1/workflow/steps/{fire.pk}/claim").status_code == 200
+    r = client.post(f"/api/v1/workflow/steps/{fire.pk}/claim")
+    assert r.status_code == 409 and "办理中" in r.json()["message"]
+    client.force_login(reviewers["plan"])
+    assert client.post(f"/api/v1/workflow/steps/{fire.pk}/claim").status_code == 403
+    client.force_login(leader)  # the approval bureau's leader is not the fire brigade's head
+    other = factories.grant(factories.UserFactory(username="fire2"), "reviewer", department=d["fire"])
+    assert client.post(f"/api/v1/workflow/steps/{fire.pk}/reassign", {"reviewer": "fire2", "reason": "出差"}, content_type="application/json").status_code == 403
+    client.force_login(factories.grant(factories.UserFactory(), "bureau_leader", department=d["fire"]))
+    r = client.post(f"/api/v1/workflow/steps/{fire.pk}/reassign", {"reviewer": "fire2", "reason": "原审查人出差"}, content_type="application/json")
+    assert r.status_code == 200 and r.json()["claimant"] == str(other)
+    assert case.events.filter(action="step_reassigned").exists()
+    client.force_login(other)
+    r = client.post(f"/api/v1/workflow/steps/{fire.pk}/complete", {"opinion": "agree", "answers": [{"point": "消防车道、登高操作场地是否符合规范", "answer": "符合"}]},
+                    content_type="application/json")
+    assert r.status_code == 200 and r.json()["state"] == "done"
+    for k in ("plan", "env"):
+        agree(reviewers[k], step(case, f"review_{k}"), on=None)
+    client.force_login(leader)
+    r = client.post(f"/api/v1/workflow/cases/{case.number}/decide", {"approve": True, "note": "同意"}, content_type="application/json")
+    assert r.status_code == 200 and r.json()["state"] == "approved" and r.json()["document"].endswith(".pdf")

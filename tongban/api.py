@@ -53,3 +53,7 @@ api.add_router("/calendar", workcal_router, tags=["工作日历"])
 from tongban.cases.api import router as cases_router  # noqa: E402
 
 api.add_router("/cases", cases_router, tags=["办件受理与出件"])
+
+from tongban.workflow.api import router as workflow_router  # noqa: E402
+
+api.add_router("/workflow", workflow_router, tags=["后台审批"])

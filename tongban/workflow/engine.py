@@ -195,3 +195,37 @@ def decide(actor, case: Case, *, approve: bool, note: str, on: dt.date | None = 
 
         issue_decision(actor, case, cs.department, on)  # sealed with the deciding authority's key
     return case
+
+
+def reassign(actor, case_step: CaseStep, reviewer, *, reason: str) -> CaseStep:
+    """The department head (or a supervisor) hands a step to another reviewer; recorded."""
+    if not (has_role(actor, Role.BUREAU_LEADER, department=case_step.department) or has_role(actor, Role.SUPERVISOR)):
+        require(actor, Role.BUREAU_LEADER, department=case_step.department, what="改派环节")
+    if not reason.strip():
+        raise DomainError("reassign_reason", "请说明改派原因", field="reason")
+    if not has_role(reviewer, case_step.step.role, department=case_step.department):
+        raise DomainError("reassign_target", f"改派对象须为{case_step.department}的办理人员", field="reviewer")
+    with transaction.atomic():
+        cs = CaseStep.objects.select_for_update().select_related("case", "step").get(pk=case_step.pk)
+        if cs.state not in (CaseStep.State.READY, CaseStep.State.CLAIMED):
+            raise Conflict("step_not_open", f"该环节当前为“{cs.get_state_display()}”,不能改派")
+        old = cs.claimant_id
+        cs.claimant, cs.state = reviewer, CaseStep.State.CLAIMED
+        cs.save()
+        _history(cs.case, actor, "step_reassigned", reason=reason, step=cs.step.code, old=old, new=reviewer.pk)
+    return cs
+
+
+def inbox(user, *, department=None, state: str | None = None, limit: int = 50):
+    """A department's open steps, red first then by deadline (the columns are stored and indexed)."""
+    from django.db.models import Case as When_, IntegerField, Value, When
+
+    from tongban.org.models import RoleGrant
+
+    departments = [department.pk] if department else list(
+        RoleGrant.objects.filter(user=user, department__isnull=False).values_list("department_id", flat=True))
+    qs = CaseStep.objects.filter(department_id__in=departments).exclude(state__in=[DONE, CaseStep.State.WAITING])
+    if state:
+        qs = qs.filter(state=state)
+    order = When_(When(light="red", then=Value(0)), When(light="yellow", then=Value(1)), default=Value(2), output_field=IntegerField())
+    return list(qs.select_related("case", "step", "claimant").annotate(rank=order).order_by("rank", "deadline", "id")[:limit])
