@@ -244,3 +244,24 @@ def test_back_office_api_claim_complete_reassign_and_decide(client, running, pla
     client.force_login(leader)
     r = client.post(f"/api/v1/workflow/cases/{case.number}/decide", {"approve": True, "note": "同意"}, content_type="application/json")
     assert r.status_code == 200 and r.json()["state"] == "approved" and r.json()["document"].endswith(".pdf")
+
+
+def test_reviewer_and_leader_pages(client, running):
+    case, reviewers, leader = running
+    client.force_login(reviewers["fire"])
+    page = client.get("/office/").content.decode()
+    assert case.number in page and "消防审查" in page
+    fire = step(case, "review_fire")
+    assert "<svg" in client.get(f"/office/steps/{fire.pk}/").content.decode()
+    client.post(f"/office/steps/{fire.pk}/act/", {"action": "claim"})
+    r = client.post(f"/office/steps/{fire.pk}/act/", {"action": "agree", "a0": "符合"}, follow=True)
+    assert "已同意" in r.content.decode()
+    for k in ("plan", "env"):
+        agree(reviewers[k], step(case, f"review_{k}"), on=None)
+    client.force_login(leader)
+    page = client.get("/office/decisions/").content.decode()
+    assert case.number in page and "消防审查" in page
+    r = client.post(f"/office/decisions/{case.number}/", {"approve": "1", "note": "同意"}, follow=True)
+    assert "电子印章" in r.content.decode()
+    case.refresh_from_db()
+    assert case.state == "approved"

@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("workcal/", include("tongban.workcal.urls")),
     path("hall/", include("tongban.cases.urls")),
+    path("office/", include("tongban.workflow.urls")),
     path("track/<str:number>/<str:token>/", case_views.track, name="track"),
     path("supervision/", include("tongban.supervision.urls")),
     path("", include("tongban.catalog.urls")),

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "workflow"
+urlpatterns = [
+    path("", views.inbox, name="inbox"),
+    path("steps/<int:step_id>/", views.step_page, name="step"),
+    path("steps/<int:step_id>/act/", views.step_act, name="act"),
+    path("decisions/", views.decisions, name="decisions"),
+    path("decisions/<str:number>/", views.decide, name="decide"),
+]

@@ -1,0 +1,70 @@
+"""Back-office pages: the department inbox and the leader's decision queue. Every act is an engine call."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from tongban.cases.models import Case
+from tongban.core.errors import DomainError
+from tongban.org.models import RoleGrant
+
+from . import engine
+from .diagram import svg
+from .models import CaseStep, StepKind
+
+
+@login_required
+def inbox(request):
+    return render(request, "workflow/inbox.html", {"steps": engine.inbox(request.user)})
+
+
+@login_required
+def step_page(request, step_id):
+    cs = get_object_or_404(CaseStep.objects.select_related("case__item_version", "step", "department", "claimant"), pk=step_id)
+    if not RoleGrant.objects.filter(user=request.user, department=cs.department).exists() and not request.user.is_superuser:
+        return render(request, "403.html", {"exception": "该环节不属于您的部门"}, status=403)
+    return render(request, "workflow/step.html", {"cs": cs, "case": cs.case, "diagram": svg(cs.step.process)})
+
+
+@login_required
+@require_POST
+def step_act(request, step_id):
+    cs = get_object_or_404(CaseStep, pk=step_id)
+    action = request.POST.get("action", "")
+    answers = [{"point": p, "answer": request.POST.get(f"a{i}", "")} for i, p in enumerate(cs.step.review_points or [])]
+    try:
+        with transaction.atomic():
+            if action == "claim":
+                engine.claim(request.user, cs)
+                messages.success(request, "已认领。")
+            elif action in ("agree", "disagree", "return"):
+                engine.complete(request.user, cs, opinion=action, text=request.POST.get("text", ""), answers=answers)
+                messages.success(request, {"agree": "已同意", "disagree": "已提出不同意见", "return": "已退回补正,计时暂停"}[action])
+            else:
+                raise DomainError("unknown_action", "未知操作")
+    except DomainError as e:
+        messages.error(request, e.message)
+    return redirect("workflow:step", step_id=cs.pk)
+
+
+@login_required
+def decisions(request):
+    """The leader's queue: cases whose every branch is done, with all opinions side by side."""
+    ready = CaseStep.objects.filter(step__kind=StepKind.DECISION, state__in=[CaseStep.State.READY, CaseStep.State.CLAIMED],
+                                    department_id__in=RoleGrant.objects.filter(user=request.user, role="bureau_leader").values("department_id"))
+    rows = [{"cs": cs, "case": cs.case, "opinions": engine.opinions_for_decision(cs.case)} for cs in ready.select_related("case", "step")]
+    return render(request, "workflow/decisions.html", {"rows": rows})
+
+
+@login_required
+@require_POST
+def decide(request, number):
+    case = get_object_or_404(Case, number=number)
+    try:
+        engine.decide(request.user, case, approve=request.POST.get("approve") == "1", note=request.POST.get("note", ""))
+        messages.success(request, f"{case.number} 已作出决定,决定书已加盖电子印章。")
+    except DomainError as e:
+        messages.error(request, e.message)
+    return redirect("workflow:decisions")
