@@ -51,6 +51,13 @@ def test_demo_city_is_realistic_complete_and_loads_once(client):
     assert {"yellow", "red"} <= set(Case.objects.values_list("light", flat=True))
     call_command("verify_audit")  # raises CommandError if any link is broken
 
+    from tongban.workflow.models import CaseStep, Process
+
+    assert Process.objects.filter(status="published").count() >= 3
+    steps = CaseStep.objects.all()
+    assert steps.filter(state="ready", light="red").exists() and steps.filter(state="returned").exists()
+    assert steps.filter(step__kind="decision", state="ready").exists()
+
     assert client.get("/").status_code == 200
     for v in published.select_related("item")[:40]:
         assert client.get(f"/guide/{v.item.implementation_code}/").status_code == 200

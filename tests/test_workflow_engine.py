@@ -265,3 +265,12 @@ def test_reviewer_and_leader_pages(client, running):
     assert "电子印章" in r.content.decode()
     case.refresh_from_db()
     assert case.state == "approved"
+
+
+def test_a_late_branch_turns_red_in_the_inbox_after_the_scan(running):
+    from tongban.workcal.scan import scan_lights
+
+    case, reviewers, _ = running
+    scan_lights(D(2025, 3, 12))  # the reviews were due on 5 March
+    fire = step(case, "review_fire")
+    assert fire.light == "red" and engine.inbox(reviewers["fire"])[0].light == "red"

@@ -104,6 +104,11 @@ def load_all(stdout=None) -> dict:
         result["loaded_now"] = True
     result.setdefault("items", Item.objects.count())
     from tongban.cases.demo import load_cases
+    from tongban.workflow.demo import load_processes
 
+    result["accounts"] += load_processes(User.objects.get(username="admin"))
     result["cases"] = load_cases()
+    from tongban.workflow.demo import load_back_office_cases
+
+    result["cases"] += load_back_office_cases()
     return result

@@ -1,0 +1,141 @@
+"""Demo processes and back-office staff: 食品经营许可 (one department), 建设工程规划许可证核发 (fire, planning and
+environment in parallel, then a joint inspection), 民办幼儿园设立 in the counties (education, fire, health)."""
+
+import datetime as dt
+
+from django.utils import timezone
+
+from tongban.catalog.models import ItemVersion
+from tongban.org.models import Department, Region, Role, RoleGrant, User
+from tongban.org.demo import DEMO_PASSWORD
+
+from . import definitions
+from .models import Process
+
+REVIEWERS = [  # username, name, region, department function
+    ("reviewer_plan", "颜廷玉", "370800", "natural_resources"),
+    ("reviewer_env", "孟庆华", "370800", "ecology"),
+    ("reviewer_qf_edu", "孔令伟", "370881", "education"),
+    ("reviewer_qf_fire", "曾宪波", "370881", "fire"),
+    ("reviewer_qf_health", "颜世英", "370881", "health"),
+    ("leader_qf", "孔德明", "370881", "approval"),
+]
+
+
+def _staff():
+    out = []
+    for username, name, region, function in REVIEWERS:
+        dept = Department.objects.get(region__code=region, function=function)
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            user = User(username=username, display_name=name, is_staff=False)
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+        role = Role.BUREAU_LEADER if username.startswith("leader") else Role.REVIEWER
+        RoleGrant.objects.get_or_create(user=user, role=role, region=dept.region, department=dept)
+        out.append((username, name, f"{Role(role).label}({dept.name})"))
+    return out
+
+
+def _step(code, name, kind, dept, after, days, **kw):
+    return {"code": code, "name": name, "kind": kind, "department": dept, "after": after, "budget_workdays": days, **kw}
+
+
+def load_processes(actor) -> list[tuple[str, str, str]]:
+    accounts = _staff()
+    if Process.objects.exists():
+        return accounts
+    since = timezone.localdate() - dt.timedelta(days=60)
+    city = Region.objects.get(code="370800")
+
+    def dept(region, function):
+        return Department.objects.get(region=region, function=function)
+
+    food = ItemVersion.objects.effective().filter(name="食品经营许可", item__region=city).first()
+    if food:
+        bureau = dept(city, "approval")
+        definitions.publish_process(actor, definitions.define(actor, food.item, [
+            _step("accept", "受理", "accept", bureau, [], 1),
+            _step("review", "材料审查", "review", bureau, ["accept"], 1,
+                  review_points=[r.point for r in food.review_points.all()] or ["经营场所与食品安全管理制度是否符合要求"]),
+            _step("decide", "审批决定", "decision", bureau, ["review"], 1, role=Role.BUREAU_LEADER),
+        ]), valid_from=since)
+    planning = ItemVersion.objects.effective().filter(name="建设工程规划许可证核发", item__region=city).first()
+    if planning:
+        bureau, fire, plan, env = (dept(city, f) for f in ("approval", "fire", "natural_resources", "ecology"))
+        definitions.publish_process(actor, definitions.define(actor, planning.item, [
+            _step("accept", "受理", "accept", bureau, [], 1),
+            _step("review_fire", "消防审查", "review", fire, ["accept"], 2, review_points=["消防车道、登高操作场地是否符合规范"]),
+            _step("review_plan", "规划审查", "review", plan, ["accept"], 2, is_lead=True,
+                  review_points=["建筑退让、容积率、建筑密度是否符合控制性详细规划"]),
+            _step("review_env", "环保审查", "review", env, ["accept"], 2, review_points=["是否已完成环境影响评价手续"]),
+            _step("joint", "联合踏勘", "joint_inspection", bureau, ["review_fire", "review_plan", "review_env"], 1,
+                  joint_departments=[fire, plan, env]),
+            _step("decide", "审批决定", "decision", bureau, ["joint"], 1, role=Role.BUREAU_LEADER),
+        ]), valid_from=since)
+    for county in Region.objects.filter(code__in=["370881", "370830"]):
+        kg = ItemVersion.objects.effective().filter(name="民办幼儿园设立", item__region=county).first()
+        if kg is None:
+            continue
+        bureau, edu, fire, health = (dept(county, f) for f in ("approval", "education", "fire", "health"))
+        definitions.publish_process(actor, definitions.define(actor, kg.item, [
+            _step("accept", "受理", "accept", bureau, [], 1),
+            _step("review_edu", "办学条件审查", "review", edu, ["accept"], 5, is_lead=True, review_points=["园舍、师资、保教设施是否达到办园标准"]),
+            _step("review_fire", "消防安全检查", "review", fire, ["accept"], 5, review_points=["消防设施与疏散通道是否符合要求"]),
+            _step("review_health", "卫生保健评价", "review", health, ["accept"], 5, review_points=["卫生保健设施与人员是否符合要求"]),
+            _step("decide", "审批决定", "decision", bureau, ["review_edu", "review_fire", "review_health"], 2, role=Role.BUREAU_LEADER),
+        ]), valid_from=since)
+    return accounts
+
+
+def load_back_office_cases() -> int:
+    """Planning and kindergarten cases at every back-office stage (needs load_processes and the intake demo)."""
+    from tongban.cases import services as intake
+    from tongban.cases.demo import _all_materials, _working_days_ago
+    from tongban.cases.models import Case
+    from tongban.core.identifiers import make_uscc
+    from tongban.workcal.scan import scan_lights
+
+    from . import engine
+    from .models import CaseStep
+
+    city = Region.objects.get(code="370800")
+    planning = ItemVersion.objects.effective().filter(name="建设工程规划许可证核发", item__region=city).first()
+    if planning is None or Case.objects.filter(item_version=planning).exists():
+        return 0
+    clerk = User.objects.get(username="clerk")
+    users = {u.username: u for u in User.objects.filter(username__in=["reviewer_fire", "reviewer_plan", "reviewer_env", "leader"])}
+    firms = [intake.register_applicant(clerk, kind="org", id_number=make_uscc("370811", 30000000 + i, authority="9", kind="1"), name=n)
+             for i, n in enumerate(["济宁城投置业有限公司", "济宁市太白湖新区建设发展有限公司", "山东圣城建设集团有限公司", "济宁高新控股集团有限公司"])]
+
+    def accepted(firm, ago):
+        on = _working_days_ago(ago)
+        case = intake.submit_case(clerk, applicant=firm, item=planning.item, materials=_all_materials(planning), on=on)
+        return intake.accept_case(clerk, case, on=on), on
+
+    def review(case, code, user, on, opinion="agree", text=""):
+        cs = CaseStep.objects.get(case=case, step__code=code)
+        engine.claim(users[user], cs)
+        answers = [{"point": p, "answer": "符合"} for p in cs.step.review_points]
+        engine.complete(users[user], cs, opinion=opinion, text=text, answers=answers, on=on)
+
+    made = 0
+    accepted(firms[0], 1)  # all three branches open
+    made += 1
+    case, on = accepted(firms[1], 3)  # fire and environment done; the lead branch (planning) is late
+    review(case, "review_fire", "reviewer_fire", on)
+    review(case, "review_env", "reviewer_env", on)
+    made += 1
+    case, on = accepted(firms[2], 4)  # all reviews and the joint inspection done: waiting for the leader
+    for code, user in [("review_fire", "reviewer_fire"), ("review_plan", "reviewer_plan"), ("review_env", "reviewer_env")]:
+        review(case, code, user, on)
+    joint = CaseStep.objects.get(case=case, step__code="joint")
+    for user in ("reviewer_fire", "reviewer_plan", "reviewer_env"):
+        grant = RoleGrant.objects.get(user=users[user], role=Role.REVIEWER)
+        engine.joint_opinion(users[user], joint, grant.department, opinion="agree", on=on)
+    made += 1
+    case, on = accepted(firms[3], 2)  # planning returned for correction: the clocks stand still
+    review(case, "review_plan", "reviewer_plan", on, opinion="return", text="请补充建筑退让道路红线的尺寸标注")
+    made += 1
+    scan_lights()
+    return made
