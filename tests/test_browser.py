@@ -97,3 +97,71 @@ def test_clerk_accepts_a_walk_in_with_one_gap_and_prints_the_acceptance_notice(l
     assert pdf.ok and pdf.body().startswith(b"%PDF") and pdf.headers["content-type"] == "application/pdf"
     page.goto(live_server.url + "/hall/")
     assert number in page.inner_text("#case-list")
+
+
+@pytest.fixture
+def back_office_setup(live_server):
+    """A planning case with three parallel reviews; fire and environment already agreed (made before the browser)."""
+    import datetime as dt
+
+    from tests.test_workflow_definitions import steps
+    from tongban.cases import services as intake
+    from tongban.core.identifiers import make_uscc
+    from tongban.workflow import definitions, engine
+    from tongban.workflow.models import CaseStep
+
+    admin = factories.catalog_admin()
+    bureau = factories.DepartmentFactory(name="济宁市行政审批服务局", function="approval")
+    d = {"bureau": bureau, "fire": factories.DepartmentFactory(name="济宁市消防救援支队", function="fire"),
+         "plan": factories.DepartmentFactory(name="济宁市自然资源和规划局", function="natural_resources"),
+         "env": factories.DepartmentFactory(name="济宁市生态环境局", function="ecology")}
+    item = factories.make_item(admin, department=bureau, name="建设工程规划许可证核发", legal_limit=20, promised_limit=12,
+                               materials=[{"name": "建设工程规划许可证申请表", "role": "main"}])
+    definitions.publish_process(admin, definitions.define(admin, item, steps(d)), valid_from=dt.date(2025, 1, 1))
+    clerk = factories.grant(factories.UserFactory(), "window_clerk")
+    firm = intake.register_applicant(clerk, kind="org", id_number=make_uscc("370811", 5151, authority="9", kind="1"), name="济宁城投置业有限公司")
+    case = intake.accept_case(clerk, intake.submit_case(clerk, applicant=firm, item=item, materials=[
+        {"material": m.pk, "status": "original_seen"} for m in item.versions.get().materials.all()]))
+    users = {}
+    for key, username in [("plan", "rv_plan"), ("fire", "rv_fire"), ("env", "rv_env")]:
+        u = factories.grant(factories.UserFactory(username=username), "reviewer", department=d[key])
+        u.set_password("Tongban@2026")
+        u.save()
+        users[key] = u
+    leader = factories.grant(factories.UserFactory(username="ld_bureau"), "bureau_leader", department=bureau)
+    leader.set_password("Tongban@2026")
+    leader.save()
+    for key in ("fire", "env"):
+        cs = CaseStep.objects.get(case=case, step__code=f"review_{key}")
+        engine.claim(users[key], cs)
+        engine.complete(users[key], cs, opinion="agree", text="", answers=[])
+    return case.number
+
+
+def _login(page, base, username):
+    page.goto(base + "/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", "Tongban@2026")
+    page.press("#id_password", "Enter")
+
+
+def test_reviewer_approves_a_parallel_step_and_the_leader_decides_and_downloads_the_signed_pdf(live_server, back_office_setup, page):
+    number = back_office_setup
+    page.set_viewport_size({"width": 1366, "height": 768})
+    _login(page, live_server.url, "rv_plan")
+    page.goto(live_server.url + "/office/")
+    page.click(f"#inbox a:has-text('{number}')")
+    page.click("#btn-claim")
+    page.wait_for_selector("#btn-agree")
+    page.fill("#text", "符合控制性详细规划")
+    page.click("#btn-agree")
+    page.wait_for_selector("text=已同意")
+    page.context.clear_cookies()
+    _login(page, live_server.url, "ld_bureau")
+    page.goto(live_server.url + "/office/decisions/")
+    page.fill("input[name=note]", "同意核发")
+    page.click("button:has-text('准予许可')")
+    page.wait_for_selector("#recent-decisions a")
+    href = page.get_attribute("#recent-decisions a", "href")
+    pdf = page.request.get(live_server.url + href)
+    assert pdf.ok and pdf.body().startswith(b"%PDF") and b"/ByteRange" in pdf.body()  # a signed PDF

@@ -9,4 +9,5 @@ urlpatterns = [
     path("steps/<int:step_id>/act/", views.step_act, name="act"),
     path("decisions/", views.decisions, name="decisions"),
     path("decisions/<str:number>/", views.decide, name="decide"),
+    path("documents/<int:doc_id>.pdf", views.document, name="document"),
 ]

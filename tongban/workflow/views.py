@@ -55,7 +55,25 @@ def decisions(request):
     ready = CaseStep.objects.filter(step__kind=StepKind.DECISION, state__in=[CaseStep.State.READY, CaseStep.State.CLAIMED],
                                     department_id__in=RoleGrant.objects.filter(user=request.user, role="bureau_leader").values("department_id"))
     rows = [{"cs": cs, "case": cs.case, "opinions": engine.opinions_for_decision(cs.case)} for cs in ready.select_related("case", "step")]
-    return render(request, "workflow/decisions.html", {"rows": rows})
+    from .models import CaseDocument
+
+    recent = CaseDocument.objects.filter(signed_by=request.user).select_related("case").order_by("-id")[:10]
+    return render(request, "workflow/decisions.html", {"rows": rows, "recent": recent})
+
+
+@login_required
+def document(request, doc_id):
+    """A sealed decision document, for the leader who signed it and for staff who may see the case."""
+    from django.http import FileResponse
+
+    from tongban.cases.selectors import is_visible
+
+    from .models import CaseDocument
+
+    doc = get_object_or_404(CaseDocument.objects.select_related("case"), pk=doc_id)
+    if doc.signed_by_id != request.user.pk and not is_visible(request.user, doc.case):
+        return render(request, "403.html", {"exception": "无权查看该决定书"}, status=403)
+    return FileResponse(doc.file.open("rb"), content_type="application/pdf", filename=f"{doc.case.number}-{doc.kind}.pdf")
 
 
 @login_required
