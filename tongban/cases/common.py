@@ -25,13 +25,14 @@ def _provisional_number() -> str:
 
     return "pending-" + uuid.uuid4().hex
 
-def _event(case: Case, actor, action: str, *, from_state: str = "", reason: str = "", **data) -> None:
+def _event(case: Case, actor, action: str, *, from_state: str = "", reason: str = "", domain: str = "case", **data) -> None:
+    """One entry in the case's history and its audit chain (`domain` names the audit action: case.*, workflow.*)."""
     data = {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in data.items()}
     CaseEvent.objects.create(
         case=case, actor=actor if getattr(actor, "pk", None) else None, action=action,
         from_state=from_state, to_state=case.state, reason=reason, data=data,
     )
-    record(actor, f"case.{action}", case, data={"from": from_state, "to": case.state, "reason": reason, **data})
+    record(actor, f"{domain}.{action}", case, data={"from": from_state, "to": case.state, "reason": reason, **data})
 
 def _locked(case: Case) -> Case:
     return Case.objects.select_for_update().get(pk=case.pk)

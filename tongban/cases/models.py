@@ -65,9 +65,6 @@ class CaseState(models.TextChoices):
     COMPLETED = "completed", "已办结"
 
 
-OPEN_STATES = [CaseState.RECEIVED, CaseState.CORRECTION, CaseState.ACCEPTED, CaseState.APPROVED, CaseState.DENIED]
-
-
 class Channel(models.TextChoices):
     WINDOW = "window", "窗口"
     ONLINE = "online", "网上申报"

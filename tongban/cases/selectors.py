@@ -64,9 +64,6 @@ def require_visible(user, case: Case) -> None:
         raise NotAllowed("您无权查看该办件")
 
 
-def clerk_roles():
-    return [Role.WINDOW_CLERK, Role.AGENT]
-
 
 def clock_status(case: Case) -> dict | None:
     if not case.clock_id:

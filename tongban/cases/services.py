@@ -227,6 +227,7 @@ def accept_case(actor, case: Case, *, gaps=(), gap_days: int | None = None, info
         _expect(case, [CaseState.RECEIVED], "受理")
         if _is_parent(case):
             for child in case.children.filter(state=CaseState.RECEIVED).order_by("id"):
+                child = _locked(child)
                 _accept_one(actor, child, gaps, gap_days, informed, on, auto or _past_answer_period(child, on))
             late = auto or _past_answer_period(case, on)
             _set_state(case, CaseState.ACCEPTED, accepted_on=case.received_on if late else on,
@@ -248,7 +249,7 @@ def _chosen(case: Case, guide: dict[int, Material], ids) -> list[Material]:
     return [m for m in guide.values() if m.merge_key in keys]
 
 def _accept_one(actor, case, gaps, gap_days, informed, on, auto, clerk: bool = False) -> Case:
-    case = _locked(case)
+    """Accept one item case; the caller holds its row lock."""
     version = case.item_version
     guide = _guide_materials(case)
     gap_materials = _chosen(case, guide, gaps)

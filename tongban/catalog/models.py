@@ -155,14 +155,18 @@ class Item(models.Model):
         return reverse("catalog:guide", args=[self.implementation_code])
 
 
+def in_force(on: dt.date, prefix: str = "") -> models.Q:
+    """Rows whose validity range [valid_from, valid_to) contains `on` (versions, processes, search entries)."""
+    return models.Q(**{f"{prefix}valid_from__lte": on}) & (
+        models.Q(**{f"{prefix}valid_to__isnull": True}) | models.Q(**{f"{prefix}valid_to__gt": on})
+    )
+
+
 class ItemVersionQuerySet(models.QuerySet):
     def effective(self, on: dt.date | None = None):
         from django.utils import timezone
 
-        on = on or timezone.localdate()
-        return self.filter(status=PubStatus.PUBLISHED, valid_from__lte=on).filter(
-            models.Q(valid_to__isnull=True) | models.Q(valid_to__gt=on)
-        )
+        return self.filter(in_force(on or timezone.localdate()), status=PubStatus.PUBLISHED)
 
 
 class ItemVersion(models.Model):

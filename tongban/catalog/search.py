@@ -14,11 +14,11 @@ import rjieba
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import F, Q, Value
+from django.db.models import F, Value
 from django.utils import timezone
 from pypinyin import Style, lazy_pinyin
 
-from .models import SearchEntry, Synonym
+from .models import SearchEntry, Synonym, in_force
 
 FTS_TABLE = "catalog_search_fts"
 _WORD = re.compile(r"[\w\u4e00-\u9fff]+")
@@ -129,7 +129,7 @@ def ts_query(groups, latin) -> str:
 
 def effective_entries(kind: str | None = None):
     today = timezone.localdate()
-    qs = SearchEntry.objects.filter(valid_from__lte=today).filter(Q(valid_to__isnull=True) | Q(valid_to__gt=today))
+    qs = SearchEntry.objects.filter(in_force(today))
     if kind:
         qs = qs.filter(kind=kind)
     return qs
@@ -195,13 +195,6 @@ def write_entry(entry: SearchEntry) -> None:
             f"INSERT INTO {FTS_TABLE} (rowid, title, body, initials) VALUES (%s, %s, %s, %s)",
             [entry.pk, entry.title, entry.body, entry.initials],
         )
-
-
-def delete_entry(entry_id: int) -> None:
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cur:
-            cur.execute(f"DELETE FROM {FTS_TABLE} WHERE rowid = %s", [entry_id])
-    SearchEntry.objects.filter(pk=entry_id).delete()
 
 
 def set_valid_to(entry_filter: dict, valid_to) -> None:

@@ -14,7 +14,7 @@ from tongban.org.models import Department, Level, Region, Role
 from tongban.org.scopes import has_role
 
 from . import excel, selectors
-from .models import Bundle, ItemVersion, PubStatus, ServiceObject, Topic
+from .models import Bundle, ItemVersion, PubStatus, ServiceObject, Topic, in_force
 
 CITY_CODE = "370800"
 
@@ -25,9 +25,7 @@ def _home_region():
 
 def home(request):
     today = timezone.localdate()
-    effective = Q(items__versions__status=PubStatus.PUBLISHED, items__versions__valid_from__lte=today) & (
-        Q(items__versions__valid_to__isnull=True) | Q(items__versions__valid_to__gt=today)
-    )
+    effective = Q(items__versions__status=PubStatus.PUBLISHED) & in_force(today, "items__versions__")
     region = _home_region()
     departments = (
         Department.objects.filter(region=region).annotate(n=Count("items", filter=effective, distinct=True)).filter(n__gt=0)

@@ -18,7 +18,7 @@ from django.db.models import Q
 from django.dispatch import Signal
 
 from .clocks import recompute, save_with_warning
-from .index import rebuild_index
+from .index import ensure_index
 from .models import CalendarDay, CalendarYear, Clock, ClockEvent, ClockState, DayKind
 
 publishing: contextvars.ContextVar[bool] = contextvars.ContextVar("publishing", default=False)
@@ -136,7 +136,7 @@ def affected_clocks(years):
 def recompute_years(years, today: dt.date | None = None) -> dict:
     """Recompute every clock the changed years may affect; record an event where a deadline moved."""
     days.invalidate()
-    rebuild_index()
+    ensure_index()  # queued twice per change: the second run finds the index current
     today = today or timezone.localdate()
     moved = checked = 0
     for pk in list(affected_clocks(years).values_list("id", flat=True)):
@@ -156,6 +156,3 @@ def recompute_years(years, today: dt.date | None = None) -> dict:
                 clock_deadline_moved.send(sender=Clock, clock=clock, old=before[0], new=clock.deadline, day=today)
     return {"checked": checked, "moved": moved}
 
-
-def recompute_provisional(today: dt.date | None = None) -> dict:
-    return recompute_years([], today)

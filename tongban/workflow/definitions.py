@@ -6,10 +6,10 @@ from graphlib import CycleError, TopologicalSorter
 from django.db import transaction
 from django.utils import timezone
 
-from tongban.catalog.models import PubStatus
+from tongban.catalog.models import PubStatus, in_force
 from tongban.core.audit import record
 from tongban.core.errors import DomainError
-from tongban.org.models import Level, Role
+from tongban.org.models import Role
 from tongban.org.scopes import require
 
 from .models import Process, Step, StepKind
@@ -90,11 +90,7 @@ def publish_process(actor, process: Process, valid_from: dt.date | None = None) 
 
 
 def effective_process(item, on: dt.date | None = None) -> Process | None:
-    from django.db.models import Q
-
-    on = on or timezone.localdate()
-    return (item.processes.filter(status=PubStatus.PUBLISHED, valid_from__lte=on)
-            .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=on)).first())
+    return item.processes.filter(in_force(on or timezone.localdate()), status=PubStatus.PUBLISHED).first()
 
 
 def define(actor, item, steps: list[dict]) -> Process:
@@ -110,9 +106,3 @@ def define(actor, item, steps: list[dict]) -> Process:
         record(actor, "workflow.process_drafted", item, data={"process": number, "steps": len(steps)})
     return process
 
-
-def levels_of(process: Process) -> dict[str, int]:
-    return {s.code: s.department.region.level for s in process.steps.select_related("department__region")}
-
-
-__all__ = ["problems", "publish_process", "effective_process", "define", "Level"]

@@ -6,8 +6,8 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
-from tongban.cases.models import Case, CaseEvent, CaseState
-from tongban.core.audit import record
+from tongban.cases.common import _event
+from tongban.cases.models import Case
 from tongban.core.errors import Conflict, DomainError
 from tongban.org.models import Role
 from tongban.org.scopes import has_role, require
@@ -24,9 +24,7 @@ def _today(on):
 
 
 def _history(case, actor, action, reason="", **data):
-    CaseEvent.objects.create(case=case, actor=actor if getattr(actor, "pk", None) else None, action=action,
-                             from_state=case.state, to_state=case.state, reason=reason, data=data)
-    record(actor, f"workflow.{action}", case, data=data)
+    _event(case, actor, action, from_state=case.state, reason=reason, domain="workflow", **data)
 
 
 def start(case: Case, on: dt.date | None = None) -> CaseProcess | None:
@@ -182,8 +180,7 @@ def decide(actor, case: Case, *, approve: bool, note: str, on: dt.date | None = 
     step = decision_step_ready(case)
     if step is None:
         raise Conflict("decision_not_ready", "审查环节尚未全部完成,不能作出决定")
-    if not has_role(actor, Role.BUREAU_LEADER, department=step.department):
-        require(actor, Role.BUREAU_LEADER, department=step.department, what="作出审批决定")
+    require(actor, Role.BUREAU_LEADER, department=step.department, what="作出审批决定")
     with transaction.atomic():
         cs = CaseStep.objects.select_for_update().get(pk=step.pk)
         cs.claimant, cs.opinion, cs.opinion_text = actor, ("agree" if approve else "disagree"), note

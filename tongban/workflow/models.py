@@ -23,9 +23,6 @@ class StepKind(models.TextChoices):
     SEAL = "seal", "签章"
 
 
-# Steps of these kinds stop the legal clock by law (行政许可法 art. 45) or where the item says so.
-CLOCK_SUSPENDING = {StepKind.EXPERT_REVIEW, StepKind.HEARING, StepKind.PUBLICITY, StepKind.SITE_SURVEY}
-
 
 class Process(models.Model):
     item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="processes", verbose_name="事项")
