@@ -149,3 +149,52 @@ def test_verify_audit_names_the_entry_altered_by_hand_in_sql(admin, food_item):
         call_command("verify_audit")
     assert f"第{target.seq}条(id={target.pk}" in str(e.value) and target.chain in str(e.value)
     assert seal_day(timezone.localdate() - dt.timedelta(days=2)).prev_hash  # a late seal links to the latest one
+
+
+def test_an_entry_remembered_from_a_rolled_back_block_does_not_break_the_chain(admin, food_item):
+    from django.db import transaction
+
+    record(admin, "catalog.note", food_item, data={"n": 1})
+    with pytest.raises(RuntimeError), transaction.atomic():
+        record(admin, "catalog.note", food_item, data={"n": "rolled back"})  # remembered as the head, then undone
+        raise RuntimeError
+    record(admin, "catalog.note", food_item, data={"n": 2})
+    record(admin, "catalog.note", food_item, data={"n": 3}, new=True)  # a wrong "new chain" hint costs a retry only
+    chain = f"catalog.item:{food_item.pk}"
+    entries = list(AuditEvent.objects.filter(chain=chain).order_by("seq"))
+    assert [e.data.get("n") for e in entries][-3:] == [1, 2, 3]
+    assert [e.seq for e in entries] == list(range(1, len(entries) + 1))
+    assert verify_chain(chain) is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writers_of_one_chain_append_in_turn(needs_postgres, food_item):
+    """Twelve connections append to the same chain at once: no entry lost, no fork, one unbroken chain."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection, transaction
+
+    start = threading.Barrier(12)
+
+    def write(k):
+        try:
+            start.wait()
+            for n in range(5):
+                with transaction.atomic():
+                    record(None, "catalog.note", food_item, data={"writer": k, "n": n})
+                    record(None, "catalog.note", food_item, data={"writer": k, "n": n, "second": True})
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(12) as pool:
+        list(pool.map(write, range(12)))
+    chain = f"catalog.item:{food_item.pk}"
+    notes = list(AuditEvent.objects.filter(chain=chain, action="catalog.note").order_by("seq"))
+    assert len(notes) == 120
+    seqs = list(AuditEvent.objects.filter(chain=chain).order_by("seq").values_list("seq", flat=True))
+    assert seqs == list(range(1, len(seqs) + 1))
+    assert verify_chain(chain) is None
+    for a, b in zip(notes, notes[1:]):  # each transaction's two entries are adjacent
+        if not a.data.get("second"):
+            assert b.data == {**a.data, "second": True}
