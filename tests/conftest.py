@@ -9,6 +9,16 @@ from tests import factories
 CHROMIUM = "/usr/bin/chromium"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_memo():
+    """Test databases reuse primary keys after a rollback: nothing remembered may outlive its test."""
+    from tongban.core import memo
+
+    memo.forget()
+    yield
+    memo.forget()
+
+
 @pytest.fixture
 def admin(db):
     """A catalogue administrator for the whole of 济宁市."""

@@ -35,7 +35,16 @@ def _event(case: Case, actor, action: str, *, from_state: str = "", reason: str 
     record(actor, f"{domain}.{action}", case, data={"from": from_state, "to": case.state, "reason": reason, **data})
 
 def _locked(case: Case) -> Case:
-    return Case.objects.select_for_update().get(pk=case.pk)
+    """The case row again, locked; related rows that cannot change (item, version, region, applicant) are
+    carried over from the object in hand instead of being read again."""
+    fresh = Case.objects.select_for_update().get(pk=case.pk)
+    for name in ("item_version", "item", "region", "applicant", "bundle", "parent"):
+        related = case._state.fields_cache.get(name)
+        if related is not None and getattr(fresh, f"{name}_id") == related.pk:
+            fresh._state.fields_cache[name] = related
+    if hasattr(case, "_guide_cache"):
+        fresh._guide_cache = case._guide_cache
+    return fresh
 
 def _require_clerk(actor, case_or_region, what: str):
     region = getattr(case_or_region, "region", case_or_region)
@@ -58,15 +67,19 @@ def _expect(case: Case, states, what: str):
     if case.state not in states:
         raise Conflict("wrong_state", f"办件当前状态为“{case.get_state_display()}”,不能{what}")
 
-def _visit(case: Case, purpose: str, window: Window | None):
+def _visit(case: Case, purpose: str, window: Window | None, *, save: bool = True):
+    """Record a physical visit; `save=False` when the caller writes `case.visits` itself."""
     Visit.objects.create(case=case, purpose=purpose, window=window)
-    Case.objects.filter(pk=case.pk).update(visits=case.visits + 1)
     case.visits += 1
+    if save:
+        Case.objects.filter(pk=case.pk).update(visits=case.visits)
 
 def _guide_materials(case: Case) -> dict[int, Material]:
     cached = getattr(case, "_guide_cache", None)
     if cached is None or cached[0] != case.item_version_id:
-        cached = (case.item_version_id, {m.pk: m for m in case.item_version.materials.all()})
+        from tongban.catalog.selectors import guide_materials
+
+        cached = (case.item_version_id, guide_materials(case.item_version))
         case._guide_cache = cached
     return cached[1]
 

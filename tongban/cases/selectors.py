@@ -4,23 +4,35 @@ from django.db.models import Q
 from tongban.core.errors import NotAllowed
 from tongban.org.models import Role, RoleGrant
 
-from .models import Case
+from .models import Case, CaseMaterial
 
 PAGE = 20
 
 
 def case_out(case: Case) -> dict:
-    case = Case.objects.select_related("item_version", "applicant", "handler", "bundle").get(pk=case.pk)
+    """The API's view of a case, from the object in hand (its applicant, handler and version are read only
+    when not already loaded); personal data masked."""
+    from tongban.catalog.selectors import guide_materials
+
+    statuses = dict(CaseMaterial.Status.choices)
+    guide = guide_materials(case.item_version) if case.item_version_id else {}
+    rows = list(case.materials.values_list("material_id", "status", "reason"))
+    if any(m not in guide for m, _, _ in rows):  # a bundle's parent lists nothing of its own; be safe anyway
+        from tongban.catalog.models import Material
+
+        guide = {**guide, **Material.objects.in_bulk([m for m, _, _ in rows if m not in guide])}
+    rows.sort(key=lambda r: (guide[r[0]].order, r[0]))
+    is_parent = bool(case.bundle_id and not case.item_id)
     return {
         "number": case.number, "title": case.title, "state": case.state, "state_name": case.get_state_display(),
         "applicant": case.applicant.name, "applicant_id": case.applicant.masked_id, "applicant_phone": case.applicant.masked_phone,
         "channel": case.channel, "received_on": case.received_on, "accepted_on": case.accepted_on, "deadline": case.deadline,
-        "light": case.light, "handler": str(case.handler) if case.handler else None,
-        "handler_phone": (case.handler.phone or "12345") if case.handler else None, "gap_open": case.gap_open,
-        "visits": case.visits, "children": list(case.children.values_list("number", flat=True)),
+        "light": case.light, "handler": str(case.handler) if case.handler_id else None,
+        "handler_phone": (case.handler.phone or "12345") if case.handler_id else None, "gap_open": case.gap_open,
+        "visits": case.visits, "children": list(case.children.values_list("number", flat=True)) if is_parent else [],
         "materials": [
-            {"material": cm.material_id, "name": cm.material.name, "status": cm.status, "status_name": cm.get_status_display(), "reason": cm.reason}
-            for cm in case.materials.select_related("material").order_by("material__order")
+            {"material": m, "name": guide[m].name, "status": st, "status_name": statuses.get(st, st), "reason": reason}
+            for m, st, reason in rows
         ],
         "url": settings.SITE_URL + case.get_absolute_url(),
     }

@@ -126,12 +126,12 @@ def submit_case(
         else:
             case = _submit_item(actor, applicant, item, channel, window, mandate, materials, form_data or {}, on, region)
         if channel == Channel.WINDOW:
-            _visit(case, "收件", window)
+            _visit(case, "收件", window, save=False)  # the count is written with the number below
         Notice.objects.create(case=case, kind=Notice.Kind.RECEIPT, issued_on=on)
         # Numbers last: the region's daily sequence row stays locked only from here to the commit.
-        for c in [case, *case.children.order_by("id")]:
+        for c in [case, *(case.children.order_by("id") if bundle is not None else ())]:
             c.number = next_number(c.region.code[:6], on)
-            Case.objects.filter(pk=c.pk).update(number=c.number)
+            Case.objects.filter(pk=c.pk).update(number=c.number, visits=c.visits)
     return case
 
 def _effective(item: Item):
@@ -210,10 +210,10 @@ def record_materials(actor, case: Case, *, entries: list[dict], on: dt.date | No
 def _outstanding(case: Case) -> list[Material]:
     """Main and auxiliary materials of the guide that are neither received, nor under 容缺 (auxiliary
     only), nor under 告知承诺. Materials marked 视情形提供 are not required."""
-    have = {cm.material_id: cm.status for cm in case.materials.all()}
+    have = dict(case.materials.values_list("material_id", "status"))
     ok = CaseMaterial.RECEIVED | {S.GAP, S.COMMITMENT}
     required = (Material.Role.MAIN, Material.Role.AUXILIARY)
-    return [m for m in case.item_version.materials.all() if m.role in required and have.get(m.pk) not in ok]
+    return [m for m in _guide_materials(case).values() if m.role in required and have.get(m.pk) not in ok]
 
 def accept_case(actor, case: Case, *, gaps=(), gap_days: int | None = None, informed=(), on: dt.date | None = None,
                 auto: bool = False) -> Case:

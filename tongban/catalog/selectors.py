@@ -132,3 +132,16 @@ def delegation_report(city: Region) -> dict:
         "ratio": round(delegated * 100 / total, 2) if total else 0.0,
         "kept": [str(i) for i in items.filter(delegated=False).select_related("department")],
     }
+
+
+def guide_materials(version: ItemVersion) -> dict[int, Material]:
+    """The materials of a version's guide by id, in order; a published version's never change, so they are
+    read from the database once per server process."""
+    def load():
+        return {m.pk: m for m in version.materials.all()}
+
+    if version.status != PubStatus.PUBLISHED or version.published_at is None:
+        return load()
+    from tongban.core import memo
+
+    return memo.frozen(("guide_materials", version.pk, version.published_at), load)

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from tongban.core import memo
 from tongban.core.audit import record
 from tongban.core.errors import Conflict, DomainError
 from tongban.org.models import Role
@@ -94,7 +95,18 @@ def status(clock: Clock, on: dt.date | None = None) -> dict:
 def _event(clock: Clock, kind: str, on: dt.date, actor=None, **data) -> None:
     data = {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in data.items()}
     ClockEvent.objects.create(clock=clock, kind=kind, day=on, actor=actor if getattr(actor, "pk", None) else None, data=data)
-    record(actor, f"clock.{kind}", clock, data={"day": on, **data})
+    record(actor, f"clock.{kind}", clock, data={"day": on, **data}, new=kind == ClockEvent.Kind.START)
+
+
+def warning_policy(item_id: int | None) -> WarningPolicy:
+    """The item's own policy, else the global one, else 2 days / 80 %."""
+    def load():
+        from django.db.models import Q
+
+        rows = sorted(WarningPolicy.objects.filter(Q(item__isnull=True) | Q(item_id=item_id)), key=lambda p: p.item_id is None)
+        return rows[0] if rows else WarningPolicy(days=2, percent=80)
+
+    return memo.settled(("warning_policy", item_id), load)
 
 
 def _max_extension(item_version, joint: bool) -> int:
@@ -109,7 +121,7 @@ def _check_budget(parent: Clock, level: int | None, limit_days: int) -> None:
     """"最多跑一个月": the steps of one level inside a case may not take more than the level's budget."""
     if level is None:
         return
-    for budget in LevelBudget.objects.all():
+    for budget in memo.settled(("level_budget",), lambda: list(LevelBudget.objects.all())):
         if level not in budget.levels:
             continue
         used = parent.children.filter(level__in=budget.levels).aggregate(s=Sum("limit_days"))["s"] or 0
@@ -124,9 +136,10 @@ def _check_budget(parent: Clock, level: int | None, limit_days: int) -> None:
 def start_clock(
     actor, *, subject_type: str, subject_id, start_date: dt.date, item_version=None, limit_days: int | None = None,
     legal_limit_days: int | None = None, parent: Clock | None = None, level: int | None = None, joint: bool = False,
-    label: str = "", on: dt.date | None = None,
+    label: str = "", on: dt.date | None = None, parent_locked: bool = False,
 ) -> Clock:
-    """Start counting from `start_date` (the day of acceptance, itself not counted)."""
+    """Start counting from `start_date` (the day of acceptance, itself not counted). `parent_locked`: the
+    caller already holds the parent clock's row lock (it created the parent in this transaction)."""
     if limit_days is None:
         if item_version is None:
             raise DomainError("limit_required", "缺少办理时限")
@@ -138,14 +151,11 @@ def start_clock(
     allowed = [r for r in SuspendReason.values if r not in ITEM_DEPENDENT_REASONS]
     if item_version is not None:
         allowed += [r for r in item_version.uncounted_procedures or [] if r in ITEM_DEPENDENT_REASONS]
-    from django.db.models import Q
-
-    item_id = item_version.item_id if item_version is not None else None
-    policies = sorted(WarningPolicy.objects.filter(Q(item__isnull=True) | Q(item_id=item_id)), key=lambda p: p.item_id is None)
-    policy = policies[0] if policies else WarningPolicy(days=2, percent=80)  # the item's own first, then the global one
+    policy = warning_policy(item_version.item_id if item_version is not None else None)
     with transaction.atomic():
         if parent is not None:
-            parent = Clock.objects.select_for_update().get(pk=parent.pk)
+            if not parent_locked:
+                parent = Clock.objects.select_for_update().get(pk=parent.pk)
             _check_budget(parent, level, limit_days)
         clock = Clock(
             subject_type=subject_type, subject_id=str(subject_id), label=label, parent=parent, level=level,

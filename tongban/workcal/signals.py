@@ -3,7 +3,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from . import days
-from .models import CalendarDay, CalendarYear
+from .models import CalendarDay, CalendarYear, LevelBudget, WarningPolicy
 
 
 @receiver([post_save, post_delete], sender=CalendarYear)
@@ -21,3 +21,11 @@ def calendar_day_changed(sender, instance, **kwargs):
     CalendarYear.objects.filter(year=instance.date.year).update(changed_at=timezone.now())
     days.invalidate()
     schedule_recompute([instance.date.year])
+
+
+@receiver([post_save, post_delete], sender=WarningPolicy)
+@receiver([post_save, post_delete], sender=LevelBudget)
+def settings_changed(sender, **kwargs):
+    from tongban.core import memo
+
+    memo.forget("warning_policy" if sender is WarningPolicy else "level_budget")

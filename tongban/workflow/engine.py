@@ -27,34 +27,59 @@ def _history(case, actor, action, reason="", **data):
     _event(case, actor, action, from_state=case.state, reason=reason, domain="workflow", **data)
 
 
+def process_steps(process) -> list:
+    """A published process's steps with their departments and regions (read once per server process)."""
+    from tongban.core import memo
+
+    def load():
+        return list(process.steps.select_related("department__region"))
+
+    if process.published_at is None:
+        return load()
+    return memo.frozen(("process_steps", process.pk, process.published_at), load)
+
+
 def start(case: Case, on: dt.date | None = None) -> CaseProcess | None:
-    """Called at acceptance: pin the effective process and open the steps that wait for nothing done."""
+    """Called at acceptance, in its transaction: pin the effective process, mark the start step (受理) done
+    by the acceptance itself and open the steps that wait for nothing else — in one insert."""
     on = _today(on)
     process = effective_process(case.item, on)
     if process is None:
         return None
     run = CaseProcess.objects.create(case=case, process=process, started_on=on)
-    for step in process.steps.all():
-        CaseStep.objects.create(case=case, step=step, department=step.department)
-    for cs in CaseStep.objects.filter(case=case, step__after=[]):
-        cs.state, cs.done_on, cs.started_on = DONE, on, on  # the start step (受理) is done by acceptance itself
-        cs.save()
-    _open_ready(case, on)
+    rows, done = [], set()
+    for step in process_steps(process):
+        cs = CaseStep(case=case, step=step, department_id=step.department_id)
+        if not step.after:
+            cs.state, cs.done_on, cs.started_on = DONE, on, on
+            done.add(step.code)
+        rows.append(cs)
+    for cs in rows:
+        if cs.state == CaseStep.State.WAITING and set(cs.step.after) <= done:
+            _open(case, cs, on, parent_locked=True)  # the case clock was started in this very transaction
+    CaseStep.objects.bulk_create(rows)
     return run
 
 
+def _open(case: Case, cs: CaseStep, on: dt.date, parent_locked: bool = False) -> None:
+    """A step whose predecessors are done lands in its department's queue with its own clock (unsaved)."""
+    step = cs.step
+    cs.state, cs.started_on = CaseStep.State.READY, on
+    cs.clock = clocks.start_clock(None, subject_type="case_step", subject_id=f"{case.number}:{step.code}",
+                                  start_date=on, limit_days=step.budget_workdays, legal_limit_days=step.budget_workdays,
+                                  parent=case.clock, level=step.department.region.level, label=f"{case.number} {step.name}",
+                                  on=on, parent_locked=parent_locked)
+    cs.deadline, cs.light = cs.clock.deadline, cs.clock.light
+
+
 def _open_ready(case: Case, on: dt.date) -> list[CaseStep]:
-    steps = list(CaseStep.objects.filter(case=case).select_related("step"))
+    steps = list(CaseStep.objects.filter(case=case).select_related("step__department__region"))
     done = {cs.step.code for cs in steps if cs.state == DONE}
     opened = []
     for cs in steps:
         if cs.state == CaseStep.State.WAITING and set(cs.step.after) <= done:
-            cs.state, cs.started_on = CaseStep.State.READY, on
-            cs.clock = clocks.start_clock(None, subject_type="case_step", subject_id=f"{case.number}:{cs.step.code}",
-                                          start_date=on, limit_days=cs.step.budget_workdays, legal_limit_days=cs.step.budget_workdays,
-                                          parent=case.clock, level=cs.department.region.level, label=f"{case.number} {cs.step.name}", on=on)
-            cs.deadline, cs.light = cs.clock.deadline, cs.clock.light
-            cs.save()
+            _open(case, cs, on)
+            cs.save(update_fields=["state", "started_on", "clock", "deadline", "light"])
             opened.append(cs)
     return opened
 
