@@ -167,7 +167,7 @@ def test_an_entry_remembered_from_a_rolled_back_block_does_not_break_the_chain(a
     assert verify_chain(chain) is None
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_writers_of_one_chain_append_in_turn(needs_postgres, food_item):
     """Twelve connections append to the same chain at once: no entry lost, no fork, one unbroken chain."""
     import threading

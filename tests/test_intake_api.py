@@ -176,3 +176,24 @@ def test_a_bearer_token_posts_without_a_csrf_cookie_but_a_session_needs_one(cler
     assert r.status_code == 201, r.content
     strict.force_login(clerk)
     assert strict.post("/api/v1/cases/", body(food), content_type="application/json").status_code == 403  # no CSRF token
+
+
+def test_a_refused_accept_leaves_nothing_behind(client, clerk, food):
+    """The API's transaction takes no savepoints inside: an error after the first writes must still roll
+    back every one of them (here the 容缺 rows written before the missing main material is found)."""
+    from tongban.catalog.models import Material
+    from tongban.core.models import AuditEvent
+
+    client.force_login(clerk)
+    materials = list(food.versions.get().materials.all())
+    main = next(m for m in materials if m.role == Material.Role.MAIN)
+    aux = next(m for m in materials if m.role == Material.Role.AUXILIARY)
+    given = [{"material": m.pk, "status": "original_seen"} for m in materials if m.pk not in (main.pk, aux.pk)]
+    number = post(client, "/api/v1/cases/", body(food, materials=given)).json()["number"]
+    case = Case.objects.get(number=number)
+    before = (set(case.materials.values_list("material_id", "status")), AuditEvent.objects.count(), CaseEvent.objects.count())
+    r = post(client, f"/api/v1/cases/{number}/accept", {"gaps": [aux.pk], "gap_days": 5})
+    assert r.status_code == 400 and main.name in r.json()["message"]
+    case.refresh_from_db()
+    assert case.state == "received" and case.clock_id is None
+    assert (set(case.materials.values_list("material_id", "status")), AuditEvent.objects.count(), CaseEvent.objects.count()) == before

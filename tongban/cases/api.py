@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
 
 from tongban.catalog.models import Bundle, Item
+from tongban.core import tx
 from tongban.core.auth import STAFF_AUTH
 from tongban.core.errors import DomainError
 
@@ -146,14 +147,14 @@ def _once(request, operation: str, run):
     may retry it)."""
     key = request.headers.get("Idempotency-Key", "").strip()[:100]
     if not key:
-        with transaction.atomic():
+        with tx.outer():
             return run()
     stored = IdempotencyKey.objects.filter(user=request.auth, key=key, operation=operation).exclude(status=0).first()
     if stored:
         return stored.status, stored.body
-    with transaction.atomic():
+    with tx.outer():
         try:
-            with transaction.atomic():
+            with transaction.atomic():  # a savepoint: a concurrent first use of the key is recovered from here
                 row = IdempotencyKey.objects.create(user=request.auth, key=key, operation=operation, status=0, body={})
         except IntegrityError:
             stored = IdempotencyKey.objects.get(user=request.auth, key=key, operation=operation)
@@ -174,7 +175,7 @@ def submit(request, data: SubmitIn):
         applicant = services.register_applicant(request.auth, **data.applicant.dict())
         item = bundle = None
         if data.item:
-            item = Item.objects.filter(implementation_code=data.item).first()
+            item = Item.objects.select_related("region").filter(implementation_code=data.item).first()
             if item is None:
                 raise DomainError("item_unknown", "事项实施编码不存在", field="item")
         if data.bundle:

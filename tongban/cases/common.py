@@ -32,7 +32,8 @@ def _event(case: Case, actor, action: str, *, from_state: str = "", reason: str 
         case=case, actor=actor if getattr(actor, "pk", None) else None, action=action,
         from_state=from_state, to_state=case.state, reason=reason, data=data,
     )
-    record(actor, f"{domain}.{action}", case, data={"from": from_state, "to": case.state, "reason": reason, **data})
+    record(actor, f"{domain}.{action}", case, data={"from": from_state, "to": case.state, "reason": reason, **data},
+           new=action == "submitted")  # a case's chain starts with its submission
 
 def _locked(case: Case) -> Case:
     """The case row again, locked; related rows that cannot change (item, version, region, applicant) are

@@ -4,8 +4,8 @@ electronically, and the post-check of informed commitments."""
 import datetime as dt
 import secrets
 
-from django.db import transaction
 
+from tongban.core import tx
 from tongban.core.errors import Conflict, DomainError, NotFound
 from tongban.org.models import Role, Window
 from tongban.org.scopes import require
@@ -33,7 +33,7 @@ def record_decision(actor, case: Case, *, approve: bool, note: str = "", on: dt.
     if not approve and not note.strip():
         raise DomainError("denial_reason", "不予许可必须说明理由", field="note")
     _not_parent(case, "作出决定")
-    with transaction.atomic():
+    with tx.atomic():
         case = _locked(case)
         _expect(case, [CaseState.ACCEPTED], "作出决定")
         _decide(actor, case, approve, note, on)
@@ -92,7 +92,7 @@ def deliver(actor, case: Case, *, method: str, received_by: str = "", id_checked
     """统一出件: at the window (pickup code and the receiver's ID checked) or electronically."""
     on = _today(on)
     _require_clerk(actor, case, "送达结果")
-    with transaction.atomic():
+    with tx.atomic():
         case = _locked(case)
         _check_deliverable(case)
         if method == Delivery.Method.WINDOW:
@@ -118,7 +118,7 @@ def register_mail(actor, case: Case, *, recipient: str, address: str, phone: str
                                 ("courier", courier, "快递公司"), ("tracking_number", tracking_number, "运单号")]:
         if not str(value).strip():
             raise DomainError("mail_field", f"请填写{label}", field=field)
-    with transaction.atomic():
+    with tx.atomic():
         case = _locked(case)
         _check_deliverable(case)
         delivery, _ = Delivery.objects.update_or_create(case=case, defaults=dict(
@@ -131,7 +131,7 @@ def register_mail(actor, case: Case, *, recipient: str, address: str, phone: str
 def confirm_mail_delivered(actor, case: Case, *, on: dt.date | None = None) -> Case:
     on = _today(on)
     _require_clerk(actor, case, "确认邮件签收")
-    with transaction.atomic():
+    with tx.atomic():
         case = _locked(case)
         delivery = Delivery.objects.filter(case=case, method=Delivery.Method.MAIL).first()
         if delivery is None:
@@ -146,7 +146,7 @@ def record_post_check(actor, case: Case, *, passed: bool, note: str, on: dt.date
     on = _today(on)
     require(actor, Role.REVIEWER, department=case.item.department if case.item_id else None,
             region=None if case.item_id else case.region, what="事后核查")
-    with transaction.atomic():
+    with tx.atomic():
         check = PostCheck.objects.select_for_update().filter(case=case).first()
         if check is None:
             raise NotFound("本办件没有告知承诺事后核查任务")

@@ -4,10 +4,11 @@ a permission check, a history event and an entry in the case's audit chain."""
 import datetime as dt
 import logging
 
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from tongban.catalog.models import CaseKind, Item, Material, PubStatus
+from tongban.core import tx
 from tongban.core.audit import record
 from tongban.core.errors import Conflict, DomainError
 from tongban.core.identifiers import validate_id_card, validate_uscc
@@ -50,7 +51,7 @@ def register_applicant(actor, *, kind: str, id_number: str, name: str, phone: st
     digits = phone.replace("-", "").replace(" ", "")
     if phone and not (digits.isdigit() and 7 <= len(digits) <= 12):
         raise DomainError("applicant_phone", "联系电话应为7至12位数字(固定电话可含区号和“-”)", field="phone")
-    with transaction.atomic():
+    with tx.atomic():
         applicant, created = Applicant.objects.select_for_update().get_or_create(
             id_number=number, defaults={"kind": kind, "name": name.strip(), "phone": phone, "address": address, "legal_rep": legal_rep},
         )
@@ -120,7 +121,7 @@ def submit_case(
         raise DomainError("mandate_expired", "委托书已过有效期", field="mandate")
     if channel == Channel.AGENT and mandate is None:
         raise DomainError("mandate_required", "帮代办申报须附申请人的委托书", field="mandate")
-    with transaction.atomic():
+    with tx.atomic():
         if bundle is not None:
             case = _submit_bundle(actor, applicant, bundle, channel, window, mandate, materials, form_data or {}, on)
         else:
@@ -189,13 +190,13 @@ def record_materials(actor, case: Case, *, entries: list[dict], on: dt.date | No
     """The clerk's checklist on a received case: materials received, originals seen, or shared data used."""
     _require_clerk(actor, case, "核对材料")
     if _is_parent(case):  # a bundle's merged checklist: each entry counts for every child that asks for it
-        with transaction.atomic():
+        with tx.atomic():
             keys = {Material.objects.get(pk=e["material"]).merge_key: e for e in entries if Material.objects.filter(pk=e["material"]).exists()}
             for child in case.children.select_related("item_version").order_by("id"):
                 mine = [{**keys[m.merge_key], "material": m.pk} for m in child.item_version.materials.all() if m.merge_key in keys]
                 record_materials(actor, child, entries=mine, on=on)
         return case
-    with transaction.atomic():
+    with tx.atomic():
         case = _locked(case)
         _expect(case, [CaseState.RECEIVED], "核对材料")
         for entry in entries:
@@ -222,7 +223,7 @@ def accept_case(actor, case: Case, *, gaps=(), gap_days: int | None = None, info
     on = _today(on)
     if not auto:
         _require_clerk(actor, case, "受理")
-    with transaction.atomic():
+    with tx.atomic():
         case = _locked(case)
         _expect(case, [CaseState.RECEIVED], "受理")
         if _is_parent(case):
@@ -306,7 +307,7 @@ def notify_missing(actor, case: Case, *, items: list[dict], on: dt.date | None =
     _not_parent(case, "出具一次性告知书")
     if not items:
         raise DomainError("notice_empty", "请列明缺少或不符合要求的材料", field="items")
-    with transaction.atomic():
+    with tx.atomic():
         case = _locked(case)
         _expect(case, [CaseState.RECEIVED], "出具一次性告知书")
         if _past_answer_period(case, on):
@@ -350,7 +351,7 @@ def supply_materials(actor, case: Case, *, supplied: list[dict], on: dt.date | N
     _not_parent(case, "补交材料")
     if not supplied:
         raise DomainError("supply_empty", "请选择补交的材料", field="supplied")
-    with transaction.atomic():
+    with tx.atomic():
         case = _locked(case)
         _expect(case, [CaseState.CORRECTION, CaseState.ACCEPTED, CaseState.APPROVED, CaseState.DENIED], "补交材料")
         before = case.state
@@ -379,7 +380,7 @@ def refuse_case(actor, case: Case, *, reason: str, on: dt.date | None = None) ->
     _require_clerk(actor, case, "作出不予受理决定")
     if not reason.strip():
         raise DomainError("refusal_reason", "不予受理必须说明理由", field="reason")
-    with transaction.atomic():
+    with tx.atomic():
         case = _locked(case)
         _expect(case, [CaseState.RECEIVED, CaseState.CORRECTION], "不予受理")
         before = case.state
@@ -396,7 +397,7 @@ def refuse_case(actor, case: Case, *, reason: str, on: dt.date | None = None) ->
 def withdraw_case(actor, case: Case, *, reason: str = "申请人申请撤回", on: dt.date | None = None) -> Case:
     on = _today(on)
     _require_clerk(actor, case, "撤回申请")
-    with transaction.atomic():
+    with tx.atomic():
         case = _locked(case)
         _expect(case, [CaseState.RECEIVED, CaseState.CORRECTION, CaseState.ACCEPTED], "撤回")
         for c in [case, *case.children.filter(state__in=[CaseState.RECEIVED, CaseState.CORRECTION, CaseState.ACCEPTED])]:
@@ -416,7 +417,7 @@ def reassign_handler(actor, case: Case, new_handler, *, reason: str) -> Case:
         raise DomainError("reassign_reason", "请说明变更首办负责人的原因", field="reason")
     if not has_role(new_handler, Role.WINDOW_CLERK, region=case.region):
         raise DomainError("reassign_target", "新的首办负责人须为本区域窗口工作人员", field="handler")
-    with transaction.atomic():
+    with tx.atomic():
         case = _locked(case)
         old = case.handler
         Case.objects.filter(pk=case.pk).update(handler=new_handler)
@@ -434,7 +435,7 @@ def decide_immediately(actor, case: Case, *, approve: bool = True, note: str = "
         raise DomainError("not_immediate", "该事项为承诺件,不能当场办结", field="case")
     if not approve and not note.strip():
         raise DomainError("denial_reason", "不予许可必须说明理由", field="note")
-    with transaction.atomic():
+    with tx.atomic():
         case = _locked(case)
         if case.state == CaseState.RECEIVED:
             case = _accept_one(actor, case, (), None, (), on, False)

@@ -7,11 +7,10 @@ Deadline = add_working_days(start, limit + extensions + suspended working days).
 
 import datetime as dt
 
-from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from tongban.core import memo
+from tongban.core import memo, tx
 from tongban.core.audit import record
 from tongban.core.errors import Conflict, DomainError
 from tongban.org.models import Role
@@ -152,7 +151,7 @@ def start_clock(
     if item_version is not None:
         allowed += [r for r in item_version.uncounted_procedures or [] if r in ITEM_DEPENDENT_REASONS]
     policy = warning_policy(item_version.item_id if item_version is not None else None)
-    with transaction.atomic():
+    with tx.atomic():
         if parent is not None:
             if not parent_locked:
                 parent = Clock.objects.select_for_update().get(pk=parent.pk)
@@ -175,7 +174,7 @@ def _locked(clock: Clock) -> Clock:
 
 def suspend_clock(actor, clock: Clock, reason: str, *, on: dt.date | None = None, note: str = "") -> Clock:
     on = _today(on)
-    with transaction.atomic():
+    with tx.atomic():
         clock = _locked(clock)
         if clock.state != ClockState.RUNNING:
             raise Conflict("clock_not_running", f"当前{clock.get_state_display()},不能暂停计时")
@@ -198,7 +197,7 @@ def suspend_clock(actor, clock: Clock, reason: str, *, on: dt.date | None = None
 
 def resume_clock(actor, clock: Clock, *, on: dt.date | None = None) -> Clock:
     on = _today(on)
-    with transaction.atomic():
+    with tx.atomic():
         clock = _locked(clock)
         if clock.state != ClockState.PAUSED:
             raise Conflict("clock_not_paused", "时钟未暂停,无需恢复计时")
@@ -226,7 +225,7 @@ def extend_clock(actor, clock: Clock, days: int, reason: str, *, approver, on: d
         raise DomainError("extension_days", "延长天数至少为1个工作日", field="days")
     if not reason.strip():
         raise DomainError("extension_reason", "请填写延长理由", field="reason")
-    with transaction.atomic():
+    with tx.atomic():
         clock = _locked(clock)
         if clock.state == ClockState.STOPPED:
             raise Conflict("clock_stopped", "已办结,不能延长期限")
@@ -249,7 +248,7 @@ def extend_clock(actor, clock: Clock, days: int, reason: str, *, approver, on: d
 
 def stop_clock(actor, clock: Clock, *, on: dt.date | None = None) -> Clock:
     on = _today(on)
-    with transaction.atomic():
+    with tx.atomic():
         clock = _locked(clock)
         if clock.state == ClockState.STOPPED:
             raise Conflict("clock_stopped", "时钟已停止")

@@ -3,11 +3,11 @@ answers every review point and gives an opinion; a step starts when all it waits
 
 import datetime as dt
 
-from django.db import transaction
 from django.utils import timezone
 
 from tongban.cases.common import _event
 from tongban.cases.models import Case
+from tongban.core import tx
 from tongban.core.errors import Conflict, DomainError
 from tongban.org.models import Role
 from tongban.org.scopes import has_role, require
@@ -87,7 +87,7 @@ def _open_ready(case: Case, on: dt.date) -> list[CaseStep]:
 def claim(actor, case_step: CaseStep) -> CaseStep:
     """One claimant per step: a second, concurrent claim gets a 409."""
     require(actor, case_step.step.role, department=case_step.department, what="认领环节")
-    with transaction.atomic():
+    with tx.atomic():
         cs = CaseStep.objects.select_for_update().select_related("case", "step").get(pk=case_step.pk)
         if cs.state != CaseStep.State.READY:
             raise Conflict("step_not_ready", f"该环节当前为“{cs.get_state_display()}”,不能认领")
@@ -101,7 +101,7 @@ def complete(actor, case_step: CaseStep, *, opinion: str, text: str, answers: li
     """Record the reviewer's answers and opinion. agree/disagree finish the step (a disagreement is carried
     to the decision); return suspends the case clock and the step clock until the applicant supplies."""
     on = _today(on)
-    with transaction.atomic():
+    with tx.atomic():
         cs = CaseStep.objects.select_for_update().select_related("case", "step").get(pk=case_step.pk)
         if cs.state != CaseStep.State.CLAIMED or cs.claimant_id != getattr(actor, "pk", None):
             raise Conflict("step_not_claimed", "只有认领人可以办理该环节")
@@ -147,7 +147,7 @@ def resume_after_correction(actor, case: Case, on: dt.date | None = None) -> lis
     """The applicant supplied what a returned step asked for: the clocks run again and the step is back
     with its claimant."""
     on = _today(on)
-    with transaction.atomic():
+    with tx.atomic():
         case = Case.objects.select_for_update().get(pk=case.pk)
         back = list(CaseStep.objects.select_for_update().filter(case=case, state=CaseStep.State.RETURNED))
         if not back:
@@ -166,7 +166,7 @@ def joint_opinion(actor, case_step: CaseStep, department, *, opinion: str, text:
     """联合踏勘: each department answers once; the step is done when all have."""
     on = _today(on)
     require(actor, Role.REVIEWER, department=department, what="提交联合踏勘意见")
-    with transaction.atomic():
+    with tx.atomic():
         cs = CaseStep.objects.select_for_update().select_related("case", "step").get(pk=case_step.pk)
         if cs.step.kind != StepKind.JOINT_INSPECTION or cs.state not in (CaseStep.State.READY, CaseStep.State.CLAIMED):
             raise Conflict("not_joint", "该环节不是进行中的联合踏勘")
@@ -206,7 +206,7 @@ def decide(actor, case: Case, *, approve: bool, note: str, on: dt.date | None = 
     if step is None:
         raise Conflict("decision_not_ready", "审查环节尚未全部完成,不能作出决定")
     require(actor, Role.BUREAU_LEADER, department=step.department, what="作出审批决定")
-    with transaction.atomic():
+    with tx.atomic():
         cs = CaseStep.objects.select_for_update().get(pk=step.pk)
         cs.claimant, cs.opinion, cs.opinion_text = actor, ("agree" if approve else "disagree"), note
         cs.state, cs.done_on = DONE, on
@@ -227,7 +227,7 @@ def reassign(actor, case_step: CaseStep, reviewer, *, reason: str) -> CaseStep:
         raise DomainError("reassign_reason", "请说明改派原因", field="reason")
     if not has_role(reviewer, case_step.step.role, department=case_step.department):
         raise DomainError("reassign_target", f"改派对象须为{case_step.department}的办理人员", field="reviewer")
-    with transaction.atomic():
+    with tx.atomic():
         cs = CaseStep.objects.select_for_update().select_related("case", "step").get(pk=case_step.pk)
         if cs.state not in (CaseStep.State.READY, CaseStep.State.CLAIMED):
             raise Conflict("step_not_open", f"该环节当前为“{cs.get_state_display()}”,不能改派")
