@@ -9,7 +9,7 @@ import datetime as dt
 from collections import defaultdict
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from tongban.cases.common import _event
@@ -95,7 +95,8 @@ def lead_board(user, *, limit: int = 50) -> list[dict]:
     sibling_ids = [s.pk for s in siblings]
     open_cases = CaseStep.objects.filter(step_id__in=sibling_ids, state__in=UNFINISHED).values("case_id")
     lead_rows = list(CaseStep.objects.filter(step_id__in=[s.pk for s in leads], case_id__in=open_cases)
-                     .exclude(state=CaseStep.State.WAITING).select_related("case", "step").order_by("-case_id")[:limit])
+                     .exclude(state=CaseStep.State.WAITING).select_related("case", "step")
+                     .order_by(F("case__deadline").asc(nulls_last=True), "case_id")[:limit])  # the most urgent cases first
     branches = defaultdict(list)
     for cs in attach_chases(list(CaseStep.objects.filter(case_id__in=[r.case_id for r in lead_rows], step_id__in=sibling_ids)
                                  .select_related("step", "department", "claimant"))):
