@@ -4,6 +4,7 @@ from django.shortcuts import render
 from tongban.org.models import Role
 from tongban.org.scopes import has_role
 from tongban.workcal import selectors as workcal
+from tongban.workflow import oversight
 
 
 @login_required
@@ -16,4 +17,5 @@ def dashboard(request):
         "events": workcal.recent_warnings(),
         "years": workcal.years(),
         "overdue_gaps": workcal.overdue_commitments(),
+        "escalations": oversight.escalations(request.user, limit=10),
     })

@@ -10,8 +10,8 @@ from tongban.core.auth import STAFF_AUTH
 from tongban.core.errors import DomainError
 from tongban.org.models import User
 
-from . import engine
-from .models import CaseStep
+from . import engine, oversight
+from .models import CaseStep, Chase
 
 router = Router(auth=STAFF_AUTH)
 
@@ -30,6 +30,30 @@ class StepOut(Schema):
     light: str
     opinion: str
     review_points: list[str]
+
+
+class ChaseOut(Schema):
+    id: int
+    step_id: int
+    case: str
+    step: str
+    department: str = Field(..., description="被催办部门")
+    by_department: str = Field(..., description="牵头部门")
+    actor: str
+    note: str
+    at: dt.datetime
+
+
+class InboxStepOut(StepOut):
+    last_chase: ChaseOut | None = Field(None, description="最近一次催办(被催办时)")
+
+
+class EscalationOut(InboxStepOut):
+    overdue_workdays: int = Field(..., description="已超期工作日数")
+
+
+class ChaseIn(Schema):
+    note: str = Field("", description="催办意见,不超过200字")
 
 
 class Answer(Schema):
@@ -73,13 +97,37 @@ def step_out(cs: CaseStep) -> dict:
     }
 
 
+def chase_out(c: Chase) -> dict:
+    cs = c.case_step
+    return {"id": c.pk, "step_id": cs.pk, "case": cs.case.number, "step": cs.step.code, "department": cs.department.name,
+            "by_department": c.by_department.name, "actor": str(c.actor), "note": c.note, "at": c.at}
+
+
+def _with_chase(cs: CaseStep) -> dict:
+    out = step_out(cs)
+    if cs.last_chase:
+        cs.last_chase.case_step = cs
+        out["last_chase"] = chase_out(cs.last_chase)
+    return out
+
+
 def _step(step_id: int) -> CaseStep:
     return get_object_or_404(CaseStep.objects.select_related("case", "step", "department", "claimant"), pk=step_id)
 
 
-@router.get("/inbox", response=list[StepOut], summary="本部门待办环节(红灯在前,按期限排序)")
+@router.get("/inbox", response=list[InboxStepOut], summary="本部门待办环节(红灯在前,按期限排序;含最近一次催办)")
 def inbox(request):
-    return [step_out(cs) for cs in engine.inbox(request.auth)]
+    return [_with_chase(cs) for cs in oversight.attach_chases(engine.inbox(request.auth))]
+
+
+@router.get("/escalations", response=list[EscalationOut], summary="超期督办:亮红灯的环节(部门负责人看本部门,督查人员看本区划)")
+def escalations(request):
+    return [{**_with_chase(cs), "overdue_workdays": cs.overdue_workdays} for cs in oversight.escalations(request.auth)]
+
+
+@router.post("/steps/{step_id}/chase", response=ChaseOut, summary="催办(并联阶段牵头部门催办未办结的环节)")
+def chase(request, step_id: int, data: ChaseIn):
+    return chase_out(oversight.chase(request.auth, _step(step_id), note=data.note))
 
 
 @router.post("/steps/{step_id}/claim", response=StepOut, summary="认领环节")

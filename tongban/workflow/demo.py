@@ -19,6 +19,7 @@ REVIEWERS = [  # username, name, region, department function
     ("reviewer_qf_fire", "曾宪波", "370881", "fire"),
     ("reviewer_qf_health", "颜世英", "370881", "health"),
     ("leader_qf", "孔德明", "370881", "approval"),
+    ("leader_plan", "仲维东", "370800", "natural_resources"),  # head of the planning bureau: sees its red steps
 ]
 
 
@@ -96,7 +97,7 @@ def load_back_office_cases() -> int:
     from tongban.core.identifiers import make_uscc
     from tongban.workcal.scan import scan_lights
 
-    from . import engine
+    from . import engine, oversight
     from .models import CaseStep
 
     city = Region.objects.get(code="370800")
@@ -137,5 +138,7 @@ def load_back_office_cases() -> int:
     case, on = accepted(firms[3], 2)  # planning returned for correction: the clocks stand still
     review(case, "review_plan", "reviewer_plan", on, opinion="return", text="请补充建筑退让道路红线的尺寸标注")
     made += 1
+    # the lead department (planning) chases the fire review, due today
+    oversight.chase(users["reviewer_plan"], CaseStep.objects.get(case=case, step__code="review_fire"), note="消防审查今日到期,请抓紧出具意见")
     scan_lights()
     return made

@@ -221,7 +221,8 @@ def decide(actor, case: Case, *, approve: bool, note: str, on: dt.date | None = 
 
 def reassign(actor, case_step: CaseStep, reviewer, *, reason: str) -> CaseStep:
     """The department head (or a supervisor) hands a step to another reviewer; recorded."""
-    if not (has_role(actor, Role.BUREAU_LEADER, department=case_step.department) or has_role(actor, Role.SUPERVISOR)):
+    if not (has_role(actor, Role.BUREAU_LEADER, department=case_step.department)
+            or has_role(actor, Role.SUPERVISOR, region=case_step.department.region)):
         require(actor, Role.BUREAU_LEADER, department=case_step.department, what="改派环节")
     if not reason.strip():
         raise DomainError("reassign_reason", "请说明改派原因", field="reason")

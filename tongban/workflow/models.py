@@ -165,3 +165,22 @@ class CaseDocument(models.Model):
 
     class Meta:
         verbose_name = verbose_name_plural = "决定文书"
+
+
+class Chase(models.Model):
+    """催办: the lead department (牵头部门) of a parallel stage presses an unfinished branch. The chased
+    department's inbox shows the latest chase with its note and time."""
+
+    case_step = models.ForeignKey(CaseStep, on_delete=models.CASCADE, related_name="chases", verbose_name="被催办环节")
+    by_department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+", verbose_name="牵头部门")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="催办人")
+    note = models.CharField("催办意见", max_length=200, blank=True)
+    at = models.DateTimeField("催办时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "催办记录"
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["case_step", "-at"], name="chase_latest")]
+
+    def __str__(self):
+        return f"{self.by_department} 催办 {self.case_step_id}"

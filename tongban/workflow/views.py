@@ -10,14 +10,14 @@ from tongban.cases.models import Case
 from tongban.core.errors import DomainError
 from tongban.org.models import RoleGrant
 
-from . import engine
+from . import engine, oversight
 from .diagram import svg
 from .models import CaseStep, StepKind
 
 
 @login_required
 def inbox(request):
-    return render(request, "workflow/inbox.html", {"steps": engine.inbox(request.user)})
+    return render(request, "workflow/inbox.html", {"steps": oversight.attach_chases(engine.inbox(request.user))})
 
 
 @login_required
@@ -25,7 +25,8 @@ def step_page(request, step_id):
     cs = get_object_or_404(CaseStep.objects.select_related("case__item_version", "step", "department", "claimant"), pk=step_id)
     if not RoleGrant.objects.filter(user=request.user, department=cs.department).exists() and not request.user.is_superuser:
         return render(request, "403.html", {"exception": "该环节不属于您的部门"}, status=403)
-    return render(request, "workflow/step.html", {"cs": cs, "case": cs.case, "diagram": svg(cs.step.process)})
+    chases = cs.chases.select_related("by_department", "actor")
+    return render(request, "workflow/step.html", {"cs": cs, "case": cs.case, "diagram": svg(cs.step.process), "chases": chases})
 
 
 @login_required
