@@ -9,5 +9,6 @@ urlpatterns = [
     path("steps/<int:step_id>/act/", views.step_act, name="act"),
     path("decisions/", views.decisions, name="decisions"),
     path("decisions/<str:number>/", views.decide, name="decide"),
+    path("decisions/<str:number>/preview-<str:kind>.pdf", views.preview, name="preview"),
     path("documents/<int:doc_id>.pdf", views.document, name="document"),
 ]
