@@ -173,3 +173,17 @@ def test_a_new_process_is_numbered_after_the_items_versions(client, staff_admin,
     assert r.status_code == 302
     new = Process.objects.get(item=item, status="draft")
     assert new.number == 2 and new.steps.get().code == "accept"
+
+
+def test_a_draft_is_published_on_its_planned_date_which_may_not_be_in_the_past(client, staff_admin, planning):  # noqa: F811
+    import datetime as dt
+
+    item, d = planning
+    draft = definitions.define(staff_admin, item, steps(d))
+    client.force_login(staff_admin)
+    yesterday, next_week = timezone.localdate() - dt.timedelta(days=1), timezone.localdate() + dt.timedelta(days=7)
+    r = client.post(change_url(draft), {**step_post(draft), "valid_from": yesterday.isoformat()})
+    assert r.status_code == 200 and "计划生效日期不得早于今天" in r.content.decode()
+    assert client.post(change_url(draft), {**step_post(draft), "valid_from": next_week.isoformat()}).status_code == 302
+    assert act(client, "publish_selected", draft)[-1].endswith(f"自{next_week:%Y年%m月%d日}起生效")
+    assert definitions.effective_process(item) is None and definitions.effective_process(item, next_week).pk == draft.pk
