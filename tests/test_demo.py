@@ -58,6 +58,33 @@ def test_demo_city_is_realistic_complete_and_loads_once(client):
     assert steps.filter(state="ready", light="red").exists() and steps.filter(state="returned").exists()
     assert steps.filter(step__kind="decision", state="ready").exists()
 
+    # 民办幼儿园设立 in 曲阜市: education, fire and health in parallel, a case at every back-office stage
+    kg = {c.applicant.name: {s.step.code: s for s in c.steps.select_related("step")}
+          for c in Case.objects.filter(item_version__name="民办幼儿园设立", region__code="370881").select_related("applicant")}
+    branches = ("review_edu", "review_fire", "review_health")
+
+    def stage(states):
+        return [name for name, s in kg.items() if tuple(s[b].state for b in branches) + (s["decide"].state,) == states]
+
+    assert stage(("ready", "ready", "ready", "waiting"))  # just accepted: three queues at once
+    assert stage(("claimed", "ready", "ready", "waiting"))
+    assert stage(("ready", "done", "ready", "waiting"))
+    assert stage(("ready", "ready", "returned", "waiting"))
+    assert len(stage(("done", "done", "done", "ready"))) == 2
+    decided = stage(("done", "done", "done", "done"))
+    assert len(decided) == 1
+    returned = Case.objects.get(applicant__name=stage(("ready", "ready", "returned", "waiting"))[0])
+    assert returned.clock.state == "paused" and returned.notices.filter(kind="missing").exists()
+    assert any(s["review_health"].opinion == "disagree" for name, s in kg.items() if name in stage(("done", "done", "done", "ready")))
+    open_lights = {s.light for steps_ in kg.values() for s in steps_.values() if s.state in ("ready", "claimed")}
+    assert {"yellow", "red"} <= open_lights  # from back-dated acceptance on the working-day calendar, then the scan
+    approved = Case.objects.get(applicant__name=decided[0])
+    from tongban.workflow.seal import provider
+
+    assert approved.state == "approved" and provider().verify(approved.documents.get().file.read()).ok
+    load_all()
+    assert Case.objects.filter(item_version__name="民办幼儿园设立").count() == len(kg)  # loading again adds none
+
     assert client.get("/").status_code == 200
     for v in published.select_related("item")[:40]:
         assert client.get(f"/guide/{v.item.implementation_code}/").status_code == 200

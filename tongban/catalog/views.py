@@ -12,6 +12,8 @@ from tongban.core.errors import DomainError
 from tongban.core.qr import qr_svg
 from tongban.org.models import Department, Level, Region, Role
 from tongban.org.scopes import has_role
+from tongban.workflow.definitions import effective_process
+from tongban.workflow.diagram import outline
 
 from . import excel, selectors
 from .models import Bundle, ItemVersion, PubStatus, ServiceObject, Topic, in_force
@@ -89,9 +91,10 @@ def guide_page(request, code):
     url = settings.SITE_URL + version.item.get_absolute_url()
     history = version.item.versions.filter(status=PubStatus.PUBLISHED).order_by("-number")
     bundles = Bundle.objects.filter(status=PubStatus.PUBLISHED, entries__item=version.item)
+    process = effective_process(version.item) if number is None else None  # the process cases accepted today run on
     return render(request, "catalog/guide.html", {
         "v": version, "item": version.item, "qr": qr_svg(url, scale=3, title="手机扫码查看办事指南"), "qr_url": url,
-        "history": history, "bundles": bundles, "is_current": number is None,
+        "history": history, "bundles": bundles, "is_current": number is None, "process": outline(process) if process else None,
     })
 
 

@@ -106,3 +106,24 @@ def define(actor, item, steps: list[dict]) -> Process:
         record(actor, "workflow.process_drafted", item, data={"process": number, "steps": len(steps)})
     return process
 
+
+
+COPIED_FIELDS = ["code", "name", "kind", "department", "role", "after", "budget_workdays", "suspends_clock", "is_lead",
+                 "review_points"]
+
+
+def copy_as_draft(actor, process: Process) -> Process:
+    """The next draft version of `process`'s item, a copy of its steps (joint departments included).
+    One open draft per item: a second copy would let two drafts race to publish."""
+    require(actor, Role.CATALOG_ADMIN, department=process.item.department, what="编辑审批流程")
+    with transaction.atomic():
+        item = type(process.item).objects.select_for_update().get(pk=process.item_id)
+        existing = item.processes.filter(status=PubStatus.DRAFT).first()
+        if existing:
+            raise DomainError("draft_exists", f"该事项已有流程草稿第{existing.number}版,请先编辑或删除该草稿")
+        spec = [{**{f: getattr(s, f) for f in COPIED_FIELDS}, "after": list(s.after), "review_points": list(s.review_points),
+                 "joint_departments": list(s.joint_departments.all())}
+                for s in process.steps.select_related("department").prefetch_related("joint_departments")]
+        draft = define(actor, item, spec)
+        record(actor, "workflow.process_copied", item, data={"process": draft.number, "from": process.number})
+    return draft

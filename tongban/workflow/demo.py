@@ -90,12 +90,50 @@ def load_processes(actor) -> list[tuple[str, str, str]]:
 
 
 def load_back_office_cases() -> int:
-    """Planning and kindergarten cases at every back-office stage (needs load_processes and the intake demo)."""
+    """Planning and kindergarten cases at every back-office stage (needs load_processes and the intake demo).
+    Each item's cases are made once; acceptance is back-dated on the working-day calendar, so the lights the
+    scan gives (yellow, red) are the honest result of the dates, not set by hand."""
+    from tongban.workcal.scan import scan_lights
+
+    made = _planning_cases() + _kindergarten_cases()
+    if made:
+        scan_lights()
+    return made
+
+
+def _firms(clerk, county: str, serial: int, names: list[str]):
+    from tongban.cases import services as intake
+    from tongban.core.identifiers import make_uscc
+
+    return [intake.register_applicant(clerk, kind="org", id_number=make_uscc(county, serial + i, authority="9", kind="1"), name=n)
+            for i, n in enumerate(names)]
+
+
+def _accepted(clerk, version, firm, ago: int):
+    """A case submitted complete and accepted `ago` working days ago: the engine opens its first steps that day."""
     from tongban.cases import services as intake
     from tongban.cases.demo import _all_materials, _working_days_ago
+
+    on = _working_days_ago(ago)
+    case = intake.submit_case(clerk, applicant=firm, item=version.item, materials=_all_materials(version), on=on)
+    return intake.accept_case(clerk, case, on=on)
+
+
+def _review(case, code, user, ago: int | None = None, opinion="agree", text="", finish=True):
+    """`user` claims the step and, if `finish`, answers every review point and gives the opinion `ago` working days ago."""
+    from tongban.cases.demo import _working_days_ago
+
+    from . import engine
+    from .models import CaseStep
+
+    cs = engine.claim(user, CaseStep.objects.get(case=case, step__code=code))
+    if finish:
+        answers = [{"point": p, "answer": "符合" if opinion == "agree" else text} for p in cs.step.review_points]
+        engine.complete(user, cs, opinion=opinion, text=text, answers=answers, on=_working_days_ago(ago))
+
+
+def _planning_cases() -> int:
     from tongban.cases.models import Case
-    from tongban.core.identifiers import make_uscc
-    from tongban.workcal.scan import scan_lights
 
     from . import engine, oversight
     from .models import CaseStep
@@ -104,41 +142,25 @@ def load_back_office_cases() -> int:
     planning = ItemVersion.objects.effective().filter(name="建设工程规划许可证核发", item__region=city).first()
     if planning is None or Case.objects.filter(item_version=planning).exists():
         return 0
+    from tongban.cases.demo import _working_days_ago
+
     clerk = User.objects.get(username="clerk")
-    users = {u.username: u for u in User.objects.filter(username__in=["reviewer_fire", "reviewer_plan", "reviewer_env", "leader"])}
-    firms = [intake.register_applicant(clerk, kind="org", id_number=make_uscc("370811", 30000000 + i, authority="9", kind="1"), name=n)
-             for i, n in enumerate(["济宁城投置业有限公司", "济宁市太白湖新区建设发展有限公司", "山东圣城建设集团有限公司", "济宁高新控股集团有限公司"])]
-
-    def accepted(firm, ago):
-        on = _working_days_ago(ago)
-        case = intake.submit_case(clerk, applicant=firm, item=planning.item, materials=_all_materials(planning), on=on)
-        return intake.accept_case(clerk, case, on=on), on
-
-    def review(case, code, user, on, opinion="agree", text=""):
-        cs = CaseStep.objects.get(case=case, step__code=code)
-        engine.claim(users[user], cs)
-        answers = [{"point": p, "answer": "符合"} for p in cs.step.review_points]
-        engine.complete(users[user], cs, opinion=opinion, text=text, answers=answers, on=on)
-
-    made = 0
-    accepted(firms[0], 1)  # all three branches open
-    made += 1
-    case, on = accepted(firms[1], 3)  # fire and environment done; the lead branch (planning) is late
-    review(case, "review_fire", "reviewer_fire", on)
-    review(case, "review_env", "reviewer_env", on)
-    made += 1
-    case, on = accepted(firms[2], 4)  # all reviews and the joint inspection done: waiting for the leader
+    users = {u.username: u for u in User.objects.filter(username__in=["reviewer_fire", "reviewer_plan", "reviewer_env"])}
+    firms = _firms(clerk, "370811", 30000000, ["济宁城投置业有限公司", "济宁市太白湖新区建设发展有限公司", "山东圣城建设集团有限公司",
+                                               "济宁高新控股集团有限公司"])
+    _accepted(clerk, planning, firms[0], 1)  # all three branches open
+    case = _accepted(clerk, planning, firms[1], 3)  # fire and environment done; the lead branch (planning) is late
+    _review(case, "review_fire", users["reviewer_fire"], 3)
+    _review(case, "review_env", users["reviewer_env"], 3)
+    case = _accepted(clerk, planning, firms[2], 4)  # all reviews and the joint inspection done: waiting for the leader
     for code, user in [("review_fire", "reviewer_fire"), ("review_plan", "reviewer_plan"), ("review_env", "reviewer_env")]:
-        review(case, code, user, on)
+        _review(case, code, users[user], 4)
     joint = CaseStep.objects.get(case=case, step__code="joint")
     for user in ("reviewer_fire", "reviewer_plan", "reviewer_env"):
         grant = RoleGrant.objects.get(user=users[user], role=Role.REVIEWER)
-        engine.joint_opinion(users[user], joint, grant.department, opinion="agree", on=on)
-    made += 1
-    case, on = accepted(firms[3], 2)  # planning returned for correction: the clocks stand still
-    review(case, "review_plan", "reviewer_plan", on, opinion="return", text="请补充建筑退让道路红线的尺寸标注")
-    made += 1
+        engine.joint_opinion(users[user], joint, grant.department, opinion="agree", on=_working_days_ago(4))
+    case = _accepted(clerk, planning, firms[3], 2)  # planning returned for correction: the clocks stand still
+    _review(case, "review_plan", users["reviewer_plan"], 2, opinion="return", text="请补充建筑退让道路红线的尺寸标注")
     # the lead department (planning) chases the fire review, due today
     oversight.chase(users["reviewer_plan"], CaseStep.objects.get(case=case, step__code="review_fire"), note="消防审查今日到期,请抓紧出具意见")
-    scan_lights()
-    return made
+    return 4

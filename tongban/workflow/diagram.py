@@ -9,15 +9,41 @@ from .models import Process
 W, H, GAP_X, GAP_Y = 150, 54, 46, 16
 
 
-def svg(process: Process) -> str:
-    steps = list(process.steps.select_related("department"))
+def stages(steps: list) -> list[list]:
+    """Steps grouped by depth (longest chain of waits before them): the steps of one stage run at the same
+    time, so a stage with several steps is a parallel stage (串改并)."""
     codes = {s.code: s for s in steps}
     depth = {}
     for c in TopologicalSorter({s.code: [a for a in s.after if a in codes] for s in steps}).static_order():
         depth[c] = 1 + max((depth[a] for a in codes[c].after if a in depth), default=-1)
-    columns: dict[int, list[str]] = {}
-    for c in sorted(depth, key=lambda c: (depth[c], codes[c].order)):
-        columns.setdefault(depth[c], []).append(c)
+    out: list[list] = [[] for _ in range(1 + max(depth.values(), default=-1))]
+    for c in sorted(depth, key=lambda c: (depth[c], codes[c].order, c)):
+        out[depth[c]].append(codes[c])
+    return out
+
+
+def critical_days(steps: list) -> int:
+    """Working days along the longest path of budgets: what the process can take at most."""
+    codes = {s.code: s for s in steps}
+    longest: dict[str, int] = {}
+    for c in TopologicalSorter({s.code: [a for a in s.after if a in codes] for s in steps}).static_order():
+        longest[c] = codes[c].budget_workdays + max((longest[a] for a in codes[c].after if a in longest), default=0)
+    return max(longest.values(), default=0)
+
+
+def outline(process: Process) -> dict:
+    """What the public guide shows next to the drawing: the stages in order, each step with its department
+    and budget, and the total along the longest path."""
+    steps = list(process.steps.select_related("department").prefetch_related("joint_departments"))
+    return {"process": process, "svg": svg(process, steps), "stages": stages(steps), "days": critical_days(steps),
+            "suspending": any(s.suspends_clock for s in steps)}
+
+
+def svg(process: Process, steps: list | None = None) -> str:
+    steps = list(process.steps.select_related("department")) if steps is None else steps
+    if not steps:
+        return ""
+    columns = {d: [s.code for s in stage] for d, stage in enumerate(stages(steps))}
     rows = max(len(v) for v in columns.values())
     height = rows * (H + GAP_Y) + GAP_Y
     pos = {}
@@ -26,7 +52,8 @@ def svg(process: Process) -> str:
         for i, c in enumerate(cs):
             pos[c] = (GAP_X / 2 + d * (W + GAP_X), top + i * (H + GAP_Y))
     width = len(columns) * (W + GAP_X)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" role="img" aria-label="审批流程图" class="process-diagram">',
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" width="{width:.0f}" '
+             f'height="{height:.0f}" role="img" aria-label="审批流程图" class="process-diagram">',
              '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto">'
              '<path d="M0,0 L10,5 L0,10 z" fill="#64748b"/></marker></defs>']
     for s in steps:
@@ -41,6 +68,6 @@ def svg(process: Process) -> str:
         parts.append(f'<rect x="{x:.0f}" y="{y:.0f}" width="{W}" height="{H}" rx="6" fill="{fill}" stroke="#94a3b8"/>')
         parts.append(f'<text x="{x + W / 2:.0f}" y="{y + 21:.0f}" text-anchor="middle" font-size="13">{escape(s.name)}</text>')
         parts.append(f'<text x="{x + W / 2:.0f}" y="{y + 40:.0f}" text-anchor="middle" font-size="10" fill="#475569">'
-                     f'{escape(s.department.short_name or s.department.name)[:12]} · {s.budget_workdays}日</text>')
+                     f'{escape((s.department.short_name or s.department.name)[:12])} · {s.budget_workdays}日</text>')
     parts.append("</svg>")
     return "".join(parts)

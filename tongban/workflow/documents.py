@@ -1,9 +1,13 @@
-"""The decision document (准予/不予行政许可决定书): rendered, sealed with the authority's key, stored."""
+"""The decision document (准予/不予行政许可决定书): rendered, sealed with the authority's key, stored.
+
+The leader's preview uses the same template and context, marked 预览 · 未签发 on every page, and is
+neither sealed nor stored: a sealed preview would be a valid decision nobody decided."""
 
 import hashlib
 
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.utils import timezone
 
 from tongban.cases.notices import _hall
 from tongban.cases.services import REMEDIES, track_token
@@ -13,22 +17,37 @@ from tongban.core.qr import qr_svg
 from .models import CaseDocument
 from .seal import provider
 
+PREVIEW_MARK = "预览 · 未签发"
+DENIAL_PLACEHOLDER = "〔此处载明不予许可的理由:请在决定意见中填写〕"
 
-def issue_decision(actor, case, department, on) -> CaseDocument:
-    approve = case.state == "approved"
+
+def _context(case, department, on, *, approve: bool, note: str) -> dict:
     kind = CaseDocument.Kind.APPROVAL if approve else CaseDocument.Kind.DENIAL
     track_url = f"{settings.SITE_URL}/track/{case.number}/{track_token(case.number)}/"
-    context = {
+    return {
         "title": kind.label, "approve": approve, "department": department.name, "hall": _hall(case),
         "doc_number": f"{case.region.name[:2]}审{'准' if approve else '不准'}〔{on.year}〕第{case.number[-6:]}号",
         "case": {"number": case.number, "item_name": case.title, "applicant_name": case.applicant.name,
                  "applicant_id": case.applicant.masked_id, "applicant_kind": case.applicant.get_kind_display(),
                  "received_on": case.received_on, "accepted_on": case.accepted_on},
-        "note": case.decision_note, "remedies": "" if approve else REMEDIES, "issued_on": on,
+        "note": note, "remedies": "" if approve else REMEDIES, "issued_on": on,
         "track_url": track_url, "qr_svg": qr_svg(track_url, scale=3, title="扫码查询"),
     }
-    pdf = provider().sign(render_pdf("workflow/decision.html", context), department)
+
+
+def issue_decision(actor, case, department, on) -> CaseDocument:
+    approve = case.state == "approved"
+    kind = CaseDocument.Kind.APPROVAL if approve else CaseDocument.Kind.DENIAL
+    html_context = _context(case, department, on, approve=approve, note=case.decision_note)
+    pdf = provider().sign(render_pdf("workflow/decision.html", html_context), department)
     doc = CaseDocument(case=case, kind=kind, sha256=hashlib.sha256(pdf).hexdigest(), issued_on=on, signed_by=actor)
     doc.file.save(f"{case.number}-{kind}.pdf", ContentFile(pdf), save=False)
     doc.save()
     return doc
+
+
+def preview_decision(case, department, *, approve: bool, note: str = "", on=None) -> bytes:
+    """The document as it would be issued today, unsealed and marked as a preview on every page."""
+    note = note.strip() or ("" if approve else DENIAL_PLACEHOLDER)
+    html_context = _context(case, department, on or timezone.localdate(), approve=approve, note=note)
+    return render_pdf("workflow/decision.html", {**html_context, "preview": PREVIEW_MARK})

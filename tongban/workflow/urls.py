@@ -10,6 +10,7 @@ urlpatterns = [
     path("steps/<int:step_id>/chase/", oversight_views.chase, name="chase"),
     path("decisions/", views.decisions, name="decisions"),
     path("decisions/<str:number>/", views.decide, name="decide"),
+    path("decisions/<str:number>/preview-<str:kind>.pdf", views.preview, name="preview"),
     path("documents/<int:doc_id>.pdf", views.document, name="document"),
     path("cases/<str:number>/timeline/", oversight_views.case_timeline, name="timeline"),
     path("lead/", oversight_views.lead, name="lead"),

@@ -3,12 +3,15 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.http import require_http_methods, require_POST
 
 from tongban.cases.models import Case
 from tongban.core.errors import DomainError
-from tongban.org.models import RoleGrant
+from tongban.org.models import Role, RoleGrant
+from tongban.org.scopes import has_role
 
 from . import engine, oversight
 from .diagram import svg
@@ -59,7 +62,8 @@ def decisions(request):
     from .models import CaseDocument
 
     recent = CaseDocument.objects.filter(signed_by=request.user).select_related("case").order_by("-id")[:10]
-    return render(request, "workflow/decisions.html", {"rows": rows, "recent": recent})
+    previews = [("approval", "准予许可决定书"), ("denial", "不予许可决定书")]
+    return render(request, "workflow/decisions.html", {"rows": rows, "recent": recent, "previews": previews})
 
 
 @login_required
@@ -75,6 +79,29 @@ def document(request, doc_id):
     if doc.signed_by_id != request.user.pk and not is_visible(request.user, doc.case):
         return render(request, "403.html", {"exception": "无权查看该决定书"}, status=403)
     return FileResponse(doc.file.open("rb"), content_type="application/pdf", filename=f"{doc.case.number}-{doc.kind}.pdf")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@xframe_options_sameorigin  # shown in an <iframe> on the queue page
+def preview(request, number, kind):
+    """The decision document as it would be issued, marked 预览 · 未签发, neither sealed nor stored; only for a
+    leader who may decide this case. A POST (the decision form's preview buttons) carries the draft reasons."""
+    from .documents import preview_decision
+
+    case = get_object_or_404(Case.objects.select_related("applicant", "region"), number=number)
+    step = CaseStep.objects.filter(case=case, step__kind=StepKind.DECISION).select_related("department__region").first()
+    if step is None or kind not in ("approval", "denial"):
+        raise Http404("该办件没有审批决定环节")
+    if not has_role(request.user, Role.BUREAU_LEADER, department=step.department):
+        return render(request, "403.html", {"exception": f"仅{step.department.name}负责人可以预览决定书"}, status=403)
+    if step.state not in (CaseStep.State.READY, CaseStep.State.CLAIMED):
+        return HttpResponse("该办件当前不在待决定状态,无决定书可预览", status=409, content_type="text/plain; charset=utf-8")
+    pdf = preview_decision(case, step.department, approve=kind == "approval", note=request.POST.get("note", ""))
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{case.number}-{kind}-preview.pdf"'
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required
