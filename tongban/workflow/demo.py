@@ -164,3 +164,45 @@ def _planning_cases() -> int:
     # the lead department (planning) chases the fire review, due today
     oversight.chase(users["reviewer_plan"], CaseStep.objects.get(case=case, step__code="review_fire"), note="消防审查今日到期,请抓紧出具意见")
     return 4
+
+
+KINDERGARTEN_FIRMS = ["曲阜市杏坛教育咨询有限公司", "曲阜市明德教育投资有限公司", "曲阜市尼山文化教育发展有限公司", "山东孔府教育科技有限公司",
+                      "曲阜市六艺教育科技有限公司", "曲阜市春秋学堂教育咨询有限公司", "曲阜市阳光宝贝教育咨询有限公司"]
+
+
+def _kindergarten_cases() -> int:
+    """民办幼儿园设立 in 曲阜市: education, fire and health review in parallel (5 working days each), then the
+    bureau leader decides (2 days). One case per stage, accepted so many working days ago that the lights follow."""
+    from tongban.cases.demo import _working_days_ago
+    from tongban.cases.models import Case
+
+    from . import engine
+
+    county = Region.objects.get(code="370881")
+    kg = ItemVersion.objects.effective().filter(name="民办幼儿园设立", item__region=county).first()
+    if kg is None or not kg.item.processes.exists() or Case.objects.filter(item_version__item=kg.item).exists():
+        return 0
+    clerk = User.objects.get(username="clerk_qf")
+    staff = ("reviewer_qf_edu", "reviewer_qf_fire", "reviewer_qf_health", "leader_qf")
+    edu, fire, health, leader = (User.objects.get(username=u) for u in staff)
+    firms = _firms(clerk, "370881", 31000000, KINDERGARTEN_FIRMS)
+    _accepted(clerk, kg, firms[0], 1)  # just accepted: the three reviews wait in their departments' queues (green)
+    case = _accepted(clerk, kg, firms[1], 3)  # education has claimed its branch; 2 of 5 days left: yellow
+    _review(case, "review_edu", edu, finish=False)
+    case = _accepted(clerk, kg, firms[2], 7)  # fire finished in two days; education and health are overdue: red
+    _review(case, "review_fire", fire, 5)
+    case = _accepted(clerk, kg, firms[3], 3)  # health returned it for correction: case and step clocks stand still
+    _review(case, "review_health", health, 2, opinion="return", text="请补充托幼机构卫生评价报告原件及保健室平面图")
+    case = _accepted(clerk, kg, firms[4], 4)  # every branch agreed yesterday: waiting for the leader (2-day budget, yellow)
+    for code, user in (("review_edu", edu), ("review_fire", fire), ("review_health", health)):
+        _review(case, code, user, 1)
+    case = _accepted(clerk, kg, firms[5], 7)  # health disagrees; the leader has let the decision run late: red
+    _review(case, "review_edu", edu, 5)
+    _review(case, "review_fire", fire, 4)
+    _review(case, "review_health", health, 4, opinion="disagree",
+            text="保健室与隔离室合用,面积不足《托儿所幼儿园卫生保健管理办法》要求")
+    case = _accepted(clerk, kg, firms[6], 9)  # decided: approval sealed with 曲阜市行政审批服务局's key
+    for code, user in (("review_edu", edu), ("review_fire", fire), ("review_health", health)):
+        _review(case, code, user, 6)
+    engine.decide(leader, case, approve=True, note="办学条件、消防安全、卫生保健均符合要求", on=_working_days_ago(5))
+    return len(KINDERGARTEN_FIRMS)
