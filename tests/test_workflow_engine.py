@@ -274,3 +274,76 @@ def test_a_late_branch_turns_red_in_the_inbox_after_the_scan(running):
     scan_lights(D(2025, 3, 12))  # the reviews were due on 5 March
     fire = step(case, "review_fire")
     assert fire.light == "red" and engine.inbox(reviewers["fire"])[0].light == "red"
+
+
+@pytest.fixture
+def with_expert_review(admin, planning):  # noqa: F811
+    """Fire review and an expert review (专家评审, art. 45: not counted) in parallel, then the decision."""
+    item, d = planning
+    spec = steps(d)
+    spec[2].update(code="experts", name="专家评审", kind="expert_review", department=d["plan"], budget_workdays=8, suspends_clock=True)
+    spec[4]["after"] = ["review_fire", "experts", "review_env"]
+    process = definitions.define(admin, item, spec)
+    assert definitions.problems(process) == []  # 1 + 5 + 2 ≤ 12: the expert review's 8 days do not count
+    definitions.publish_process(admin, process, valid_from=D(2025, 1, 1))
+    clerk = factories.grant(factories.UserFactory(), "window_clerk")
+    firm = intake.register_applicant(clerk, kind="org", id_number=make_uscc("370811", 4343, authority="9", kind="1"), name="济宁城投置业有限公司")
+    case = intake.submit_case(clerk, applicant=firm, item=item,
+                              materials=[{"material": m.pk, "status": "original_seen"} for m in item.versions.get().materials.all()], on=D(2025, 3, 3))
+    case = intake.accept_case(clerk, case, on=D(2025, 3, 3))
+    people = {k: factories.grant(factories.UserFactory(), "reviewer", department=d[k]) for k in ("fire", "plan", "env")}
+    return case, people
+
+
+def test_an_art45_step_stops_the_case_clock_while_it_is_open(with_expert_review):
+    """The expert review opens with the acceptance (Mon 3 Mar 2025): the case clock stands still until it is
+    done (Fri 14 Mar) — the deadline moves by the 9 working days it took; the step's own clock runs."""
+    from tongban.cases.models import Case
+
+    case, people = with_expert_review
+    case.clock.refresh_from_db()
+    assert case.clock.state == "paused" and case.clock.suspensions.get().reason == "expert_review"
+    experts = step(case, "experts")
+    assert experts.clock.state == "running" and experts.deadline == D(2025, 3, 13)  # its 8-day budget still counts
+    agree(people["fire"], step(case, "review_fire"), on=D(2025, 3, 7))
+    case.clock.refresh_from_db()
+    assert case.clock.state == "paused"  # the fire review's end does not restart it
+    agree(people["plan"], experts, on=D(2025, 3, 14))
+    case = Case.objects.get(pk=case.pk)
+    assert case.clock.state == "running"
+    suspension = case.clock.suspensions.get()
+    assert (suspension.start, suspension.end) == (D(2025, 3, 3), D(2025, 3, 14))
+    assert case.clock.deadline == D(2025, 4, 1) and case.deadline == D(2025, 4, 1)  # 12 working days after 14 Mar
+    actions = list(case.events.values_list("action", flat=True))
+    assert "clock_paused" in actions and "clock_resumed" in actions
+
+
+def test_a_return_for_correction_during_an_art45_step_keeps_the_clock_stopped(with_expert_review):
+    """Correction and expert review overlap: the clock stays paused until both are over, with the reason
+    that applies at each moment recorded in the ledger."""
+    from tongban.cases.models import Case
+
+    case, people = with_expert_review
+    cs = step(case, "review_fire")
+    engine.claim(people["fire"], cs)
+    engine.complete(people["fire"], cs, opinion="return", text="请补充消防设计说明", answers=[], on=D(2025, 3, 5))
+    case = Case.objects.get(pk=case.pk)
+    assert case.clock.suspensions.get(end__isnull=True).reason == "correction"
+    engine.resume_after_correction(people["fire"], case, on=D(2025, 3, 7))
+    case = Case.objects.get(pk=case.pk)
+    assert case.clock.state == "paused" and case.clock.suspensions.get(end__isnull=True).reason == "expert_review"
+    assert [s.reason for s in case.clock.suspensions.order_by("id")] == ["expert_review", "correction", "expert_review"]
+
+
+def test_only_art45_kinds_may_stop_the_clock_and_one_lead_per_stage(admin, planning):  # noqa: F811
+    item, d = planning
+    spec = steps(d)
+    spec[1]["suspends_clock"] = True  # an ordinary review may not stop the clock
+    spec[2]["is_lead"] = spec[3]["is_lead"] = True
+    found = definitions.problems(definitions.define(admin, item, spec))
+    assert any("消防审查" in p and "第四十五条" in p for p in found)
+    assert any("只能有一个牵头部门" in p for p in found)
+    spec = steps(d)
+    spec[1].update(kind="publicity", name="批前公示", suspends_clock=True)  # publicity only where the guide says so
+    found = definitions.problems(definitions.define(admin, item, spec))
+    assert any("批前公示" in p and "公示" in p for p in found)

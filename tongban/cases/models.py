@@ -162,7 +162,9 @@ ACTION_LABELS = {
     "submitted": "收件", "materials_checked": "核对材料", "accepted": "受理", "notified_missing": "出具一次性告知书",
     "materials_supplied": "补交材料", "refused": "不予受理", "withdrawn": "撤回", "handler_reassigned": "变更首办负责人",
     "decided": "作出决定", "completed": "办结送达", "mail_posted": "邮寄寄出", "post_checked": "事后核查",
-    "deadline_moved": "期限调整",
+    "deadline_moved": "期限调整", "step_claimed": "认领审批环节", "step_done": "审批环节办结", "step_returned": "退回补正",
+    "correction_supplied": "补正材料已补齐", "step_reassigned": "改派审批环节", "step_chased": "牵头部门催办",
+    "clock_paused": "暂停法定计时", "clock_resumed": "恢复法定计时", "mail_delivered": "邮件签收",
 }
 
 

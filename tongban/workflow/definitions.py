@@ -12,7 +12,7 @@ from tongban.core.errors import DomainError
 from tongban.org.models import Role
 from tongban.org.scopes import require
 
-from .models import Process, Step, StepKind
+from .models import SUSPEND_REASONS, Process, Step, StepKind
 
 
 def problems(process: Process) -> list[str]:
@@ -42,10 +42,12 @@ def problems(process: Process) -> list[str]:
         if not item.region.contains(s.department.region) and not s.department.region.contains(item.region):
             out.append(f"环节“{s.name}”的负责部门{s.department}不在本事项的办理区域内")
     # the longest path of budgets must fit in the promised limit
+    # (art. 45 steps that suspend the legal clock do not count against it)
     longest = {}
     for c in order:
         s = codes[c]
-        longest[c] = s.budget_workdays + max((longest[a] for a in s.after if a in longest), default=0)
+        own = 0 if s.suspends_clock else s.budget_workdays
+        longest[c] = own + max((longest[a] for a in s.after if a in longest), default=0)
     version = item.versions.effective().first() or item.versions.order_by("-number").first()
     critical = max(longest.values())
     if version and critical > version.promised_limit:
@@ -62,6 +64,24 @@ def problems(process: Process) -> list[str]:
         used = max(by_level.values())
         if used > budget.max_days:
             out.append(f"{budget.name}沿最长路径合计{used}个工作日,超过{budget.max_days}个工作日")
+    from tongban.workcal.models import ITEM_DEPENDENT_REASONS, SuspendReason
+
+    for s in steps:
+        if not s.suspends_clock:
+            continue
+        reason = SUSPEND_REASONS.get(s.kind)
+        if reason is None:
+            out.append(f"环节“{s.name}”({s.get_kind_display()})不属于《行政许可法》第四十五条不计入期限的程序,不能暂停法定计时")
+        elif reason in ITEM_DEPENDENT_REASONS and version and reason not in (version.uncounted_procedures or []):
+            out.append(f"环节“{s.name}”暂停法定计时,但办事指南未将{SuspendReason(reason).label}列为不计入办理时限的程序")
+    stages = {}
+    for s in steps:
+        if s.after:
+            stages.setdefault(tuple(sorted(s.after)), []).append(s)
+    for stage in stages.values():
+        leads = [s for s in stage if s.is_lead]
+        if len(leads) > 1:
+            out.append(f"同一并联阶段只能有一个牵头部门环节(当前:{'、'.join(s.name for s in leads)})")
     for s in steps:
         if s.kind == StepKind.JOINT_INSPECTION and s.pk and s.joint_departments.count() < 2:
             out.append(f"联合踏勘环节“{s.name}”至少需要两个部门")

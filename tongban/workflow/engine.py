@@ -14,7 +14,7 @@ from tongban.org.scopes import has_role, require
 from tongban.workcal import clocks
 
 from .definitions import effective_process
-from .models import CaseProcess, CaseStep, JointOpinion, StepKind
+from .models import SUSPEND_REASONS, CaseProcess, CaseStep, JointOpinion, StepKind
 
 DONE = CaseStep.State.DONE
 
@@ -58,7 +58,39 @@ def start(case: Case, on: dt.date | None = None) -> CaseProcess | None:
         if cs.state == CaseStep.State.WAITING and set(cs.step.after) <= done:
             _open(case, cs, on, parent_locked=True)  # the case clock was started in this very transaction
     CaseStep.objects.bulk_create(rows)
+    if any(cs.state == CaseStep.State.READY and cs.step.suspends_clock for cs in rows):
+        _settle_case_clock(None, case, on)
     return run
+
+
+def _settle_case_clock(actor, case: Case, on: dt.date) -> None:
+    """The case's legal clock stands still while a step is back with the applicant for correction (补齐补正)
+    or a step of a kind 行政许可法 art. 45 leaves uncounted (听证、专家评审、公示、现场踏勘…) is open and marked
+    so; otherwise it runs. Called after every change of the steps' states; the ledger records each pause."""
+    from tongban.workcal.models import ClockState, SuspendReason
+
+    clock = case.clock
+    if clock is None or clock.state == ClockState.STOPPED:
+        return
+    reason, note = None, ""
+    for cs in CaseStep.objects.filter(case=case, state__in=[CaseStep.State.READY, CaseStep.State.CLAIMED, CaseStep.State.RETURNED]) \
+            .select_related("step").order_by("step__order", "id"):
+        if cs.state == CaseStep.State.RETURNED:
+            reason, note = SuspendReason.CORRECTION, f"{cs.step.name}退回补正"
+            break
+        wanted = SUSPEND_REASONS.get(cs.step.kind) if cs.step.suspends_clock else None
+        if reason is None and wanted in clock.allowed_suspensions:
+            reason, note = wanted, f"{cs.step.name}(《行政许可法》第四十五条,所需时间不计入期限)"
+    current = clock.suspensions.filter(end__isnull=True).first() if clock.state == ClockState.PAUSED else None
+    if (current.reason if current else None) == reason:
+        return
+    if current is not None:
+        clock = clocks.resume_clock(actor, clock, on=on)
+    if reason is not None:
+        clock = clocks.suspend_clock(actor, clock, reason, on=on, note=note)
+    case.clock = clock
+    Case.objects.filter(pk=case.pk).update(deadline=clock.deadline, light=clock.light)
+    _history(case, actor, "clock_paused" if reason else "clock_resumed", reason=note, clock_reason=reason or "")
 
 
 def _open(case: Case, cs: CaseStep, on: dt.date, parent_locked: bool = False) -> None:
@@ -122,8 +154,7 @@ def complete(actor, case_step: CaseStep, *, opinion: str, text: str, answers: li
             cs.state = CaseStep.State.RETURNED
             cs.save()
             clocks.suspend_clock(actor, cs.clock, "correction", on=on, note=text)
-            if case.clock and case.clock.state == "running":
-                clocks.suspend_clock(actor, case.clock, "correction", on=on, note=text)
+            _settle_case_clock(actor, case, on)
             from tongban.cases.models import Notice
 
             rounds = case.notices.filter(kind=Notice.Kind.MISSING).count()
@@ -136,11 +167,12 @@ def complete(actor, case_step: CaseStep, *, opinion: str, text: str, answers: li
 
 
 def _finish(actor, cs: CaseStep, case: Case, on: dt.date):
-    cs.state, cs.done_on = DONE, on
+    stopped = clocks.stop_clock(actor, cs.clock, on=on)
+    cs.state, cs.done_on, cs.light = DONE, on, stopped.light  # the light it finished with: in time or late
     cs.save()
-    clocks.stop_clock(actor, cs.clock, on=on)
     _history(case, actor, "step_done", step=cs.step.code, opinion=cs.opinion)
     _open_ready(case, on)
+    _settle_case_clock(actor, case, on)
 
 
 def resume_after_correction(actor, case: Case, on: dt.date | None = None) -> list[CaseStep]:
@@ -156,9 +188,8 @@ def resume_after_correction(actor, case: Case, on: dt.date | None = None) -> lis
             clocks.resume_clock(actor, cs.clock, on=on)
             cs.state = CaseStep.State.CLAIMED
             cs.save()
-        if case.clock and case.clock.state == "paused":
-            clocks.resume_clock(actor, case.clock, on=on)
         _history(case, actor, "correction_supplied", steps=[cs.step.code for cs in back])
+        _settle_case_clock(actor, case, on)
     return back
 
 
@@ -251,4 +282,4 @@ def inbox(user, *, department=None, state: str | None = None, limit: int = 50):
     if state:
         qs = qs.filter(state=state)
     order = When_(When(light="red", then=Value(0)), When(light="yellow", then=Value(1)), default=Value(2), output_field=IntegerField())
-    return list(qs.select_related("case", "step", "claimant").annotate(rank=order).order_by("rank", "deadline", "id")[:limit])
+    return list(qs.select_related("case", "step", "claimant", "department").annotate(rank=order).order_by("rank", "deadline", "id")[:limit])

@@ -24,6 +24,17 @@ class StepKind(models.TextChoices):
 
 
 
+# 行政许可法 art. 45: the time these procedures take is not counted in the legal time limit. A step of one of
+# these kinds may be marked `suspends_clock`; the case clock then stands still while the step is open.
+SUSPEND_REASONS = {
+    StepKind.HEARING: "hearing",
+    StepKind.EXPERT_REVIEW: "expert_review",
+    StepKind.PUBLICITY: "publicity",
+    StepKind.SITE_SURVEY: "site_survey",
+    StepKind.JOINT_INSPECTION: "site_survey",
+}
+
+
 class Process(models.Model):
     item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="processes", verbose_name="事项")
     number = models.PositiveIntegerField("版本号")

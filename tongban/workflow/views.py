@@ -58,7 +58,12 @@ def decisions(request):
     """The leader's queue: cases whose every branch is done, with all opinions side by side."""
     ready = CaseStep.objects.filter(step__kind=StepKind.DECISION, state__in=[CaseStep.State.READY, CaseStep.State.CLAIMED],
                                     department_id__in=RoleGrant.objects.filter(user=request.user, role="bureau_leader").values("department_id"))
-    rows = [{"cs": cs, "case": cs.case, "opinions": engine.opinions_for_decision(cs.case)} for cs in ready.select_related("case", "step")]
+    from django.db.models import Case as When_, IntegerField, Value, When
+
+    red_first = When_(When(case__light="red", then=Value(0)), When(case__light="yellow", then=Value(1)), default=Value(2),
+                      output_field=IntegerField())
+    ready = ready.select_related("case", "step").annotate(rank=red_first).order_by("rank", "case__deadline", "id")
+    rows = [{"cs": cs, "case": cs.case, "opinions": engine.opinions_for_decision(cs.case)} for cs in ready]
     from .models import CaseDocument
 
     recent = CaseDocument.objects.filter(signed_by=request.user).select_related("case").order_by("-id")[:10]
