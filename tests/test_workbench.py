@@ -71,3 +71,44 @@ def test_public_progress_page_shows_no_personal_data(client, admin):
 
 def test_workbench_needs_login(client):
     assert client.get("/hall/").status_code == 302
+
+
+def test_the_to_do_count_counts_every_waiting_case_not_the_first_page(clerk_client, admin):
+    import datetime as dt
+
+    from django.contrib.auth import get_user_model
+
+    from tongban.cases import services
+    from tongban.cases.selectors import PAGE
+
+    food = factories.make_item(admin)
+    clerk = get_user_model().objects.get(display_name="颜春梅")
+    for i in range(PAGE + 5):
+        person = services.register_applicant(clerk, kind="person", id_number=make_id_card("370881", dt.date(1980, 1, 1) + dt.timedelta(days=i), 21),
+                                             name=f"申请人{i}")
+        case = services.submit_case(clerk, applicant=person, item=food)
+        if i < 3:
+            services.withdraw_case(clerk, case)
+    page = clerk_client.get("/hall/").content.decode()
+    assert f"待处理 <span class=\"text-secondary fw-normal\">({PAGE + 2})</span>" in page
+    assert f"全部办件 <span class=\"text-secondary fw-normal\">({PAGE + 5})</span>" in page
+
+
+def test_a_back_dated_receipt_pins_the_guide_in_force_that_day(admin):
+    import datetime as dt
+
+    from tongban.catalog import services as catalog
+    from tongban.cases import services
+
+    from tongban.catalog.models import ItemVersion
+
+    food = factories.make_item(admin)
+    first = food.versions.get()
+    second = catalog.publish_version(admin, catalog.new_draft(admin, food), valid_from=dt.date.today() + dt.timedelta(days=1))
+    # history as it stands a year on: the first guide was in force until 1 July 2025, the second since
+    ItemVersion.objects.filter(pk=first.pk).update(valid_from=dt.date(2025, 1, 1), valid_to=dt.date(2025, 7, 1))
+    ItemVersion.objects.filter(pk=second.pk).update(valid_from=dt.date(2025, 7, 1))
+    clerk = factories.grant(factories.UserFactory(), "window_clerk")
+    person = services.register_applicant(clerk, kind="person", id_number=make_id_card("370881", dt.date(1979, 3, 2), 33), name="颜廷玉")
+    assert services.submit_case(clerk, applicant=person, item=food, on=dt.date(2025, 6, 2)).item_version == first
+    assert services.submit_case(clerk, applicant=person, item=food).item_version == second

@@ -38,6 +38,8 @@ def _event(case: Case, actor, action: str, *, from_state: str = "", reason: str 
 def _locked(case: Case) -> Case:
     """The case row again, locked; related rows that cannot change (item, version, region, applicant) are
     carried over from the object in hand instead of being read again."""
+    if case.parent_id:  # lock order everywhere: a bundle's parent before its children (no deadlock with the parent's acts)
+        list(Case.objects.select_for_update().filter(pk=case.parent_id).values_list("pk", flat=True))
     fresh = Case.objects.select_for_update().get(pk=case.pk)
     for name in ("item_version", "item", "region", "applicant", "bundle", "parent"):
         related = case._state.fields_cache.get(name)

@@ -63,10 +63,13 @@ def is_visible(user, case: Case) -> bool:
     return Case.objects.filter(_scope(user), pk=case.pk).exists()
 
 
-def visible_cases(user, *, state: str | None = None, page: int = 1):
+def visible_cases(user, *, state: str | None = None, states=None, page: int = 1):
+    """(how many, one page of them) — the count is of all the user may see, not of the page."""
     qs = Case.objects.filter(_scope(user)).distinct().select_related("item_version", "applicant", "handler", "bundle")
     if state:
         qs = qs.filter(state=state)
+    if states:
+        qs = qs.filter(state__in=states)
     qs = qs.order_by("-id")
     return qs.count(), list(qs[(page - 1) * PAGE : page * PAGE])
 

@@ -135,14 +135,15 @@ def submit_case(
             Case.objects.filter(pk=c.pk).update(number=c.number, visits=c.visits)
     return case
 
-def _effective(item: Item):
-    version = item.versions.effective().first()
+def _effective(item: Item, on: dt.date | None = None):
+    """The version in force on the day of receipt (a back-dated receipt pins the guide of that day)."""
+    version = item.versions.effective(on).first()
     if version is None:
         raise DomainError("item_unpublished", "该事项不在已发布的政务服务事项目录内,不能申请", field="item")
     return version
 
 def _submit_item(actor, applicant, item, channel, window, mandate, materials, form_data, on, region, parent=None):
-    version = _effective(item)
+    version = _effective(item, on)
     case = Case.objects.create(
         number=_provisional_number(), region=region, item=item, item_version=version, applicant=applicant,
         mandate=mandate, channel=channel, window=window, received_on=on, form_data=form_data, parent=parent,
@@ -178,7 +179,7 @@ def _submit_bundle(actor, applicant, bundle, channel, window, mandate, materials
             raise DomainError("material_not_in_guide", "材料不在一件事材料清单内", field="materials")
         given[m.merge_key] = entry
     for bi in bundle.entries.select_related("item").order_by("order"):
-        version = _effective(bi.item)
+        version = _effective(bi.item, on)
         child_materials = [
             {**given[m.merge_key], "material": m.pk} for m in version.materials.all() if m.merge_key in given
         ]

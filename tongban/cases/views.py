@@ -38,9 +38,10 @@ def workbench(request):
         if case and selectors.is_visible(request.user, case):
             return redirect(case)
         messages.error(request, f"没有您可查看的编号为 {q} 的办件")
-    _, cases = selectors.visible_cases(request.user)
-    todo = [c for c in cases if c.state in (CaseState.RECEIVED, CaseState.CORRECTION, CaseState.APPROVED, CaseState.DENIED)]
-    return render(request, "cases/workbench.html", {"cases": cases, "todo": todo})
+    count, cases = selectors.visible_cases(request.user)
+    todo_count, todo = selectors.visible_cases(
+        request.user, states=[CaseState.RECEIVED, CaseState.CORRECTION, CaseState.APPROVED, CaseState.DENIED])
+    return render(request, "cases/workbench.html", {"cases": cases, "count": count, "todo": todo, "todo_count": todo_count})
 
 
 @login_required
