@@ -41,7 +41,7 @@ def test_the_guide_shows_the_process_in_force_today_not_a_scheduled_one(client, 
     url = f"/guide/{item.implementation_code}/"
     assert section(client.get(url).content.decode()) == ""  # no process yet: no empty box
     definitions.publish_process(admin, definitions.define(admin, item, steps(d)))
-    later = definitions.define(admin, item, steps(d, review_env={"budget_workdays": 5, "suspends_clock": True}))
+    later = definitions.define(admin, item, steps(d, review_env={"kind": "expert_review", "budget_workdays": 5, "suspends_clock": True}))
     definitions.publish_process(admin, later, valid_from=timezone.localdate() + dt.timedelta(days=10))
     html = section(client.get(url).content.decode())
     assert "第1版" in html and "环保审查" in html and "不计入办理时限" not in html

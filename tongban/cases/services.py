@@ -136,8 +136,9 @@ def submit_case(
     return case
 
 def _effective(item: Item, on: dt.date | None = None):
-    """The version in force on the day of receipt (a back-dated receipt pins the guide of that day)."""
-    version = item.versions.effective(on).first()
+    """The version in force on the day of receipt (a back-dated receipt pins the guide of that day; one
+    dated before the item's first guide, as in data taken over from paper, the guide in force today)."""
+    version = item.versions.effective(on).first() or (item.versions.effective().first() if on else None)
     if version is None:
         raise DomainError("item_unpublished", "该事项不在已发布的政务服务事项目录内,不能申请", field="item")
     return version
