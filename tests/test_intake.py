@@ -231,14 +231,16 @@ def test_bundle_is_one_application_with_shared_material_asked_once(clerk, shop, 
     assert parent.children.count() == 2
     identity = [cm for child in parent.children.all() for cm in child.materials.all() if cm.material.shared_key == "legal_rep_id"]
     assert len(identity) == 2  # given once, counted for both items
-    services.accept_case(clerk, parent, on=D(2025, 3, 3))
+    parent = services.accept_case(clerk, parent, on=D(2025, 3, 3))
     assert set(parent.children.values_list("state", flat=True)) == {CaseState.ACCEPTED}
+    # the bundle's own promise of 5 working days is clocked on the parent: Mon 3 Mar → Mon 10 Mar 2025
+    assert parent.clock.limit_days == 5 and parent.deadline == D(2025, 3, 10) == parent.clock.deadline
     leader = factories.grant(factories.UserFactory(), "bureau_leader")
     for child in parent.children.all():
         services.record_decision(leader, child, approve=True)
         services.deliver(clerk, Case.objects.get(pk=child.pk), method="electronic")
     parent.refresh_from_db()
-    assert parent.state == CaseState.COMPLETED
+    assert parent.state == CaseState.COMPLETED and parent.clock.state == "stopped"
 
 
 def test_window_handover_checks_the_pickup_code_and_the_receivers_id(clerk, shop, food):

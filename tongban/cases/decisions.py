@@ -66,6 +66,8 @@ def complete_parent_if_done(actor, child: Case, on: dt.date):
     children = parent.children.all()
     if parent.state not in FINISHED and not children.exclude(state__in=FINISHED).exists() and children.filter(state=CaseState.COMPLETED).exists():
         parent_before = parent.state
+        if parent.clock_id:
+            clocks.stop_clock(actor, parent.clock, on=on)
         _set_state(parent, CaseState.COMPLETED, completed_on=on)
         _event(parent, actor, "completed", from_state=parent_before, reason="一件事所含事项均已办结")
 

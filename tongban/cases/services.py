@@ -233,8 +233,13 @@ def accept_case(actor, case: Case, *, gaps=(), gap_days: int | None = None, info
                 child = _locked(child)
                 _accept_one(actor, child, gaps, gap_days, informed, on, auto or _past_answer_period(child, on))
             late = auto or _past_answer_period(case, on)
-            _set_state(case, CaseState.ACCEPTED, accepted_on=case.received_on if late else on,
-                       handler=actor if not auto else None, auto_accepted=auto)
+            start = case.received_on if late else on
+            # the bundle's own promise (联办承诺时限) is clocked too: the parent's light shows the whole 一件事
+            clock = clocks.start_clock(actor, subject_type="case", subject_id=case.number, start_date=start,
+                                       limit_days=case.bundle.promised_limit, legal_limit_days=case.bundle.promised_limit,
+                                       label=f"{case.number} {case.bundle.name}", on=on)
+            _set_state(case, CaseState.ACCEPTED, accepted_on=start, handler=actor if not auto else None, auto_accepted=auto,
+                       clock=clock, deadline=clock.deadline, light=clock.light)
             _event(case, actor, "accepted", from_state=CaseState.RECEIVED, children=case.children.count())
             return case
         case = _accept_one(actor, case, gaps, gap_days, informed, on, auto or _past_answer_period(case, on), clerk=not auto)
