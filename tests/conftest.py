@@ -10,6 +10,12 @@ CHROMIUM = "/usr/bin/chromium"
 
 
 @pytest.fixture(autouse=True)
+def _seal_journal(settings, tmp_path):
+    """Each test anchors its audit seals in a journal of its own."""
+    settings.AUDIT_SEAL_JOURNAL = tmp_path / "audit-seals.jsonl"
+
+
+@pytest.fixture(autouse=True)
 def _fresh_memo():
     """Test databases reuse primary keys after a rollback: nothing remembered may outlive its test."""
     from tongban.core import memo

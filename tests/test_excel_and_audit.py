@@ -130,7 +130,7 @@ def test_material_for_an_item_not_in_the_sheet_is_reported_with_its_row(admin, f
                               "message": "材料所属事项 370800/000199999000 不在「事项」表中"}]
 
 
-def test_verify_audit_names_the_entry_altered_by_hand_in_sql(admin, food_item):
+def test_verify_audit_names_the_entry_altered_by_hand_in_sql(admin, food_item, django_capture_on_commit_callbacks):
     import datetime as dt
 
     from django.core.management import CommandError, call_command
@@ -140,7 +140,8 @@ def test_verify_audit_names_the_entry_altered_by_hand_in_sql(admin, food_item):
     from tongban.core.audit import seal_day
 
     call_command("verify_audit")
-    seal_day(timezone.localdate() - dt.timedelta(days=1))
+    with django_capture_on_commit_callbacks(execute=True):  # the seal is journaled when its transaction commits
+        seal_day(timezone.localdate() - dt.timedelta(days=1))
     call_command("verify_audit")
     target = AuditEvent.objects.filter(action="catalog.version_published").get()
     with connection.cursor() as cur:
@@ -148,7 +149,8 @@ def test_verify_audit_names_the_entry_altered_by_hand_in_sql(admin, food_item):
     with pytest.raises(CommandError) as e:
         call_command("verify_audit")
     assert f"第{target.seq}条(id={target.pk}" in str(e.value) and target.chain in str(e.value)
-    assert seal_day(timezone.localdate() - dt.timedelta(days=2)).prev_hash  # a late seal links to the latest one
+    with django_capture_on_commit_callbacks(execute=True):
+        assert seal_day(timezone.localdate() - dt.timedelta(days=2)).prev_hash  # a late seal links to the latest one
 
 
 def test_an_entry_remembered_from_a_rolled_back_block_does_not_break_the_chain(admin, food_item):
@@ -198,3 +200,64 @@ def test_concurrent_writers_of_one_chain_append_in_turn(needs_postgres, food_ite
     for a, b in zip(notes, notes[1:]):  # each transaction's two entries are adjacent
         if not a.data.get("second"):
             assert b.data == {**a.data, "second": True}
+
+
+def _sealed_two_days(admin):
+    """A chain with an entry two days ago and one yesterday, each day sealed: the latest seal is returned."""
+    import datetime as dt
+    from unittest import mock
+
+    from django.utils import timezone
+
+    from tongban.core import audit
+
+    now = timezone.now()
+    for ago, label in ((2, "two days ago"), (1, "yesterday")):
+        with mock.patch.object(audit.timezone, "now", return_value=now - dt.timedelta(days=ago)):
+            record(admin, "test.note", object_type="test.thing", object_id=1, data={"n": label})
+        audit.seal_day(timezone.localdate(now - dt.timedelta(days=ago)))
+    from tongban.core.models import AuditSeal
+
+    return AuditSeal.objects.order_by("-day").first()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_dropping_the_latest_seal_and_its_entries_is_caught_by_the_journal_outside_the_database(admin):
+    """Deleting the newest entries of a chain together with the latest seal leaves a consistent database —
+    only the journal kept outside it tells."""
+    from tongban.core.audit import verify_all
+
+    latest = _sealed_two_days(admin)
+    assert verify_all() == []
+    AuditEvent.objects.filter(data__n="yesterday").delete()
+    latest.delete()
+    assert verify_all() == [f"日封 {latest.day} 在库外留存中有记录,数据库中已被删除"]
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_rewritten_latest_seal_fails_its_signature(admin):
+    """An entry rewritten and every hash after it recomputed, the latest seal included: the seal's HMAC,
+    made with a key the database does not hold, no longer matches."""
+    from tongban.core.audit import entry_hash, seal_hash, verify_all
+
+    latest = _sealed_two_days(admin)
+    e = AuditEvent.objects.get(data__n="yesterday")
+    e.data = {"n": "rewritten"}
+    e.hash = entry_hash(chain=e.chain, seq=e.seq, at=e.at, actor_id=e.actor_id, action=e.action, object_type=e.object_type,
+                        object_id=e.object_id, data=e.data, prev_hash=e.prev_hash, actor_label=e.actor_label)
+    e.save()
+    latest.heads[e.chain] = [e.seq, e.hash]
+    latest.hash = seal_hash(latest.day, latest.heads, latest.prev_hash)
+    latest.save()
+    found = verify_all()
+    assert f"日封 {latest.day} 签名不符:该日封不是用审计密钥签发的(被改写或伪造)" in found
+    assert f"日封 {latest.day} 与库外留存的记录不一致:数据库中的日封被改写" in found
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_seals_without_their_journal_are_reported(admin, settings):
+    from tongban.core.audit import verify_all
+
+    _sealed_two_days(admin)
+    settings.AUDIT_SEAL_JOURNAL.unlink(missing_ok=True)
+    assert any("日封记录文件缺失" in p for p in verify_all())

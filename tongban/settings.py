@@ -20,6 +20,11 @@ def env_bool(name: str, default: bool) -> bool:
 DEBUG = env_bool("DEBUG", False)
 # The demo default key is only usable with DEBUG or the local demo host list; production sets SECRET_KEY.
 SECRET_KEY = os.environ.get("SECRET_KEY", "tongban-demo-only-insecure-key-change-me-in-production")
+# The audit log's daily seals are anchored outside the database: each carries an HMAC under a key the database
+# never holds, and each is appended to a journal file (ship it to write-once storage or publish it daily).
+# Someone who can rewrite the database alone can then neither forge a seal nor drop the latest ones unseen.
+AUDIT_SEAL_KEY = os.environ.get("AUDIT_SEAL_KEY", "") or f"audit-seal:{SECRET_KEY}"
+AUDIT_SEAL_JOURNAL = Path(os.environ.get("AUDIT_SEAL_JOURNAL", VAR_DIR / "audit-seals.jsonl"))
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h.strip()]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 

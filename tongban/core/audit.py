@@ -109,6 +109,33 @@ def seal_hash(day, heads: dict, prev_hash: str) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
+def seal_mac(seal_hash_value: str) -> str:
+    import hmac
+
+    from django.conf import settings
+
+    return hmac.new(settings.AUDIT_SEAL_KEY.encode(), seal_hash_value.encode(), hashlib.sha256).hexdigest()
+
+
+def _journal(seal) -> None:
+    """Append the seal to the journal outside the database (after the commit that made it)."""
+    from django.conf import settings
+
+    path = settings.AUDIT_SEAL_JOURNAL
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(json.dumps({"day": str(seal.day), "hash": seal.hash, "mac": seal.mac}) + "\n")
+
+
+def journal_entries() -> list[dict] | None:
+    from django.conf import settings
+
+    path = settings.AUDIT_SEAL_JOURNAL
+    if not path.exists():
+        return None
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
 def seal_day(day) -> "AuditSeal | None":
     """Seal the heads of the chains that got entries on `day` (idempotent: one seal per day)."""
     import datetime as dt
@@ -132,7 +159,10 @@ def seal_day(day) -> "AuditSeal | None":
             # seals chain in the order they are made (a late seal of a missed day links to the latest seal)
             prev = AuditSeal.objects.select_for_update().order_by("-id").first()
             prev_hash = prev.hash if prev else ""
-            return AuditSeal.objects.create(day=day, heads=heads, prev_hash=prev_hash, hash=seal_hash(day, heads, prev_hash))
+            h = seal_hash(day, heads, prev_hash)
+            seal = AuditSeal.objects.create(day=day, heads=heads, prev_hash=prev_hash, hash=h, mac=seal_mac(h))
+            transaction.on_commit(lambda: _journal(seal))
+            return seal
     except IntegrityError:  # another scheduler sealed the same day first
         return AuditSeal.objects.get(day=day)
 
@@ -155,12 +185,27 @@ def verify_all() -> list[str]:
         first, last = min(sealed), max(sealed)
         gaps = [first + dt.timedelta(days=i) for i in range((last - first).days) if first + dt.timedelta(days=i) not in sealed]
         problems += [f"日封缺失:{d}(该日封印记录被删除)" for d in gaps]
+    import hmac
+
     for seal in seals:
         if seal.prev_hash != prev or seal.hash != seal_hash(seal.day, seal.heads, seal.prev_hash):
             problems.append(f"日封 {seal.day} 哈希不符")
+        if not hmac.compare_digest(seal.mac, seal_mac(seal.hash)):
+            problems.append(f"日封 {seal.day} 签名不符:该日封不是用审计密钥签发的(被改写或伪造)")
         for chain, (seq, h) in seal.heads.items():
             e = AuditEvent.objects.filter(chain=chain, seq=seq).first()
             if e is None or e.hash != h:
                 problems.append(f"日封 {seal.day} 记录的审计链 {chain} 第{seq}条已不存在或被改动")
         prev = seal.hash
+    journal = journal_entries()
+    if journal is None:
+        if seals:
+            problems.append("日封记录文件缺失:无法与库外留存的日封核对(settings.AUDIT_SEAL_JOURNAL)")
+    else:
+        in_db = {str(s.day): s.hash for s in seals}
+        for entry in journal:
+            if entry["day"] not in in_db:
+                problems.append(f"日封 {entry['day']} 在库外留存中有记录,数据库中已被删除")
+            elif in_db[entry["day"]] != entry["hash"]:
+                problems.append(f"日封 {entry['day']} 与库外留存的记录不一致:数据库中的日封被改写")
     return problems

@@ -36,6 +36,7 @@ class AuditSeal(models.Model):
     heads = models.JSONField("链头", help_text="{chain: [seq, hash]}")
     prev_hash = models.CharField(max_length=64, blank=True)
     hash = models.CharField(max_length=64)
+    mac = models.CharField("签名", max_length=64, blank=True, help_text="HMAC-SHA256 of the hash under settings.AUDIT_SEAL_KEY")
     sealed_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
