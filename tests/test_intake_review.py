@@ -254,7 +254,7 @@ def test_uploaded_materials_are_served_only_within_scope(client, clerk, shop, fo
     assert r.status_code == 200 and b"".join(r.streaming_content).startswith(b"%PDF")
 
 
-def test_audit_seals_only_finished_days_and_a_deleted_seal_day_is_reported(admin, food_item):
+def test_audit_seals_only_finished_days_and_a_deleted_seal_day_is_reported(admin, food_item, django_capture_on_commit_callbacks):
     from django.utils import timezone
 
     from tongban.core.audit import seal_day, verify_all
@@ -263,8 +263,9 @@ def test_audit_seals_only_finished_days_and_a_deleted_seal_day_is_reported(admin
     with pytest.raises(ValueError):
         seal_day(timezone.localdate())
     today = timezone.localdate()
-    for back in (3, 2, 1):
-        seal_day(today - dt.timedelta(days=back))
+    with django_capture_on_commit_callbacks(execute=True):
+        for back in (3, 2, 1):
+            seal_day(today - dt.timedelta(days=back))
     assert verify_all() == []
     AuditSeal.objects.filter(day=today - dt.timedelta(days=2)).delete()
     assert any("日封缺失" in p for p in verify_all())
