@@ -322,3 +322,30 @@ def test_a_pdf_with_bytes_before_its_header_is_accepted(clerk, shop, food):
     case = services.submit_case(clerk, applicant=shop, item=food, materials=[
         {"material": m.pk, "file": SimpleUploadedFile("scan.pdf", b"\r\n\xef\xbb\xbf%PDF-1.4\n%%EOF")}])
     assert case.materials.get().content_type == "application/pdf"
+
+
+def test_files_left_by_a_rolled_back_submit_are_swept_after_a_day(clerk, shop, food, settings, tmp_path):
+    import os
+    import time
+
+    from django.core.files.storage import default_storage
+    from django.db import transaction
+
+    from tongban.cases.files import sweep_orphans
+
+    settings.MEDIA_ROOT = tmp_path
+    m = food.versions.get().materials.first()
+    kept = services.submit_case(clerk, applicant=shop, item=food, materials=[
+        {"material": m.pk, "file": SimpleUploadedFile("a.pdf", b"%PDF-1.7 kept")}]).materials.get().file.name
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.submit_case(clerk, applicant=shop, item=food, materials=[
+            {"material": m.pk, "file": SimpleUploadedFile("b.pdf", b"%PDF-1.7 rolled back")}])
+        raise RuntimeError("the request failed after the file was stored")
+    stored = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*.pdf"))
+    orphan = next(n for n in stored if n != kept)
+    assert sweep_orphans() == []  # a young file may belong to an upload still in flight
+    old = time.time() - 2 * 86400
+    for name in stored:
+        os.utime(tmp_path / name, (old, old))
+    assert sweep_orphans() == [orphan]
+    assert default_storage.exists(kept) and not default_storage.exists(orphan)

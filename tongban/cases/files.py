@@ -53,3 +53,36 @@ def stored_name(content_type: str) -> str:
     import secrets
 
     return secrets.token_hex(16) + EXTENSIONS[content_type]
+
+
+def sweep_orphans(older_than_hours: int = 24) -> list[str]:
+    """Delete uploaded files no case material refers to. A file is stored before its transaction commits (so
+    nothing accepted is ever lost); when that transaction rolls back, the file is left behind: this removes
+    it once it is older than `older_than_hours` (an upload still in flight is younger)."""
+    import datetime as dt
+
+    from django.core.files.storage import default_storage
+    from django.utils import timezone
+
+    from .models import CaseMaterial
+
+    cutoff = timezone.now() - dt.timedelta(hours=older_than_hours)
+    removed = []
+
+    def walk(folder):
+        try:
+            dirs, files = default_storage.listdir(folder)
+        except FileNotFoundError:
+            return
+        for d in dirs:
+            yield from walk(f"{folder}/{d}")
+        for f in files:
+            yield f"{folder}/{f}"
+
+    for name in walk("cases"):
+        if default_storage.get_modified_time(name) > cutoff:
+            continue
+        if not CaseMaterial.objects.filter(file=name).exists():
+            default_storage.delete(name)
+            removed.append(name)
+    return removed

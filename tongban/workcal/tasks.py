@@ -42,3 +42,11 @@ def auto_accept_task(day: str | None = None):
     from tongban.cases.services import auto_accept_due
 
     return auto_accept_due(dt.date.fromisoformat(day) if day else None)
+
+
+@task()
+def sweep_uploads_task(day: str | None = None):
+    """Uploaded files left behind by rolled-back transactions (older than a day) are deleted."""
+    from tongban.cases.files import sweep_orphans
+
+    return {"removed": len(sweep_orphans())}

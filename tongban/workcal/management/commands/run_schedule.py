@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from tongban.workcal.days import is_working_day
 from tongban.workcal.models import ScheduleRun
-from tongban.workcal.tasks import auto_accept_task, scan_clocks_task, seal_audit_task
+from tongban.workcal.tasks import auto_accept_task, scan_clocks_task, seal_audit_task, sweep_uploads_task
 
 # name, local time, task: each runs once per working day, however many schedulers are running;
 # the task is given the day it is for.
@@ -15,6 +15,7 @@ JOBS = [
     ("seal_audit", dt.time(6, 0), seal_audit_task),
     ("auto_accept", dt.time(6, 15), auto_accept_task),
     ("scan_clocks", dt.time(6, 30), scan_clocks_task),
+    ("sweep_uploads", dt.time(3, 0), sweep_uploads_task),
 ]
 
 
@@ -23,7 +24,7 @@ def run_due(now=None) -> list[str]:
     started = []
     working = is_working_day(now.date()).working
     for name, at, task in JOBS:
-        if not working and name != "seal_audit":  # the audit seal is due every day
+        if not working and name not in ("seal_audit", "sweep_uploads"):  # housekeeping is due every day
             continue
         if now.time() < at:
             continue
