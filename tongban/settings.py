@@ -92,6 +92,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and os.environ.get("DB_SERVER_SIDE_BINDING", "1") == "1":
+    # Parameters bound on the server: psycopg prepares a statement once it has run a few times on a
+    # connection, so PostgreSQL plans each of our (few, repeated) queries once per connection, not per call.
+    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "org.User"

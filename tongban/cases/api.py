@@ -133,7 +133,7 @@ class CaseList(Schema):
 
 
 def _case(number: str) -> Case:
-    return get_object_or_404(Case.objects.select_related("item_version", "item", "region", "applicant", "handler", "bundle"), number=number)
+    return get_object_or_404(Case.objects.select_related("item_version", "item", "region", "applicant"), number=number)
 
 
 def _idempotent(request, operation: str, run) -> Status:
