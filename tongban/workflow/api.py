@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema
 
 from tongban.cases.models import Case
+from tongban.core import tx
 from tongban.core.auth import STAFF_AUTH
 from tongban.core.errors import DomainError
 from tongban.org.models import User
@@ -112,7 +113,7 @@ def _with_chase(cs: CaseStep) -> dict:
 
 
 def _step(step_id: int) -> CaseStep:
-    return get_object_or_404(CaseStep.objects.select_related("case", "step", "department", "claimant"), pk=step_id)
+    return get_object_or_404(CaseStep.objects.select_related("case__item_version", "step", "department__region", "claimant"), pk=step_id)
 
 
 @router.get("/inbox", response=list[InboxStepOut], summary="本部门待办环节(红灯在前,按期限排序;含最近一次催办)")
@@ -132,15 +133,17 @@ def chase(request, step_id: int, data: ChaseIn):
 
 @router.post("/steps/{step_id}/claim", response=StepOut, summary="认领环节")
 def claim(request, step_id: int):
-    return step_out(engine.claim(request.auth, _step(step_id)))
+    with tx.outer():
+        return step_out(engine.claim(request.auth, _step(step_id)))
 
 
 @router.post("/steps/{step_id}/complete", response=StepOut, summary="办结环节(逐项回答审查要点,同意或不同意)")
 def complete(request, step_id: int, data: CompleteIn):
     if data.opinion not in ("agree", "disagree"):
         raise DomainError("opinion", "意见应为 agree(同意)或 disagree(不同意);退回补正请用 return 接口", field="opinion")
-    return step_out(engine.complete(request.auth, _step(step_id), opinion=data.opinion, text=data.text,
-                                    answers=[a.dict() for a in data.answers]))
+    with tx.outer():
+        return step_out(engine.complete(request.auth, _step(step_id), opinion=data.opinion, text=data.text,
+                                        answers=[a.dict() for a in data.answers]))
 
 
 @router.post("/steps/{step_id}/return", response=StepOut, summary="退回补正(暂停计时并通知申请人)")
@@ -159,6 +162,7 @@ def reassign(request, step_id: int, data: ReassignIn):
 
 @router.post("/cases/{number}/decide", response=DecisionOut, summary="作出审批决定(生成并加盖电子印章)")
 def decide(request, number: str, data: DecideIn):
-    case = engine.decide(request.auth, get_object_or_404(Case, number=number), approve=data.approve, note=data.note)
-    doc = case.documents.order_by("-id").first()
-    return {"case": case.number, "state": case.state, "document": doc.file.name if doc else None}
+    with tx.outer():
+        case = engine.decide(request.auth, get_object_or_404(Case, number=number), approve=data.approve, note=data.note)
+        doc = case.documents.order_by("-id").first()
+        return {"case": case.number, "state": case.state, "document": doc.file.name if doc else None}

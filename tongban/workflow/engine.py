@@ -120,7 +120,7 @@ def claim(actor, case_step: CaseStep) -> CaseStep:
     """One claimant per step: a second, concurrent claim gets a 409."""
     require(actor, case_step.step.role, department=case_step.department, what="认领环节")
     with tx.atomic():
-        cs = CaseStep.objects.select_for_update().select_related("case", "step").get(pk=case_step.pk)
+        cs = CaseStep.objects.select_for_update(of=("self",)).select_related("case__item_version", "step", "department__region", "claimant").get(pk=case_step.pk)
         if cs.state != CaseStep.State.READY:
             raise Conflict("step_not_ready", f"该环节当前为“{cs.get_state_display()}”,不能认领")
         cs.state, cs.claimant = CaseStep.State.CLAIMED, actor
@@ -134,7 +134,7 @@ def complete(actor, case_step: CaseStep, *, opinion: str, text: str, answers: li
     to the decision); return suspends the case clock and the step clock until the applicant supplies."""
     on = _today(on)
     with tx.atomic():
-        cs = CaseStep.objects.select_for_update().select_related("case", "step").get(pk=case_step.pk)
+        cs = CaseStep.objects.select_for_update(of=("self",)).select_related("case__item_version", "step", "department__region", "claimant").get(pk=case_step.pk)
         if cs.state != CaseStep.State.CLAIMED or cs.claimant_id != getattr(actor, "pk", None):
             raise Conflict("step_not_claimed", "只有认领人可以办理该环节")
         points = cs.step.review_points or []
@@ -198,7 +198,7 @@ def joint_opinion(actor, case_step: CaseStep, department, *, opinion: str, text:
     on = _today(on)
     require(actor, Role.REVIEWER, department=department, what="提交联合踏勘意见")
     with tx.atomic():
-        cs = CaseStep.objects.select_for_update().select_related("case", "step").get(pk=case_step.pk)
+        cs = CaseStep.objects.select_for_update(of=("self",)).select_related("case__item_version", "step", "department__region", "claimant").get(pk=case_step.pk)
         if cs.step.kind != StepKind.JOINT_INSPECTION or cs.state not in (CaseStep.State.READY, CaseStep.State.CLAIMED):
             raise Conflict("not_joint", "该环节不是进行中的联合踏勘")
         members = set(cs.step.joint_departments.values_list("pk", flat=True))
@@ -260,7 +260,7 @@ def reassign(actor, case_step: CaseStep, reviewer, *, reason: str) -> CaseStep:
     if not has_role(reviewer, case_step.step.role, department=case_step.department):
         raise DomainError("reassign_target", f"改派对象须为{case_step.department}的办理人员", field="reviewer")
     with tx.atomic():
-        cs = CaseStep.objects.select_for_update().select_related("case", "step").get(pk=case_step.pk)
+        cs = CaseStep.objects.select_for_update(of=("self",)).select_related("case__item_version", "step", "department__region", "claimant").get(pk=case_step.pk)
         if cs.state not in (CaseStep.State.READY, CaseStep.State.CLAIMED):
             raise Conflict("step_not_open", f"该环节当前为“{cs.get_state_display()}”,不能改派")
         old = cs.claimant_id
@@ -282,4 +282,4 @@ def inbox(user, *, department=None, state: str | None = None, limit: int = 50):
     if state:
         qs = qs.filter(state=state)
     order = When_(When(light="red", then=Value(0)), When(light="yellow", then=Value(1)), default=Value(2), output_field=IntegerField())
-    return list(qs.select_related("case", "step", "claimant", "department").annotate(rank=order).order_by("rank", "deadline", "id")[:limit])
+    return list(qs.select_related("case__item_version", "step", "claimant", "department").annotate(rank=order).order_by("rank", "deadline", "id")[:limit])

@@ -119,7 +119,15 @@ class CaseStep(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "办件环节"
         constraints = [models.UniqueConstraint(fields=["case", "step"], name="case_step_unique")]
-        indexes = [models.Index(fields=["department", "state", "light", "deadline"])]
+        indexes = [
+            models.Index(fields=["department", "state", "light", "deadline"]),
+            # the inbox order (red, yellow, green; then deadline) over open steps only: 50 rows read, not 100,000 sorted
+            models.Index(models.F("department"), models.Case(models.When(light="red", then=models.Value(0)),
+                                                             models.When(light="yellow", then=models.Value(1)),
+                                                             default=models.Value(2), output_field=models.IntegerField()),
+                         models.F("deadline"), models.F("id"), condition=~models.Q(state__in=["done", "waiting"]),
+                         name="casestep_inbox_rank"),
+        ]
 
 
 class JointOpinion(models.Model):

@@ -83,10 +83,16 @@ def ensure_seal(department):
         .sign(key, hashes.SHA256())
     )
     key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    return BureauSeal.objects.create(
-        department=department, cert_pem=cert.public_bytes(serialization.Encoding.PEM).decode(),
-        key_encrypted=_fernet().encrypt(key_pem).decode(),
-    )
+    from django.db import IntegrityError, transaction
+
+    try:
+        with transaction.atomic():  # two first decisions at once: one seal is made, the other uses it
+            return BureauSeal.objects.create(
+                department=department, cert_pem=cert.public_bytes(serialization.Encoding.PEM).decode(),
+                key_encrypted=_fernet().encrypt(key_pem).decode(),
+            )
+    except IntegrityError:
+        return BureauSeal.objects.get(department=department)
 
 
 def _asn1_cert(pem_text: str):
