@@ -61,6 +61,7 @@ bench: venv
 	$(BIN)/python bench/catalog.py --database-url $(subst /test,/tongban_bench,$(PG_URL))
 	$(BIN)/python bench/clocks.py --database-url $(subst /test,/tongban_bench_clocks,$(PG_URL))
 	$(BIN)/python bench/intake.py --database-url $(subst /test,/tongban_bench_intake,$(PG_URL))
+	$(BIN)/python bench/workflow.py --database-url $(subst /test,/tongban_bench_workflow,$(PG_URL))
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3*
