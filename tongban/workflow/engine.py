@@ -239,6 +239,8 @@ def decide(actor, case: Case, *, approve: bool, note: str, on: dt.date | None = 
     require(actor, Role.BUREAU_LEADER, department=step.department, what="作出审批决定")
     with tx.atomic():
         cs = CaseStep.objects.select_for_update().get(pk=step.pk)
+        if cs.state not in (CaseStep.State.READY, CaseStep.State.CLAIMED):  # another leader decided meanwhile
+            raise Conflict("already_decided", "该办件已作出决定")
         cs.claimant, cs.opinion, cs.opinion_text = actor, ("agree" if approve else "disagree"), note
         cs.state, cs.done_on = DONE, on
         cs.save()
