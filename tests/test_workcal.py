@@ -404,9 +404,25 @@ def test_a_clock_stopped_on_time_is_green_after_recompute():
 
 
 def test_a_clock_yellow_from_the_start_gets_its_warning_card():
-    c = clock(start=D(2025, 3, 3), limit=2, legal=5)
+    """Started back-dated (accepted Monday, entered Tuesday), a two-day clock is yellow when it is made."""
+    c = clock(start=D(2025, 3, 3), limit=2, legal=5, on=D(2025, 3, 4))
     assert c.light == Light.YELLOW
     assert sorted(ClockEvent.objects.filter(clock=c).values_list("kind", flat=True)) == ["start", "yellow"]
+
+
+def test_a_clock_no_longer_than_the_warning_window_starts_green():
+    """A one- or two-day step is not yellow the moment it opens (the two-day warning would cover all of it):
+    it turns yellow once a working day has passed, both when computed and in the daily scan."""
+    from tongban.workcal.scan import scan_lights
+
+    c = clock(start=D(2025, 3, 3), limit=2, legal=5)
+    assert c.light == Light.GREEN and not ClockEvent.objects.filter(clock=c, kind="yellow").exists()
+    scan_lights(D(2025, 3, 3))
+    c.refresh_from_db()
+    assert c.light == Light.GREEN
+    scan_lights(D(2025, 3, 4))
+    c.refresh_from_db()
+    assert c.light == Light.YELLOW
 
 
 def test_overlapping_or_backdated_suspensions_and_stops_are_refused():

@@ -31,12 +31,13 @@ def _today(on: dt.date | None) -> dt.date:
 
 
 def light_for(clock: Clock, on: dt.date) -> str:
-    """The light of a running clock on day `on`, from its stored deadline."""
+    """The light of a running clock on day `on`, from its stored deadline. A clock no longer than the warning
+    window (a one- or two-day step) is not yellow before a working day of it has passed."""
     if on > clock.deadline:
         return Light.RED
     remaining = get_calendar().between(on, clock.deadline).days
     total = clock.total_days
-    if remaining <= clock.warn_days or (total - remaining) * 100 >= clock.warn_percent * total:
+    if (remaining <= clock.warn_days and remaining < total) or (total - remaining) * 100 >= clock.warn_percent * total:
         return Light.YELLOW
     return Light.GREEN
 

@@ -21,7 +21,7 @@ _REMAINING = "((SELECT d.idx FROM workcal_workdayindex d WHERE d.day = workcal_c
 _TOTAL = "(workcal_clock.limit_days + workcal_clock.extended_days)"
 NEW_LIGHT = f"""CASE
     WHEN workcal_clock.deadline < %(today)s THEN 'red'
-    WHEN {_REMAINING} <= workcal_clock.warn_days
+    WHEN ({_REMAINING} <= workcal_clock.warn_days AND {_REMAINING} < {_TOTAL})
       OR ({_TOTAL} - {_REMAINING}) * 100 >= workcal_clock.warn_percent * {_TOTAL} THEN 'yellow'
     ELSE 'green' END"""
 
