@@ -349,3 +349,14 @@ def test_files_left_by_a_rolled_back_submit_are_swept_after_a_day(clerk, shop, f
         os.utime(tmp_path / name, (old, old))
     assert sweep_orphans() == [orphan]
     assert default_storage.exists(kept) and not default_storage.exists(orphan)
+
+
+def test_a_bundle_whose_items_are_all_withdrawn_ends_withdrawn_and_its_clock_stops(clerk, shop, restaurant):
+    bundle, food, trader = restaurant
+    parent = services.submit_case(clerk, applicant=shop, bundle=bundle, on=D(2025, 3, 3))
+    services.record_materials(clerk, parent, entries=[*everything(trader), *everything(food)])
+    parent = services.accept_case(clerk, parent, on=D(2025, 3, 3))
+    for child in parent.children.order_by("id"):
+        services.withdraw_case(clerk, Case.objects.get(pk=child.pk), on=D(2025, 3, 4))
+    parent.refresh_from_db()
+    assert parent.state == CaseState.WITHDRAWN and parent.clock.state == "stopped"

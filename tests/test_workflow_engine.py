@@ -347,3 +347,51 @@ def test_only_art45_kinds_may_stop_the_clock_and_one_lead_per_stage(admin, plann
     spec[1].update(kind="publicity", name="批前公示", suspends_clock=True)  # publicity only where the guide says so
     found = definitions.problems(definitions.define(admin, item, spec))
     assert any("批前公示" in p and "公示" in p for p in found)
+
+
+def test_a_long_art45_step_and_long_parallel_reviews_that_pass_publication_also_run(admin, planning):  # noqa: F811
+    """Publication measures budgets along the longest path (art. 45 steps not counted); the run must not add
+    up parallel branches or suspended steps against the same budgets and refuse a case half-way."""
+    item, d = planning
+    spec = steps(d)
+    spec[1]["budget_workdays"] = spec[3]["budget_workdays"] = 9
+    spec[2].update(code="experts", name="专家评审", kind="expert_review", budget_workdays=25, suspends_clock=True)
+    spec[4]["after"] = ["review_fire", "experts", "review_env"]
+    process = definitions.define(admin, item, spec)
+    assert definitions.problems(process) == []  # 1 + 9 + 2 = 12
+    definitions.publish_process(admin, process, valid_from=D(2025, 1, 1))
+    clerk = factories.grant(factories.UserFactory(), "window_clerk")
+    firm = intake.register_applicant(clerk, kind="org", id_number=make_uscc("370811", 4444, authority="9", kind="1"), name="济宁城投置业有限公司")
+    case = intake.accept_case(clerk, intake.submit_case(clerk, applicant=firm, item=item, on=D(2025, 3, 3), materials=[
+        {"material": m.pk, "status": "original_seen"} for m in item.versions.get().materials.all()]), on=D(2025, 3, 3))
+    people = {k: factories.grant(factories.UserFactory(), "reviewer", department=d[k]) for k in ("fire", "plan", "env")}
+    agree(people["fire"], step(case, "review_fire"), on=D(2025, 3, 10))
+    agree(people["env"], step(case, "review_env"), on=D(2025, 3, 11))
+    agree(people["plan"], step(case, "experts"), on=D(2025, 4, 3))
+    assert step(case, "decide").state == "ready"
+
+
+def test_withdrawing_an_accepted_case_takes_its_steps_out_of_every_queue(running):
+    from tongban.workflow import oversight
+
+    case, reviewers, leader = running
+    engine.claim(reviewers["plan"], step(case, "review_plan"))
+    intake.withdraw_case(case.handler, case, on=D(2025, 3, 5))
+    assert set(case.steps.exclude(state="done").values_list("state", flat=True)) == {"cancelled"}
+    assert all(cs.clock.state == "stopped" for cs in case.steps.exclude(clock=None))
+    assert engine.inbox(reviewers["fire"]) == [] and list(oversight.escalations(leader)) == []
+    with pytest.raises(Conflict):
+        engine.claim(reviewers["fire"], step(case, "review_fire"))
+    assert "steps_cancelled" in case.events.values_list("action", flat=True)
+
+
+def test_the_accept_answer_shows_the_clock_an_art45_step_paused(with_expert_review):
+    from tongban.cases.models import Case
+    from tongban.cases.selectors import case_out
+
+    case, _ = with_expert_review  # the object accept_case returned, as the API serialises it
+    stored = Case.objects.get(pk=case.pk)
+    assert case_out(case)["deadline"] is None == stored.deadline and case_out(case)["light"] == stored.light
+    actions = list(stored.events.values_list("action", flat=True))
+    assert actions.index("accepted") < actions.index("clock_paused")
+    assert stored.events.get(action="clock_paused").actor == stored.handler

@@ -63,13 +63,20 @@ def complete_parent_if_done(actor, child: Case, on: dt.date):
     if not child.parent_id:
         return
     parent = _locked(child.parent)
-    children = parent.children.all()
-    if parent.state not in FINISHED and not children.exclude(state__in=FINISHED).exists() and children.filter(state=CaseState.COMPLETED).exists():
-        parent_before = parent.state
-        if parent.clock_id:
-            clocks.stop_clock(actor, parent.clock, on=on)
+    states = set(parent.children.values_list("state", flat=True))
+    if parent.state in FINISHED or not states <= set(FINISHED):
+        return
+    parent_before = parent.state
+    if parent.clock_id:
+        clocks.stop_clock(actor, parent.clock, on=on)
+    if CaseState.COMPLETED in states:
         _set_state(parent, CaseState.COMPLETED, completed_on=on)
         _event(parent, actor, "completed", from_state=parent_before, reason="一件事所含事项均已办结")
+    else:  # every item was withdrawn or refused: the bundle ends the same way, its clock stops
+        end = CaseState.WITHDRAWN if CaseState.WITHDRAWN in states else CaseState.REFUSED
+        _set_state(parent, end, gap_open=False)
+        _event(parent, actor, "withdrawn" if end == CaseState.WITHDRAWN else "refused", from_state=parent_before,
+               reason="一件事所含事项均已撤回或不予受理")
 
 def track_token(number: str) -> str:
     """The unguessable part of the public progress address printed in the QR code."""

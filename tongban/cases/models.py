@@ -164,7 +164,7 @@ ACTION_LABELS = {
     "decided": "作出决定", "completed": "办结送达", "mail_posted": "邮寄寄出", "post_checked": "事后核查",
     "deadline_moved": "期限调整", "step_claimed": "认领审批环节", "step_done": "审批环节办结", "step_returned": "退回补正",
     "correction_supplied": "补正材料已补齐", "step_reassigned": "改派审批环节", "step_chased": "牵头部门催办",
-    "clock_paused": "暂停法定计时", "clock_resumed": "恢复法定计时", "mail_delivered": "邮件签收",
+    "clock_paused": "暂停法定计时", "clock_resumed": "恢复法定计时", "steps_cancelled": "撤销审批环节", "mail_delivered": "邮件签收",
 }
 
 

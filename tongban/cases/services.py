@@ -296,13 +296,13 @@ def _accept_one(actor, case, gaps, gap_days, informed, on, auto, clerk: bool = F
         Notice.objects.create(case=case, kind=Notice.Kind.INFORMED, issued_on=on,
                               data={"materials": [m.name for m in informed_materials], "post_check": check.isoformat()})
     Notice.objects.create(case=case, kind=Notice.Kind.ACCEPTANCE, issued_on=on)
-    if version.case_kind == CaseKind.PROMISED:
-        from tongban.workflow.engine import start as start_process  # back office: the item's process, if it has one
-
-        start_process(case, on)
     _event(case, actor, "accepted", from_state=CaseState.RECEIVED,
            reason="依《中华人民共和国行政许可法》第三十二条,申请之日起五个工作日内未告知补正,自收到申请材料之日起即为受理" if auto else "",
            deadline=clock.deadline, gaps=[m.name for m in gap_materials], informed=[m.name for m in informed_materials])
+    if version.case_kind == CaseKind.PROMISED:
+        from tongban.workflow.engine import start as start_process  # back office: the item's process, if it has one
+
+        start_process(case, on, actor=actor)
     return case
 
 def notify_missing(actor, case: Case, *, items: list[dict], on: dt.date | None = None) -> Notice:
@@ -376,8 +376,8 @@ def supply_materials(actor, case: Case, *, supplied: list[dict], on: dt.date | N
             _set_state(case, CaseState.RECEIVED, resubmitted_on=on)
         elif not case.materials.filter(status=S.GAP).exists():
             GapCommitment.objects.filter(case=case).update(fulfilled_on=on)
-            Case.objects.filter(pk=case.pk).update(gap_open=False, light=case.clock.light if case.clock_id else case.light)
-            case.gap_open = False
+            case.gap_open, case.light = False, (case.clock.light if case.clock_id else case.light)
+            Case.objects.filter(pk=case.pk).update(gap_open=False, light=case.light)
         _event(case, actor, "materials_supplied", from_state=before, materials=[str(e["material"]) for e in supplied])
     return case
 
@@ -412,6 +412,10 @@ def withdraw_case(actor, case: Case, *, reason: str = "申请人申请撤回", o
             before = c.state
             if c.clock_id:
                 clocks.stop_clock(actor, c.clock, on=on)
+            if before == CaseState.ACCEPTED and c.item_id:
+                from tongban.workflow.engine import cancel_open_steps
+
+                cancel_open_steps(actor, c, on, reason)
             _set_state(c, CaseState.WITHDRAWN, gap_open=False)
             _event(c, actor, "withdrawn", from_state=before, reason=reason)
         complete_parent_if_done(actor, case, on)

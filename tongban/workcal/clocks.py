@@ -136,7 +136,7 @@ def _check_budget(parent: Clock, level: int | None, limit_days: int) -> None:
 def start_clock(
     actor, *, subject_type: str, subject_id, start_date: dt.date, item_version=None, limit_days: int | None = None,
     legal_limit_days: int | None = None, parent: Clock | None = None, level: int | None = None, joint: bool = False,
-    label: str = "", on: dt.date | None = None, parent_locked: bool = False,
+    label: str = "", on: dt.date | None = None, parent_locked: bool = False, check_budget: bool = True,
 ) -> Clock:
     """Start counting from `start_date` (the day of acceptance, itself not counted). `parent_locked`: the
     caller already holds the parent clock's row lock (it created the parent in this transaction)."""
@@ -156,7 +156,8 @@ def start_clock(
         if parent is not None:
             if not parent_locked:
                 parent = Clock.objects.select_for_update().get(pk=parent.pk)
-            _check_budget(parent, level, limit_days)
+            if check_budget:
+                _check_budget(parent, level, limit_days)
         clock = Clock(
             subject_type=subject_type, subject_id=str(subject_id), label=label, parent=parent, level=level,
             item_version=item_version, start_date=start_date, limit_days=limit_days, legal_limit_days=legal_limit_days,

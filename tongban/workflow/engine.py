@@ -17,6 +17,7 @@ from .definitions import effective_process
 from .models import SUSPEND_REASONS, CaseProcess, CaseStep, JointOpinion, StepKind
 
 DONE = CaseStep.State.DONE
+INBOX_STATES = [CaseStep.State.READY, CaseStep.State.CLAIMED, CaseStep.State.RETURNED]  # as the inbox index's condition
 
 
 def _today(on):
@@ -39,7 +40,7 @@ def process_steps(process) -> list:
     return memo.frozen(("process_steps", process.pk, process.published_at), load)
 
 
-def start(case: Case, on: dt.date | None = None) -> CaseProcess | None:
+def start(case: Case, on: dt.date | None = None, actor=None) -> CaseProcess | None:
     """Called at acceptance, in its transaction: pin the effective process, mark the start step (受理) done
     by the acceptance itself and open the steps that wait for nothing else — in one insert."""
     on = _today(on)
@@ -59,7 +60,7 @@ def start(case: Case, on: dt.date | None = None) -> CaseProcess | None:
             _open(case, cs, on, parent_locked=True)  # the case clock was started in this very transaction
     CaseStep.objects.bulk_create(rows)
     if any(cs.state == CaseStep.State.READY and cs.step.suspends_clock for cs in rows):
-        _settle_case_clock(None, case, on)
+        _settle_case_clock(actor, case, on)
     return run
 
 
@@ -88,7 +89,7 @@ def _settle_case_clock(actor, case: Case, on: dt.date) -> None:
         clock = clocks.resume_clock(actor, clock, on=on)
     if reason is not None:
         clock = clocks.suspend_clock(actor, clock, reason, on=on, note=note)
-    case.clock = clock
+    case.clock, case.deadline, case.light = clock, clock.deadline, clock.light
     Case.objects.filter(pk=case.pk).update(deadline=clock.deadline, light=clock.light)
     _history(case, actor, "clock_paused" if reason else "clock_resumed", reason=note, clock_reason=reason or "")
 
@@ -100,7 +101,9 @@ def _open(case: Case, cs: CaseStep, on: dt.date, parent_locked: bool = False) ->
     cs.clock = clocks.start_clock(None, subject_type="case_step", subject_id=f"{case.number}:{step.code}",
                                   start_date=on, limit_days=step.budget_workdays, legal_limit_days=step.budget_workdays,
                                   parent=case.clock, level=step.department.region.level, label=f"{case.number} {step.name}",
-                                  on=on, parent_locked=parent_locked)
+                                  on=on, parent_locked=parent_locked, check_budget=False)
+    # (the level budgets were checked along the longest path when the process was published; parallel branches
+    # and art. 45 steps do not add up at run time)
     cs.deadline, cs.light = cs.clock.deadline, cs.clock.light
 
 
@@ -114,6 +117,20 @@ def _open_ready(case: Case, on: dt.date) -> list[CaseStep]:
             cs.save(update_fields=["state", "started_on", "clock", "deadline", "light"])
             opened.append(cs)
     return opened
+
+
+def cancel_open_steps(actor, case: Case, on: dt.date, reason: str) -> list[CaseStep]:
+    """The application was withdrawn: its open steps leave the queues and their clocks stop."""
+    steps = list(CaseStep.objects.select_for_update(of=("self",)).select_related("step", "clock").filter(
+        case=case, state__in=[CaseStep.State.WAITING, *INBOX_STATES]))
+    for cs in steps:
+        if cs.clock_id and cs.clock.state != "stopped":
+            clocks.stop_clock(actor, cs.clock, on=on)
+        cs.state, cs.done_on = CaseStep.State.CANCELLED, on
+        cs.save(update_fields=["state", "done_on"])
+    if steps:
+        _history(case, actor, "steps_cancelled", reason=reason, steps=[cs.step.code for cs in steps])
+    return steps
 
 
 def claim(actor, case_step: CaseStep) -> CaseStep:
@@ -280,7 +297,7 @@ def inbox(user, *, department=None, state: str | None = None, limit: int = 50):
 
     departments = [department.pk] if department else list(
         RoleGrant.objects.filter(user=user, department__isnull=False).values_list("department_id", flat=True))
-    qs = CaseStep.objects.filter(department_id__in=departments).exclude(state__in=[DONE, CaseStep.State.WAITING])
+    qs = CaseStep.objects.filter(department_id__in=departments, state__in=INBOX_STATES)
     if state:
         qs = qs.filter(state=state)
     order = When_(When(light="red", then=Value(0)), When(light="yellow", then=Value(1)), default=Value(2), output_field=IntegerField())

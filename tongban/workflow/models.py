@@ -96,6 +96,7 @@ class CaseStep(models.Model):
         CLAIMED = "claimed", "办理中"
         RETURNED = "returned", "退回补正中"
         DONE = "done", "已完成"
+        CANCELLED = "cancelled", "已撤销"  # the application was withdrawn while the step was open
 
     class Opinion(models.TextChoices):
         AGREE = "agree", "同意"
@@ -125,7 +126,7 @@ class CaseStep(models.Model):
             models.Index(models.F("department"), models.Case(models.When(light="red", then=models.Value(0)),
                                                              models.When(light="yellow", then=models.Value(1)),
                                                              default=models.Value(2), output_field=models.IntegerField()),
-                         models.F("deadline"), models.F("id"), condition=~models.Q(state__in=["done", "waiting"]),
+                         models.F("deadline"), models.F("id"), condition=models.Q(state__in=["ready", "claimed", "returned"]),
                          name="casestep_inbox_rank"),
         ]
 
