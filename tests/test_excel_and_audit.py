@@ -261,3 +261,18 @@ def test_seals_without_their_journal_are_reported(admin, settings):
     _sealed_two_days(admin)
     settings.AUDIT_SEAL_JOURNAL.unlink(missing_ok=True)
     assert any("日封记录文件缺失" in p for p in verify_all())
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_torn_journal_line_and_a_seal_missing_from_the_journal_are_reported_not_a_crash(admin, settings):
+    from tongban.core.audit import seal_day, verify_all
+
+    latest = _sealed_two_days(admin)
+    lines = settings.AUDIT_SEAL_JOURNAL.read_text().splitlines()
+    settings.AUDIT_SEAL_JOURNAL.write_text(lines[0] + "\n" + lines[1][:20] + "\n")  # the last append torn by a crash
+    found = verify_all()
+    assert "日封记录文件第2行无法识别(写入中断或被改动)" in found
+    assert any(f"日封 {latest.day} 未见于库外留存" in p for p in found)
+    settings.AUDIT_SEAL_JOURNAL.write_text(lines[0] + "\n")
+    seal_day(latest.day)  # sealing the day again writes the missing journal line
+    assert verify_all() == []

@@ -139,3 +139,12 @@ def test_identifier_api_refuses_unknown_kind_in_chinese(client):
     r = client.get("/api/v1/identifiers/validate", {"kind": "passport", "value": "E123"})
     assert r.status_code == 422
     assert "请求参数有误" in r.json()["message"]
+
+
+def test_unicode_digits_are_refused_in_chinese_not_a_crash():
+    from tongban.core.errors import DomainError
+    from tongban.core.identifiers import validate_id_card, validate_uscc
+
+    for bad, check in (("37088119880506²²²X", validate_id_card), ("91370800²²²²²²²²²X", validate_uscc)):
+        with pytest.raises(DomainError):
+            check(bad)

@@ -129,7 +129,7 @@ def case_action(request, number):
             if action == "accept":
                 services.record_materials(request.user, case, entries=received)
                 raw = (request.POST.get("gap_days") or "").strip()
-                if raw and not raw.isdigit():
+                if raw and not (raw.isascii() and raw.isdigit()):
                     raise DomainError("gap_days", "容缺补交期限应为整数个工作日", field="gap_days")
                 gap_days = int(raw) if raw else None
                 services.accept_case(request.user, case, gaps=[k for k, e in picked.items() if e["status"] == S.GAP],

@@ -22,7 +22,7 @@ def parse_level(value: str | None) -> int | None:
     if not value:
         return None
     v = value.strip().lower()
-    if v.isdigit() and int(v) in Level.values:
+    if (v.isascii() and v.isdigit()) and int(v) in Level.values:
         return int(v)
     if v in LEVEL_WORDS:
         return LEVEL_WORDS[v]
@@ -36,7 +36,7 @@ def parse_department(value: str | None) -> int | None:
     if len(v) == 18:  # a credit code (it may be all digits)
         dept = Department.objects.filter(credit_code=v.upper()).first()
     else:
-        dept = Department.objects.filter(pk=int(v)).first() if v.isdigit() and len(v) < 18 else None
+        dept = Department.objects.filter(pk=int(v)).first() if (v.isascii() and v.isdigit()) and len(v) < 18 else None
     if dept is None:
         raise DomainError("invalid_department", "部门参数无效:请使用部门ID或统一社会信用代码", field="department")
     return dept.pk

@@ -94,7 +94,7 @@ def _choice(key, label, raw):
 
 def _int(label, raw, lo=0, hi=3650):
     t = _text(raw)
-    if not t.isdigit() or not lo <= int(t) <= hi:
+    if not (t.isascii() and t.isdigit()) or not lo <= int(t) <= hi:
         raise RowError(label, f"{label}应为{lo}至{hi}之间的整数")
     return int(t)
 

@@ -1,6 +1,7 @@
 """Writing the audit log. Call `record` inside the service's transaction: the entry commits or rolls
 back with the change it describes."""
 
+import datetime as dt
 import hashlib
 import json
 
@@ -15,7 +16,7 @@ def entry_hash(*, chain, seq, at, actor_id, action, object_type, object_id, data
         {
             "chain": chain,
             "seq": seq,
-            "at": at.isoformat(),
+            "at": at.astimezone(dt.timezone.utc).isoformat(),  # the same text whatever zone the database answers in
             "actor": actor_id,
             "label": actor_label,
             "action": action,
@@ -127,13 +128,25 @@ def _journal(seal) -> None:
         f.write(json.dumps({"day": str(seal.day), "hash": seal.hash, "mac": seal.mac}) + "\n")
 
 
-def journal_entries() -> list[dict] | None:
+def journal_entries() -> tuple[list[dict], list[int]] | None:
+    """The journal's seals and the numbers of lines that are not a seal (torn by a crash, or edited)."""
     from django.conf import settings
 
     path = settings.AUDIT_SEAL_JOURNAL
     if not path.exists():
         return None
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    entries, bad = [], []
+    for n, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            entry = json.loads(line)
+            if not isinstance(entry, dict) or not {"day", "hash"} <= entry.keys():
+                raise ValueError
+            entries.append(entry)
+        except ValueError:
+            bad.append(n)
+    return entries, bad
 
 
 def seal_day(day) -> "AuditSeal | None":
@@ -146,8 +159,12 @@ def seal_day(day) -> "AuditSeal | None":
 
     if day >= timezone.localdate():
         raise ValueError("only a day that is over can be sealed")
-    if AuditSeal.objects.filter(day=day).exists():
-        return AuditSeal.objects.get(day=day)
+    existing = AuditSeal.objects.filter(day=day).first()
+    if existing is not None:
+        journal = journal_entries()
+        if journal is None or not any(e["day"] == str(day) for e in journal[0]):
+            _journal(existing)  # its journal line was lost (the append after the commit failed): write it now
+        return existing
     tz = timezone.get_current_timezone()
     start = timezone.make_aware(dt.datetime.combine(day, dt.time.min), tz)
     end = start + dt.timedelta(days=1)
@@ -202,10 +219,14 @@ def verify_all() -> list[str]:
         if seals:
             problems.append("日封记录文件缺失:无法与库外留存的日封核对(settings.AUDIT_SEAL_JOURNAL)")
     else:
+        entries, bad = journal
+        problems += [f"日封记录文件第{n}行无法识别(写入中断或被改动)" for n in bad]
         in_db = {str(s.day): s.hash for s in seals}
-        for entry in journal:
+        journaled = {e["day"] for e in entries}
+        for entry in entries:
             if entry["day"] not in in_db:
                 problems.append(f"日封 {entry['day']} 在库外留存中有记录,数据库中已被删除")
             elif in_db[entry["day"]] != entry["hash"]:
                 problems.append(f"日封 {entry['day']} 与库外留存的记录不一致:数据库中的日封被改写")
+        problems += [f"日封 {day} 未见于库外留存(补记:再次执行该日封印即写入)" for day in sorted(in_db) if day not in journaled]
     return problems

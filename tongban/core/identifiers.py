@@ -31,7 +31,7 @@ def validate_id_card(value, *, today: dt.date | None = None) -> str:
     v = _clean(value)
     if len(v) != 18:
         raise DomainError("id_card_length", f"身份证号码应为18位,当前为{len(v)}位", field="id_card")
-    if not v[:17].isdigit():
+    if not (v[:17].isascii() and v[:17].isdigit()):
         raise DomainError("id_card_chars", "身份证号码前17位应为数字", field="id_card")
     if v[17] not in "0123456789X":
         raise DomainError("id_card_chars", "身份证号码第18位应为数字或X", field="id_card")
@@ -68,7 +68,7 @@ def validate_uscc(value) -> str:
         raise DomainError(
             "uscc_chars", f"统一社会信用代码含有不允许的字符:{''.join(bad)}(不使用I、O、Z、S、V)", field="uscc"
         )
-    if not v[2:8].isdigit():
+    if not (v[2:8].isascii() and v[2:8].isdigit()):
         raise DomainError("uscc_region", "统一社会信用代码第3至8位应为登记管理机关行政区划码", field="uscc")
     if uscc_check_char(v[:17]) != v[17]:
         raise DomainError("uscc_check", "统一社会信用代码校验位错误", field="uscc")

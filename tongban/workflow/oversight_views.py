@@ -78,7 +78,7 @@ def reassign(request, step_id):
         messages.error(request, "该环节不在您的超期督办范围内")
         return redirect("workflow:escalations")
     picked = request.POST.get("reviewer", "")
-    reviewer = User.objects.filter(pk=int(picked)).first() if picked.isdigit() else None
+    reviewer = User.objects.filter(pk=int(picked)).first() if (picked.isascii() and picked.isdigit()) else None
     try:
         if reviewer is None:
             raise DomainError("reviewer_unknown", "请选择改派对象", field="reviewer")
