@@ -351,6 +351,29 @@ def test_files_left_by_a_rolled_back_submit_are_swept_after_a_day(clerk, shop, f
     assert default_storage.exists(kept) and not default_storage.exists(orphan)
 
 
+def test_a_superseded_upload_is_kept_as_evidence(clerk, shop, food, settings, tmp_path):
+    """The defective first scan a one-time notice rests on stays when the corrected one replaces it."""
+    import os
+    import time
+
+    from django.core.files.storage import default_storage
+
+    from tongban.cases.files import sweep_orphans
+
+    settings.MEDIA_ROOT = tmp_path
+    m = food.versions.get().materials.first()
+    case = services.submit_case(clerk, applicant=shop, item=food, materials=[
+        {"material": m.pk, "file": SimpleUploadedFile("a.pdf", b"%PDF-1.7 blurred scan")}])
+    first = case.materials.get().file.name
+    services.record_materials(clerk, case, entries=[{"material": m.pk, "file": SimpleUploadedFile("b.pdf", b"%PDF-1.7 clear scan")}])
+    cm = case.materials.get()
+    assert cm.file.name != first and sorted(cm.files.values_list("file", flat=True)) == sorted([first, cm.file.name])
+    old = time.time() - 2 * 86400
+    for p in tmp_path.rglob("*.pdf"):
+        os.utime(p, (old, old))
+    assert sweep_orphans() == [] and default_storage.exists(first)
+
+
 def test_a_bundle_whose_items_are_all_withdrawn_ends_withdrawn_and_its_clock_stops(clerk, shop, restaurant):
     bundle, food, trader = restaurant
     parent = services.submit_case(clerk, applicant=shop, bundle=bundle, on=D(2025, 3, 3))

@@ -11,7 +11,7 @@ from tongban.core.errors import Conflict, DomainError
 from tongban.org.models import Role, Window
 from tongban.org.scopes import has_role, require
 
-from .models import Case, CaseEvent, CaseMaterial, Channel, Visit
+from .models import Case, CaseEvent, CaseMaterial, Channel, MaterialFile, Visit
 
 S = CaseMaterial.Status
 
@@ -100,6 +100,7 @@ def _store_material(case: Case, material: Material, status: str, *, file=None, r
     if file is not None:
         cm.content_type = check_upload(file)
         cm.file.save(stored_name(cm.content_type), file, save=False)
+        MaterialFile.objects.create(case_material=cm, file=cm.file.name, content_type=cm.content_type)
     if on:
         cm.supplied_on = on
     cm.save()

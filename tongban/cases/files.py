@@ -56,15 +56,16 @@ def stored_name(content_type: str) -> str:
 
 
 def sweep_orphans(older_than_hours: int = 24) -> list[str]:
-    """Delete uploaded files no case material refers to. A file is stored before its transaction commits (so
-    nothing accepted is ever lost); when that transaction rolls back, the file is left behind: this removes
-    it once it is older than `older_than_hours` (an upload still in flight is younger)."""
+    """Delete uploaded files that no MaterialFile row records. A file is stored before its transaction commits
+    (so nothing accepted is ever lost) and recorded in that transaction; when it rolls back, the file is left
+    behind: this removes it once it is older than `older_than_hours` (an upload still in flight is younger).
+    Superseded uploads keep their rows and stay."""
     import datetime as dt
 
     from django.core.files.storage import default_storage
     from django.utils import timezone
 
-    from .models import CaseMaterial
+    from .models import MaterialFile
 
     cutoff = timezone.now() - dt.timedelta(hours=older_than_hours)
     removed = []
@@ -82,7 +83,7 @@ def sweep_orphans(older_than_hours: int = 24) -> list[str]:
     for name in walk("cases"):
         if default_storage.get_modified_time(name) > cutoff:
             continue
-        if not CaseMaterial.objects.filter(file=name).exists():
+        if not MaterialFile.objects.filter(file=name).exists():
             default_storage.delete(name)
             removed.append(name)
     return removed

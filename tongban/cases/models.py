@@ -158,6 +158,20 @@ class CaseMaterial(models.Model):
         constraints = [models.UniqueConstraint(fields=["case", "material"], name="case_material_unique")]
 
 
+class MaterialFile(models.Model):
+    """Every file ever stored for a case material, the superseded ones too (a defective first upload is the
+    evidence a one-time notice rests on). Written in the same transaction as the material: a file with no row
+    here was left by a rolled-back transaction and is swept."""
+
+    case_material = models.ForeignKey(CaseMaterial, on_delete=models.CASCADE, related_name="files")
+    file = models.CharField("文件", max_length=200, unique=True)
+    content_type = models.CharField(max_length=60)
+    stored_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "材料文件(含历次)"
+
+
 ACTION_LABELS = {
     "submitted": "收件", "materials_checked": "核对材料", "accepted": "受理", "notified_missing": "出具一次性告知书",
     "materials_supplied": "补交材料", "refused": "不予受理", "withdrawn": "撤回", "handler_reassigned": "变更首办负责人",

@@ -26,6 +26,10 @@ def calendar_day_changed(sender, instance, **kwargs):
 @receiver([post_save, post_delete], sender=WarningPolicy)
 @receiver([post_save, post_delete], sender=LevelBudget)
 def settings_changed(sender, **kwargs):
+    from django.db import transaction
+
     from tongban.core import memo
 
-    memo.forget("warning_policy" if sender is WarningPolicy else "level_budget")
+    key = "warning_policy" if sender is WarningPolicy else "level_budget"
+    memo.forget(key)
+    transaction.on_commit(lambda: memo.forget(key))  # and again once committed: no request caches the old row meanwhile

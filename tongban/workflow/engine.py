@@ -252,6 +252,8 @@ def decide(actor, case: Case, *, approve: bool, note: str, on: dt.date | None = 
     on = _today(on)
     step = decision_step_ready(case)
     if step is None:
+        if CaseStep.objects.filter(case=case, step__kind=StepKind.DECISION, state=DONE).exists():
+            raise Conflict("already_decided", "该办件已作出决定")
         raise Conflict("decision_not_ready", "审查环节尚未全部完成,不能作出决定")
     require(actor, Role.BUREAU_LEADER, department=step.department, what="作出审批决定")
     with tx.atomic():
@@ -261,7 +263,8 @@ def decide(actor, case: Case, *, approve: bool, note: str, on: dt.date | None = 
         cs.claimant, cs.opinion, cs.opinion_text = actor, ("agree" if approve else "disagree"), note
         cs.state, cs.done_on = DONE, on
         cs.save()
-        clocks.stop_clock(actor, cs.clock, on=on)
+        cs.light = clocks.stop_clock(actor, cs.clock, on=on).light
+        cs.save(update_fields=["light"])
         case = case_services.record_decision(actor, case, approve=approve, note=note, on=on)
         from .documents import issue_decision
 

@@ -78,7 +78,9 @@ def attach_chases(steps: list[CaseStep]) -> list[CaseStep]:
 
 
 def _user_departments(user) -> list[int]:
-    return list(RoleGrant.objects.filter(user=user, department__isnull=False).values_list("department_id", flat=True))
+    """Departments where the user reviews or leads (a clerk posted to a department does not see its board)."""
+    return list(RoleGrant.objects.filter(user=user, department__isnull=False, role__in=[Role.REVIEWER, Role.BUREAU_LEADER])
+                .values_list("department_id", flat=True))
 
 
 def lead_board(user, *, limit: int = 50) -> list[dict]:

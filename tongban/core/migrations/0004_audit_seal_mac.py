@@ -22,25 +22,6 @@ def anchor_existing(apps, schema_editor):
             f.write(json.dumps({"day": str(seal.day), "hash": seal.hash, "mac": seal.mac}) + "\n")
 
 
-def anchor_existing(apps, schema_editor):
-    """Seals made before anchoring are signed and journaled as they stand now."""
-    import json
-
-    from django.conf import settings
-
-    from tongban.core.audit import seal_mac
-
-    seals = list(apps.get_model("core", "AuditSeal").objects.order_by("id"))
-    if not seals:
-        return
-    settings.AUDIT_SEAL_JOURNAL.parent.mkdir(parents=True, exist_ok=True)
-    with open(settings.AUDIT_SEAL_JOURNAL, "a", encoding="utf-8") as f:
-        for seal in seals:
-            seal.mac = seal_mac(seal.hash)
-            seal.save(update_fields=["mac"])
-            f.write(json.dumps({"day": str(seal.day), "hash": seal.hash, "mac": seal.mac}) + "\n")
-
-
 class Migration(migrations.Migration):
 
     dependencies = [
