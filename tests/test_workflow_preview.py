@@ -82,3 +82,25 @@ def test_only_the_deciding_authoritys_leader_may_fetch_the_preview(client, runni
     assert client.get(url(case, "approval")).status_code == 302  # to the login page
     client.force_login(leader)
     assert client.get(f"/office/decisions/{case.number}/preview-licence.pdf").status_code == 404
+
+
+def test_a_county_decision_names_the_county_hall_and_the_responsible_clerk(admin):
+    """A county case prints its own hall (not the city's) and the 首办负责人 in the contact line."""
+    import datetime as dt
+
+    from tongban.cases import services as intake
+    from tongban.core.identifiers import make_id_card
+    from tongban.org.models import Hall
+    from tongban.workflow.documents import _context
+
+    Hall.objects.create(name="济宁市为民服务中心", region=factories.region("370800"), address="济宁市任城区")
+    Hall.objects.create(name="曲阜市为民服务中心", region=factories.region("370881"), address="曲阜市静轩西路")
+    county_dept = factories.DepartmentFactory(name="曲阜市行政审批服务局", function="approval", region=factories.region("370881"))
+    item = factories.make_item(admin, department=county_dept, level=3)
+    clerk = factories.grant(factories.UserFactory(display_name="孔凡荣", phone="05374412345"), "window_clerk", region_code="370881")
+    person = intake.register_applicant(clerk, kind="person", id_number=make_id_card("370881", dt.date(1985, 2, 3), 41), name="孔祥林")
+    case = intake.accept_case(clerk, intake.submit_case(clerk, applicant=person, item=item, materials=[
+        {"material": m.pk, "status": "original_seen"} for m in item.versions.get().materials.all()]))
+    ctx = _context(case, county_dept, dt.date.today(), approve=True, note="符合条件")
+    assert ctx["hall"]["name"] == "曲阜市为民服务中心"
+    assert ctx["case"]["handler"] == "孔凡荣" and ctx["case"]["handler_phone"] == "05374412345"

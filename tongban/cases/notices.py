@@ -15,10 +15,23 @@ PREFIX = {"acceptance": "受", "missing": "补", "refusal": "不受", "gap_commi
 
 
 def _hall(case: Case) -> dict:
-    hall = (case.window.hall if case.window_id else None) or Hall.objects.filter(region__path__startswith=case.region.path[:14]).first()
+    """The hall that received the case: its window's, else the hall of the case's own region, else of the
+    nearest region above it (a county case prints the county hall, not the city's)."""
+    hall = case.window.hall if case.window_id else None
+    region = case.region
+    while hall is None and region is not None:
+        hall = Hall.objects.filter(region=region).order_by("id").first()
+        region = region.parent
     if hall is None:
         return {"name": settings.SITE_NAME, "address": "", "phone": "12345"}
     return {"name": hall.name, "address": hall.address, "phone": hall.phone or "12345"}
+
+
+def contact(case: Case) -> dict:
+    """首办负责: who the applicant asks — the responsible clerk, their phone and window."""
+    return {"handler": str(case.handler) if case.handler_id else "",
+            "handler_phone": (case.handler.phone if case.handler_id else "") or "12345",
+            "window": f"{case.window.number}号窗口" if case.window_id else ""}
 
 
 def context(notice: Notice) -> dict:
@@ -55,8 +68,7 @@ def context(notice: Notice) -> dict:
             "applicant_id": case.applicant.masked_id, "applicant_kind": case.applicant.get_kind_display(),
             "received_on": case.received_on, "accepted_on": case.accepted_on, "deadline": case.deadline,
             "promised_days": version.promised_limit if version else None,
-            "handler": str(case.handler) if case.handler else "", "handler_phone": (case.handler.phone if case.handler else "") or "12345",
-            "window": f"{case.window.number}号窗口" if case.window_id else "",
+            **contact(case),
         },
         "materials": rows,
         "reason": notice.data.get("reason", ""),

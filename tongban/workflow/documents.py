@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from tongban.cases.notices import _hall
+from tongban.cases.notices import _hall, contact
 from tongban.cases.services import REMEDIES, track_token
 from tongban.core.pdf import render_pdf
 from tongban.core.qr import qr_svg
@@ -29,7 +29,7 @@ def _context(case, department, on, *, approve: bool, note: str) -> dict:
         "doc_number": f"{case.region.name[:2]}审{'准' if approve else '不准'}〔{on.year}〕第{case.number[-6:]}号",
         "case": {"number": case.number, "item_name": case.title, "applicant_name": case.applicant.name,
                  "applicant_id": case.applicant.masked_id, "applicant_kind": case.applicant.get_kind_display(),
-                 "received_on": case.received_on, "accepted_on": case.accepted_on},
+                 "received_on": case.received_on, "accepted_on": case.accepted_on, **contact(case)},
         "note": note, "remedies": "" if approve else REMEDIES, "issued_on": on,
         "track_url": track_url, "qr_svg": qr_svg(track_url, scale=3, title="扫码查询"),
     }
