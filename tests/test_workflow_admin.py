@@ -173,6 +173,14 @@ def test_a_new_process_is_numbered_after_the_items_versions(client, staff_admin,
     assert r.status_code == 302
     new = Process.objects.get(item=item, status="draft")
     assert new.number == 2 and new.steps.get().code == "accept"
+    from tongban.core.models import AuditEvent
+
+    assert AuditEvent.objects.filter(action="workflow.process_drafted", data__process=2).exists()
+    again = client.post("/admin/workflow/process/add/", {
+        "item": item.pk, "valid_from": "", "steps-TOTAL_FORMS": 0, "steps-INITIAL_FORMS": 0, "steps-MIN_NUM_FORMS": 0,
+        "steps-MAX_NUM_FORMS": 1000, "_save": "保存"})
+    assert again.status_code == 200 and "该事项已有流程草稿第2版" in again.content.decode()
+    assert Process.objects.filter(item=item, status="draft").count() == 1
 
 
 def test_a_draft_is_published_on_its_planned_date_which_may_not_be_in_the_past(client, staff_admin, planning):  # noqa: F811

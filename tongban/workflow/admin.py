@@ -83,6 +83,14 @@ class ProcessForm(forms.ModelForm):
             raise forms.ValidationError("计划生效日期不得早于今天")
         return day
 
+    def clean_item(self):
+        item = self.cleaned_data.get("item")
+        if item is not None and self.instance.pk is None:
+            draft = item.processes.filter(status=PubStatus.DRAFT).first()
+            if draft is not None:  # one open draft per item, as when copying
+                raise forms.ValidationError(f"该事项已有流程草稿第{draft.number}版,请先编辑或删除该草稿")
+        return item
+
 
 class StepForm(forms.ModelForm):
     """`after` and the review points as text a person can type: codes separated by commas, one point a line."""
@@ -240,8 +248,12 @@ class ProcessAdmin(admin.ModelAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
-        if not change:  # the next number of the item's versions
-            obj.number = (obj.item.processes.order_by("-number").values_list("number", flat=True).first() or 0) + 1
+        if not change:  # through the service: the next number under the item's lock, and the audit entry
+            created = definitions.define(request.user, obj.item, [])
+            obj.pk, obj.number = created.pk, created.number
+            if obj.valid_from:
+                Process.objects.filter(pk=obj.pk).update(valid_from=obj.valid_from)
+            return
         super().save_model(request, obj, form, change)
 
     @admin.display(description="事项", ordering="item_latest")

@@ -117,6 +117,7 @@ def define(actor, item, steps: list[dict]) -> Process:
     """A new draft process for `item` from step dicts (code, name, kind, department, after, budget_workdays …)."""
     require(actor, Role.CATALOG_ADMIN, department=item.department, what="编辑审批流程")
     with transaction.atomic():
+        list(type(item).objects.select_for_update().filter(pk=item.pk).values_list("pk"))  # two drafts at once: in turn
         number = (item.processes.order_by("-number").values_list("number", flat=True).first() or 0) + 1
         process = Process.objects.create(item=item, number=number)
         for i, spec in enumerate(steps, start=1):
