@@ -1,13 +1,25 @@
 """Catalogue administration. Published versions are read-only; publishing, new drafts and delegation
-go through the service functions (scope checks, audit log, search index)."""
+go through the service functions (scope checks, audit log, search index).
+
+Access follows the 事项管理员 role, not Django's model permissions (see org.admin_access): anyone holding it sees
+the catalogue; a grant covering an item's department edits its drafts and the item, a region-wide grant the
+region's bundles. Lists every region shares (收费清单, 办事主题, 检索同义词) are consulted by catalogue
+administrators and changed by system administrators."""
+
+from functools import reduce
+from operator import or_
 
 from django.contrib import admin, messages
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.html import format_html
 
 from tongban.core.audit import record
 from tongban.core.errors import DomainError
+from tongban.org.admin_access import RoleAccess
+from tongban.org.models import Region, Role
+from tongban.org.scopes import grants
 
 from . import search, services
 from .models import (
@@ -15,20 +27,25 @@ from .models import (
 )
 
 
-class DraftOnlyInline(admin.TabularInline):
+class ItemAccess(RoleAccess):
+    """An item and its versions are changed under a grant covering the item's department."""
+
+    def scope(self, item) -> dict:
+        return {"department": item.department}
+
+
+class VersionAccess(ItemAccess):
+    """A version's content, and its inlines (whose `obj` is the version), change only while it is a draft."""
+
+    def scope(self, version) -> dict:
+        return super().scope(version.item)
+
+    def editable(self, version) -> bool:
+        return version.status == PubStatus.DRAFT
+
+
+class DraftOnlyInline(VersionAccess, admin.TabularInline):
     extra = 0
-
-    def _editable(self, obj):
-        return obj is None or obj.status == PubStatus.DRAFT
-
-    def has_add_permission(self, request, obj=None):
-        return self._editable(obj) and super().has_add_permission(request, obj)
-
-    def has_change_permission(self, request, obj=None):
-        return self._editable(obj) and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return self._editable(obj) and super().has_delete_permission(request, obj)
 
 
 class MaterialInline(DraftOnlyInline):
@@ -45,7 +62,7 @@ class ReviewPointInline(DraftOnlyInline):
 
 
 @admin.register(ItemVersion)
-class ItemVersionAdmin(admin.ModelAdmin):
+class ItemVersionAdmin(VersionAccess, admin.ModelAdmin):
     list_display = ["name", "number", "status", "valid_from", "valid_to", "department", "promised_limit", "legal_limit"]
     list_filter = ["status", "item__level", "item__department"]
     search_fields = ["name", "aliases", "item__implementation_code"]
@@ -53,28 +70,20 @@ class ItemVersionAdmin(admin.ModelAdmin):
     filter_horizontal = ["topics"]
     inlines = [MaterialInline, FeeInline, ReviewPointInline]
     actions = ["publish_selected", "draft_from_selected"]
+    list_select_related = ["item__department"]
 
     @admin.display(description="实施主体")
     def department(self, obj):
         return obj.item.department
 
-    def has_change_permission(self, request, obj=None):
-        if obj is not None and obj.is_published:
-            return False
-        return super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        if obj is not None and obj.is_published:
-            return False
-        return super().has_delete_permission(request, obj)
-
     def has_add_permission(self, request):
         return False  # new versions come from "基于所选版本新建草稿"; new items from the import or the API
 
-    def save_model(self, request, obj, form, change):
+    def save_related(self, request, form, formsets, change):
         with transaction.atomic():
-            super().save_model(request, obj, form, change)
-            record(request.user, "catalog.draft_edited", obj.item, data={"version": obj.number, "fields": form.changed_data})
+            super().save_related(request, form, formsets, change)
+            changed = form.changed_data + [fs.prefix for fs in formsets if fs.has_changed()]  # e.g. "materials"
+            record(request.user, "catalog.draft_edited", form.instance.item, data={"version": form.instance.number, "fields": changed})
 
     @admin.action(description="发布所选草稿(今日生效)")
     def publish_selected(self, request, queryset):
@@ -95,7 +104,7 @@ class ItemVersionAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{v.name}:{e.message}", level=messages.ERROR)
 
 
-class VersionInline(admin.TabularInline):
+class VersionInline(ItemAccess, admin.TabularInline):
     model = ItemVersion
     fields = ["number", "name", "status", "valid_from", "valid_to"]
     readonly_fields = fields
@@ -106,9 +115,12 @@ class VersionInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        return False  # a version is edited on its own page
+
 
 @admin.register(Item)
-class ItemAdmin(admin.ModelAdmin):
+class ItemAdmin(ItemAccess, admin.ModelAdmin):
     list_display = ["implementation_code", "__str__", "level", "region", "delegated_from"]
     list_filter = ["level", "type_code", "region"]
     search_fields = ["implementation_code", "basic_code", "versions__name"]
@@ -125,6 +137,10 @@ class ItemAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        record(request.user, "catalog.item_edited", obj, data={"fields": form.changed_data})
+
     @admin.action(description="下放到所辖全部县(市、区)(市县同权)")
     def delegate_selected(self, request, queryset):
         for item in queryset:
@@ -135,31 +151,63 @@ class ItemAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{item}:{e.message}", level=messages.ERROR)
 
 
+class SharedList(RoleAccess):
+    """A list every region shares: a county's catalogue administrator must not rewrite it for the whole platform."""
+
+    edit_role = Role.SYSTEM_ADMIN
+
+
 @admin.register(FeeEntry)
-class FeeEntryAdmin(admin.ModelAdmin):
+class FeeEntryAdmin(SharedList, admin.ModelAdmin):
     list_display = ["code", "name", "standard", "department", "active"]
     search_fields = ["code", "name"]
 
 
 @admin.register(Topic)
-class TopicAdmin(admin.ModelAdmin):
+class TopicAdmin(SharedList, admin.ModelAdmin):
     list_display = ["name", "kind", "code", "order"]
     list_filter = ["kind"]
 
 
-class BundleItemInline(admin.TabularInline):
+def bundle_regions(user) -> list[str] | None:
+    """Paths of the region subtrees where `user` keeps bundles (save_bundle's rule: a region-wide grant); None: all."""
+    if user.is_superuser:
+        return None
+    return [g.region.path for role in (Role.CATALOG_ADMIN, Role.SYSTEM_ADMIN) for g in grants(user, role) if not g.department_id]
+
+
+class BundleAccess(RoleAccess):
+    def scope(self, bundle) -> dict:
+        return {"region": bundle.region}
+
+
+class BundleItemInline(BundleAccess, admin.TabularInline):
     model = BundleItem
     extra = 0
     raw_id_fields = ["item"]
 
 
 @admin.register(Bundle)
-class BundleAdmin(admin.ModelAdmin):
+class BundleAdmin(BundleAccess, admin.ModelAdmin):
     list_display = ["code", "name", "region", "promised_limit", "status"]
     inlines = [BundleItemInline]
     filter_horizontal = ["topics"]
     readonly_fields = ["status"]
     actions = ["publish_selected"]
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and bundle_regions(request.user) != []
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        paths = bundle_regions(request.user) if db_field.name == "region" else None
+        if paths is not None:  # a new bundle, or a moved one, stays within the user's regions
+            kwargs["queryset"] = Region.objects.filter(reduce(or_, (Q(path__startswith=p) for p in paths), Q(pk__in=[])))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        changed = form.changed_data + [fs.prefix for fs in formsets if fs.has_changed()]  # e.g. "entries"
+        record(request.user, "catalog.bundle_edited", form.instance, data={"fields": changed}, new=not change)
 
     @admin.action(description="发布所选一件事")
     def publish_selected(self, request, queryset):
@@ -175,7 +223,7 @@ class BundleAdmin(admin.ModelAdmin):
 
 
 @admin.register(Synonym)
-class SynonymAdmin(admin.ModelAdmin):
+class SynonymAdmin(SharedList, admin.ModelAdmin):
     list_display = ["term", "expansions"]
     search_fields = ["term", "expansions"]
 

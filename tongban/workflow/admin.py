@@ -20,7 +20,8 @@ from django.utils.safestring import mark_safe
 from tongban.catalog.models import Item, ItemVersion, PubStatus
 from tongban.core.errors import DomainError
 from tongban.org.models import Department, Role
-from tongban.org.scopes import grants, has_role
+from tongban.org.admin_access import RoleAccess
+from tongban.org.scopes import grants
 
 from . import definitions
 from .diagram import svg
@@ -29,14 +30,18 @@ from .models import Process, Step
 CODE = re.compile(r"^[-a-zA-Z0-9_]+$")
 
 
-def _may_manage(user, process=None) -> bool:
-    if process is None or process.item_id is None:
-        return has_role(user, Role.CATALOG_ADMIN)
-    return has_role(user, Role.CATALOG_ADMIN, department=process.item.department)
-
-
 def _is_draft(process) -> bool:
     return process is None or process.status == PubStatus.DRAFT
+
+
+class ProcessAccess(RoleAccess):
+    """事项管理员 see every process; a grant covering the item's department edits its drafts (inlines: the parent's)."""
+
+    def scope(self, process) -> dict:
+        return {"department": process.item.department} if process.item_id else {}
+
+    def editable(self, process) -> bool:
+        return _is_draft(process)
 
 
 def _items(texts) -> str:
@@ -145,7 +150,7 @@ class StepFormSet(forms.BaseInlineFormSet):
                 f.add_error("after", f"本流程没有编码为 {'、'.join(unknown)} 的环节")
 
 
-class StepInline(admin.StackedInline):
+class StepInline(ProcessAccess, admin.StackedInline):
     model = Step
     form = StepForm
     formset = StepFormSet
@@ -202,21 +207,9 @@ class StepInline(admin.StackedInline):
     def points_text(self, step):
         return format_html_join("", "<div>{}. {}</div>", ((i, p) for i, p in enumerate(step.review_points or [], 1))) or "—"
 
-    def has_view_permission(self, request, obj=None):
-        return _may_manage(request.user)
-
-    def has_add_permission(self, request, obj=None):
-        return _is_draft(obj) and _may_manage(request.user, obj)
-
-    def has_change_permission(self, request, obj=None):
-        return _is_draft(obj) and _may_manage(request.user, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return _is_draft(obj) and _may_manage(request.user, obj)
-
 
 @admin.register(Process)
-class ProcessAdmin(admin.ModelAdmin):
+class ProcessAdmin(ProcessAccess, admin.ModelAdmin):
     form = ProcessForm
     inlines = [StepInline]
     list_display = ["item_name", "number", "status", "valid_from", "valid_to", "step_count", "region", "department"]
@@ -296,21 +289,6 @@ class ProcessAdmin(admin.ModelAdmin):
         except CycleError:
             return "流程存在循环,无法绘制"
         return mark_safe(f'<div style="max-width:100%;overflow-x:auto">{drawing}</div>') if drawing else "—"
-
-    def has_module_permission(self, request):
-        return _may_manage(request.user)
-
-    def has_view_permission(self, request, obj=None):
-        return _may_manage(request.user)
-
-    def has_add_permission(self, request):
-        return _may_manage(request.user)
-
-    def has_change_permission(self, request, obj=None):
-        return _is_draft(obj) and _may_manage(request.user, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return _is_draft(obj) and _may_manage(request.user, obj)
 
     @admin.action(description="发布")
     def publish_selected(self, request, queryset):
