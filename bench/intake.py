@@ -22,25 +22,18 @@ import argparse
 import collections
 import concurrent.futures
 import datetime as dt
-import glob
 import http.client
 import json
 import os
-import re
-import shutil
-import socket
-import statistics
 import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
-ROOT = Path(__file__).resolve().parent.parent
+from harness import GUNICORN, PY, ROOT, free_port, headers_for, manage, p, pgbench_tps, recreate, wait_ready, with_db  # noqa: E402
+
 sys.path.insert(0, str(ROOT))
-PY = str(ROOT / ".venv" / "bin" / "python")
-GUNICORN = str(ROOT / ".venv" / "bin" / "gunicorn")
 CSRF = "tongbanbenchintake0123456789abcd"
 LOG = "/tmp/tongban_bench_intake_gunicorn.log"
 ITEM_QUERY = """import django, json; django.setup()
@@ -49,66 +42,18 @@ v = ItemVersion.objects.effective().filter(name="食品经营许可", item__regi
 print(json.dumps([v.item.implementation_code, [m.pk for m in v.materials.all()]]))"""
 
 
-def with_db(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path="/" + name))
 
 
-def recreate(url: str):
-    import psycopg
-
-    name = urlsplit(url).path.lstrip("/")
-    with psycopg.connect(with_db(url, "postgres"), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
-def manage(env, *args) -> str:
-    return subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True).stdout
 
 
-def pgbench_tps(url: str, clients: int, seconds: int) -> float:
-    exe = shutil.which("pgbench") or next(iter(sorted(glob.glob("/usr/lib/postgresql/*/bin/pgbench"), reverse=True)), None)
-    if exe is None:
-        sys.exit("pgbench not found (Debian: apt-get install postgresql-client-15)")
-    recreate(url)
-    subprocess.run([exe, "-i", "-s", "10", "-q", url], check=True, capture_output=True)
-    out = subprocess.run([exe, "-c", str(clients), "-j", "2", "-T", str(seconds), "-M", "prepared", url],
-                         check=True, capture_output=True, text=True).stdout
-    m = re.search(r"tps = ([\d.]+) \((?:without initial connection time|excluding connections establishing)\)", out) \
-        or re.search(r"tps = ([\d.]+)", out)
-    return float(m.group(1))
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
-def wait_ready(port: int, proc, timeout: float = 30):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if proc.poll() is not None:
-            sys.exit(f"gunicorn exited with {proc.returncode}")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            conn.request("GET", "/api/v1/items?q=%E9%A3%9F%E5%93%81%E7%BB%8F%E8%90%A5%E8%AE%B8%E5%8F%AF")
-            status = conn.getresponse().status
-            conn.close()
-            if status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    sys.exit("gunicorn did not answer in time")
 
 
-def headers_for(token: str, csrf: bool) -> dict:
-    h = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    if csrf:  # a self-chosen double-submit token: passes Django's CSRF check for a cookie-less client
-        h.update({"Cookie": f"csrftoken={CSRF}", "X-CSRFToken": CSRF})
-    return h
 
 
 def needs_csrf(port: int, token: str, code: str, materials: list[int], id_number: str) -> bool:
@@ -116,7 +61,7 @@ def needs_csrf(port: int, token: str, code: str, materials: list[int], id_number
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     body = {"applicant": {"kind": "person", "id_number": id_number, "name": "压测" + id_number[-6:], "phone": "13905371234"}, "item": code,
             "channel": "window", "materials": [{"material": m, "status": "original_seen"} for m in materials]}
-    conn.request("POST", "/api/v1/cases/", body=json.dumps(body), headers=headers_for(token, False))
+    conn.request("POST", "/api/v1/cases/", body=json.dumps(body), headers=headers_for(token, None))
     r = conn.getresponse()
     text = r.read().decode()
     conn.close()
@@ -129,7 +74,7 @@ def needs_csrf(port: int, token: str, code: str, materials: list[int], id_number
 
 def load(port, token, csrf, code, materials, ids, clients, seconds, warmup):
     """Runs in the load process: `clients` threads, each doing pairs until the deadline."""
-    headers = headers_for(token, csrf)
+    headers = headers_for(token, CSRF if csrf else None)
     mats = [{"material": m, "status": "original_seen"} for m in materials]
     start = time.perf_counter() + warmup
     stop = start + seconds
@@ -175,8 +120,6 @@ def load(port, token, csrf, code, materials, ids, clients, seconds, warmup):
     return lat, dict(errors)
 
 
-def p(values, q):
-    return round(statistics.quantiles(values, n=100, method="inclusive")[q - 1], 1) if len(values) > 1 else None
 
 
 def main():
@@ -219,7 +162,7 @@ def main():
     with open(LOG, "w") as log:
         server = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
-            wait_ready(port, server)
+            wait_ready(port, server, "/api/v1/items?q=%E9%A3%9F%E5%93%81%E7%BB%8F%E8%90%A5%E8%AE%B8%E5%8F%AF")
             csrf = needs_csrf(port, token, code, materials, ids[-1])
             if csrf:
                 print("NOTE: a bearer-token POST without a CSRF cookie answers 403 'CSRF check Failed' (django_auth is "

@@ -42,27 +42,21 @@ one JSON object.
 import argparse
 import collections
 import concurrent.futures
-import glob
 import http.client
 import json
 import os
 import random
-import re
 import shutil
-import socket
-import statistics
 import subprocess
 import sys
 import threading
 import time
 from http.cookies import SimpleCookie
-from pathlib import Path
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit
 
-ROOT = Path(__file__).resolve().parent.parent
+from harness import GUNICORN, PY, ROOT, free_port, headers_for, manage, p, pgbench_tps, recreate, wait_ready, with_db  # noqa: E402
+
 sys.path.insert(0, str(ROOT))
-PY = str(ROOT / ".venv" / "bin" / "python")
-GUNICORN = str(ROOT / ".venv" / "bin" / "gunicorn")
 CSRF = "tongbanbenchworkflow0123456789ab"
 LOG = "/tmp/tongban_bench_workflow_gunicorn.log"
 VAR = "/tmp/tongban_bench_workflow_var"
@@ -71,66 +65,18 @@ BRANCHES = (("review_fire", "bench_fire"), ("review_plan", "bench_plan"))
 JOIN = ("review_joint", "bench_review")
 
 
-def with_db(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path="/" + name))
 
 
-def recreate(url: str):
-    import psycopg
-
-    name = urlsplit(url).path.lstrip("/")
-    with psycopg.connect(with_db(url, "postgres"), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
-def manage(env, *args) -> str:
-    return subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True).stdout
 
 
-def pgbench_tps(url: str, clients: int, seconds: int) -> float:
-    exe = shutil.which("pgbench") or next(iter(sorted(glob.glob("/usr/lib/postgresql/*/bin/pgbench"), reverse=True)), None)
-    if exe is None:
-        sys.exit("pgbench not found (Debian: apt-get install postgresql-client-15)")
-    recreate(url)
-    subprocess.run([exe, "-i", "-s", "10", "-q", url], check=True, capture_output=True)
-    out = subprocess.run([exe, "-c", str(clients), "-j", "2", "-T", str(seconds), "-M", "prepared", url],
-                         check=True, capture_output=True, text=True).stdout
-    m = re.search(r"tps = ([\d.]+) \((?:without initial connection time|excluding connections establishing)\)", out) \
-        or re.search(r"tps = ([\d.]+)", out)
-    return float(m.group(1))
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
-def wait_ready(port: int, proc, timeout: float = 30):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if proc.poll() is not None:
-            sys.exit(f"gunicorn exited with {proc.returncode}")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            conn.request("GET", "/api/v1/items?q=%E5%BB%BA%E8%AE%BE")
-            status = conn.getresponse().status
-            conn.close()
-            if status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    sys.exit("gunicorn did not answer in time")
 
 
-def headers_for(token: str, csrf: bool) -> dict:
-    h = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    if csrf:  # a self-chosen double-submit token: passes Django's CSRF check for a cookie-less client
-        h.update({"Cookie": f"csrftoken={CSRF}", "X-CSRFToken": CSRF})
-    return h
 
 
 def applicant(serial: int) -> dict:
@@ -145,7 +91,7 @@ def needs_csrf(port: int, token: str, code: str, materials: list[int]) -> bool:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     body = {"applicant": applicant(99999), "item": code, "channel": "window",
             "materials": [{"material": m, "status": "original_seen"} for m in materials]}
-    conn.request("POST", "/api/v1/cases/", body=json.dumps(body), headers=headers_for(token, False))
+    conn.request("POST", "/api/v1/cases/", body=json.dumps(body), headers=headers_for(token, None))
     r = conn.getresponse()
     text = r.read().decode()
     conn.close()
@@ -175,7 +121,7 @@ def login(port: int, username: str, password: str) -> str:
 
 def load(port, tokens, csrf, code, materials, clients, seconds, warmup):
     """Runs in the load process: `clients` threads, each driving whole cases until the deadline."""
-    headers = {user: headers_for(token, csrf) for user, token in tokens.items()}
+    headers = {user: headers_for(token, CSRF if csrf else None) for user, token in tokens.items()}
     mats = [{"material": m, "status": "original_seen"} for m in materials]
     start = time.perf_counter() + warmup
     stop = start + seconds
@@ -319,8 +265,6 @@ def db_check(url: str, process: int, code: str) -> tuple[int, int, int]:
         return conn.execute(CHECK, (process, code)).fetchone()
 
 
-def p(values, q):
-    return round(statistics.quantiles(values, n=100, method="inclusive")[q - 1], 1) if len(values) > 1 else None
 
 
 def main():
@@ -372,7 +316,7 @@ def main():
     with open(LOG, "w") as log:
         server = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
-            wait_ready(port, server)
+            wait_ready(port, server, "/api/v1/items?q=%E5%BB%BA%E8%AE%BE")
             csrf = needs_csrf(port, tokens["clerk"], code, materials)
             if csrf:
                 print("NOTE: a bearer-token POST without a CSRF cookie answers 403 'CSRF check Failed'; "
