@@ -64,4 +64,4 @@ bench: venv
 	$(BIN)/python bench/workflow.py --database-url $(subst /test,/tongban_bench_workflow,$(PG_URL))
 
 clean:
-	rm -rf $(VENV) var/*.sqlite3*
+	rm -rf $(VENV) var/*.sqlite3* var/audit-seals.jsonl  # the seal journal belongs to the database it anchors
