@@ -9,7 +9,7 @@ from django.db.models import Q
 
 from tongban.core.audit import record
 
-from .admin_access import RoleAccess
+from .admin_access import RoleAccess, SuperuserWrites
 from .models import Department, Hall, Region, Role, RoleGrant, User, Window, Zone
 from .scopes import grants
 
@@ -46,23 +46,13 @@ class SystemAdminAccess(RoleAccess):
 
 
 @admin.register(Region)
-class RegionAdmin(SystemAdminAccess, admin.ModelAdmin):
+class RegionAdmin(SuperuserWrites, SystemAdminAccess, admin.ModelAdmin):
+    """The national code table (民政部), read here."""
+
     list_display = ["code", "name", "level", "parent"]
     list_filter = ["level"]
     search_fields = ["code", "name"]
     raw_id_fields = ["parent"]
-
-    def editable(self, obj) -> bool:
-        return False  # the national code table: loaded from the 民政部 list, not edited here
-
-    def has_add_permission(self, request, obj=None):
-        return request.user.is_superuser
-
-    def has_change_permission(self, request, obj=None):
-        return request.user.is_superuser
-
-    def has_delete_permission(self, request, obj=None):
-        return request.user.is_superuser
 
 
 @admin.register(Department)

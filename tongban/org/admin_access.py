@@ -44,3 +44,17 @@ class RoleAccess:
 
     def has_delete_permission(self, request, obj=None):
         return self.may_edit(request, obj)
+
+
+class SuperuserWrites:
+    """Mixin (before RoleAccess): the role holders read; only a superuser adds, changes or deletes — reference
+    tables loaded from official sources (region codes, the published calendar)."""
+
+    def has_add_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from tongban.core.audit import record
-from tongban.org.admin_access import RoleAccess
+from tongban.org.admin_access import RoleAccess, SuperuserWrites
 from tongban.org.models import Role
 
 from .models import CalendarDay, CalendarYear, Clock, ClockEvent, Extension, LevelBudget, Suspension, WarningPolicy
@@ -14,18 +14,8 @@ class SystemAdminAccess(RoleAccess):
     role = Role.SYSTEM_ADMIN
 
 
-class ReadOnly(SystemAdminAccess):
-    def editable(self, obj) -> bool:
-        return False
-
-    def has_add_permission(self, request, obj=None):
-        return request.user.is_superuser
-
-    def has_change_permission(self, request, obj=None):
-        return request.user.is_superuser
-
-    def has_delete_permission(self, request, obj=None):
-        return request.user.is_superuser
+class ReadOnly(SuperuserWrites, SystemAdminAccess):
+    pass
 
 
 class AuditedSettings(SystemAdminAccess):
