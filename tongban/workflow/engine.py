@@ -14,7 +14,7 @@ from tongban.org.scopes import has_role, require
 from tongban.workcal import clocks
 
 from .definitions import effective_process
-from .models import SUSPEND_REASONS, CaseProcess, CaseStep, JointOpinion, StepKind
+from .models import SUSPEND_REASONS, CaseProcess, CaseStep, JointOpinion, StepKind, light_rank
 
 DONE = CaseStep.State.DONE
 INBOX_STATES = [CaseStep.State.READY, CaseStep.State.CLAIMED, CaseStep.State.RETURNED]  # as the inbox index's condition
@@ -294,8 +294,6 @@ def reassign(actor, case_step: CaseStep, reviewer, *, reason: str) -> CaseStep:
 
 def inbox(user, *, department=None, state: str | None = None, limit: int = 50):
     """A department's open steps, red first then by deadline (the columns are stored and indexed)."""
-    from django.db.models import Case as When_, IntegerField, Value, When
-
     from tongban.org.models import RoleGrant
 
     departments = [department.pk] if department else list(
@@ -303,5 +301,4 @@ def inbox(user, *, department=None, state: str | None = None, limit: int = 50):
     qs = CaseStep.objects.filter(department_id__in=departments, state__in=INBOX_STATES)
     if state:
         qs = qs.filter(state=state)
-    order = When_(When(light="red", then=Value(0)), When(light="yellow", then=Value(1)), default=Value(2), output_field=IntegerField())
-    return list(qs.select_related("case__item_version", "step", "claimant", "department").annotate(rank=order).order_by("rank", "deadline", "id")[:limit])
+    return list(qs.select_related("case__item_version", "step", "claimant", "department").annotate(rank=light_rank()).order_by("rank", "deadline", "id")[:limit])

@@ -15,7 +15,7 @@ from tongban.org.scopes import has_role
 
 from . import engine, oversight
 from .diagram import svg
-from .models import CaseStep, StepKind
+from .models import CaseStep, StepKind, light_rank
 
 
 @login_required
@@ -58,11 +58,7 @@ def decisions(request):
     """The leader's queue: cases whose every branch is done, with all opinions side by side."""
     ready = CaseStep.objects.filter(step__kind=StepKind.DECISION, state__in=[CaseStep.State.READY, CaseStep.State.CLAIMED],
                                     department_id__in=RoleGrant.objects.filter(user=request.user, role="bureau_leader").values("department_id"))
-    from django.db.models import Case as When_, IntegerField, Value, When
-
-    red_first = When_(When(case__light="red", then=Value(0)), When(case__light="yellow", then=Value(1)), default=Value(2),
-                      output_field=IntegerField())
-    ready = ready.select_related("case", "step").annotate(rank=red_first).order_by("rank", "case__deadline", "id")
+    ready = ready.select_related("case", "step").annotate(rank=light_rank("case__")).order_by("rank", "case__deadline", "id")
     rows = [{"cs": cs, "case": cs.case, "opinions": engine.opinions_for_decision(cs.case)} for cs in ready]
     from .models import CaseDocument
 
