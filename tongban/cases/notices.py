@@ -14,7 +14,7 @@ from .models import Case, CaseMaterial, Notice
 PREFIX = {"acceptance": "受", "missing": "补", "refusal": "不受", "gap_commitment": "容", "informed_commitment": "承", "receipt": "收"}
 
 
-def _hall(case: Case) -> dict:
+def hall_of(case: Case) -> dict:
     """The hall that received the case: its window's, else the hall of the case's own region, else of the
     nearest region above it (a county case prints the county hall, not the city's)."""
     hall = case.window.hall if case.window_id else None
@@ -61,7 +61,7 @@ def context(notice: Notice) -> dict:
         "title": notice.get_kind_display(),
         "doc_number": f"{case.region.name[:2]}审{PREFIX.get(notice.kind, '')}〔{notice.issued_on.year}〕第{case.number[-6:]}号"
                       + (f"-{notice.round}" if notice.round > 1 else ""),
-        "hall": _hall(case),
+        "hall": hall_of(case),
         "department": department,
         "case": {
             "number": case.number, "item_name": case.title, "applicant_name": case.applicant.name,

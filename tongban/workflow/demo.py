@@ -112,16 +112,16 @@ def _firms(clerk, county: str, serial: int, names: list[str]):
 def _accepted(clerk, version, firm, ago: int):
     """A case submitted complete and accepted `ago` working days ago: the engine opens its first steps that day."""
     from tongban.cases import services as intake
-    from tongban.cases.demo import _all_materials, _working_days_ago
+    from tongban.cases.demo import all_materials, working_days_ago
 
-    on = _working_days_ago(ago)
-    case = intake.submit_case(clerk, applicant=firm, item=version.item, materials=_all_materials(version), on=on)
+    on = working_days_ago(ago)
+    case = intake.submit_case(clerk, applicant=firm, item=version.item, materials=all_materials(version), on=on)
     return intake.accept_case(clerk, case, on=on)
 
 
 def _review(case, code, user, ago: int | None = None, opinion="agree", text="", finish=True):
     """`user` claims the step and, if `finish`, answers every review point and gives the opinion `ago` working days ago."""
-    from tongban.cases.demo import _working_days_ago
+    from tongban.cases.demo import working_days_ago
 
     from . import engine
     from .models import CaseStep
@@ -129,7 +129,7 @@ def _review(case, code, user, ago: int | None = None, opinion="agree", text="", 
     cs = engine.claim(user, CaseStep.objects.get(case=case, step__code=code))
     if finish:
         answers = [{"point": p, "answer": "符合" if opinion == "agree" else text} for p in cs.step.review_points]
-        engine.complete(user, cs, opinion=opinion, text=text, answers=answers, on=_working_days_ago(ago))
+        engine.complete(user, cs, opinion=opinion, text=text, answers=answers, on=working_days_ago(ago))
 
 
 def _planning_cases() -> int:
@@ -142,7 +142,7 @@ def _planning_cases() -> int:
     planning = ItemVersion.objects.effective().filter(name="建设工程规划许可证核发", item__region=city).first()
     if planning is None or Case.objects.filter(item_version=planning).exists():
         return 0
-    from tongban.cases.demo import _working_days_ago
+    from tongban.cases.demo import working_days_ago
 
     clerk = User.objects.get(username="clerk")
     users = {u.username: u for u in User.objects.filter(username__in=["reviewer_fire", "reviewer_plan", "reviewer_env"])}
@@ -158,7 +158,7 @@ def _planning_cases() -> int:
     joint = CaseStep.objects.get(case=case, step__code="joint")
     for user in ("reviewer_fire", "reviewer_plan", "reviewer_env"):
         grant = RoleGrant.objects.get(user=users[user], role=Role.REVIEWER)
-        engine.joint_opinion(users[user], joint, grant.department, opinion="agree", on=_working_days_ago(4))
+        engine.joint_opinion(users[user], joint, grant.department, opinion="agree", on=working_days_ago(4))
     case = _accepted(clerk, planning, firms[3], 2)  # planning returned for correction: the clocks stand still
     _review(case, "review_plan", users["reviewer_plan"], 2, opinion="return", text="请补充建筑退让道路红线的尺寸标注")
     # the lead department (planning) chases the fire review, due today
@@ -173,7 +173,7 @@ KINDERGARTEN_FIRMS = ["曲阜市杏坛教育咨询有限公司", "曲阜市明�
 def _kindergarten_cases() -> int:
     """民办幼儿园设立 in 曲阜市: education, fire and health review in parallel (5 working days each), then the
     bureau leader decides (2 days). One case per stage, accepted so many working days ago that the lights follow."""
-    from tongban.cases.demo import _working_days_ago
+    from tongban.cases.demo import working_days_ago
     from tongban.cases.models import Case
 
     from . import engine
@@ -204,5 +204,5 @@ def _kindergarten_cases() -> int:
     case = _accepted(clerk, kg, firms[6], 9)  # decided: approval sealed with 曲阜市行政审批服务局's key
     for code, user in (("review_edu", edu), ("review_fire", fire), ("review_health", health)):
         _review(case, code, user, 6)
-    engine.decide(leader, case, approve=True, note="办学条件、消防安全、卫生保健均符合要求", on=_working_days_ago(5))
+    engine.decide(leader, case, approve=True, note="办学条件、消防安全、卫生保健均符合要求", on=working_days_ago(5))
     return len(KINDERGARTEN_FIRMS)

@@ -5,7 +5,7 @@ import datetime as dt
 
 from django.utils import timezone
 
-from tongban.cases.common import _event
+from tongban.cases.common import record_event
 from tongban.cases.models import Case
 from tongban.core import tx
 from tongban.core.errors import Conflict, DomainError
@@ -25,7 +25,7 @@ def _today(on):
 
 
 def _history(case, actor, action, reason="", **data):
-    _event(case, actor, action, from_state=case.state, reason=reason, domain="workflow", **data)
+    record_event(case, actor, action, from_state=case.state, reason=reason, domain="workflow", **data)
 
 
 def process_steps(process) -> list:
