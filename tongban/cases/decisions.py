@@ -12,7 +12,8 @@ from tongban.org.scopes import require
 from tongban.workcal import clocks
 
 from .models import Breach, Case, CaseState, Delivery, PostCheck
-from .common import record_event, expect, locked, not_parent, require_clerk, set_state, today, record_visit
+from . import events, transitions
+from .common import record_event, locked, not_parent, require_clerk, set_state, today, record_visit
 
 
 def decide_now(actor, case: Case, approve: bool, note: str, on: dt.date):
@@ -24,9 +25,12 @@ def decide_now(actor, case: Case, approve: bool, note: str, on: dt.date):
     set_state(case, CaseState.APPROVED if approve else CaseState.DENIED, decided_on=on, decision_note=note,
                light=case.clock.light if case.clock_id else case.light)
     record_event(case, actor, "decided", from_state=before, reason=note, approved=approve)
+    events.case_decided.send(sender=Case, case=case, actor=actor, on=on, approve=approve, note=note)
 
-def record_decision(actor, case: Case, *, approve: bool, note: str = "", on: dt.date | None = None) -> Case:
-    """The authority's decision on an accepted case (the back-office workflow calls this at its end)."""
+def record_decision(actor, case: Case, *, approve: bool, note: str = "", on: dt.date | None = None,
+                    through_process: bool = False) -> Case:
+    """The authority's decision on an accepted case. A case with a back-office process is decided only
+    through its decision step (the workflow calls this with `through_process=True`)."""
     on = today(on)
     require(actor, Role.BUREAU_LEADER, department=case.item.department if case.item_id else None,
             region=None if case.item_id else case.region, what="作出审批决定")
@@ -35,15 +39,18 @@ def record_decision(actor, case: Case, *, approve: bool, note: str = "", on: dt.
     not_parent(case, "作出决定")
     with tx.atomic():
         case = locked(case)
-        expect(case, [CaseState.ACCEPTED], "作出决定")
+        if through_process:
+            transitions.check(case, "return")  # the same state rule: an accepted item case in review
+        else:
+            transitions.check(case, "decide")
         decide_now(actor, case, approve, note, on)
     return case
 
 def check_deliverable(case: Case):
     not_parent(case, "送达结果")
-    expect(case, [CaseState.APPROVED, CaseState.DENIED], "送达")
-    if case.gap_open:
+    if case.gap_open and case.state in (CaseState.APPROVED, CaseState.DENIED):
         raise Conflict("gap_open", "容缺受理的材料尚未补齐,结果暂不能送达")
+    transitions.check(case, "deliver")
 
 def complete_with(actor, case: Case, delivery: Delivery, on: dt.date):
     if delivery.pk is None:  # a registered mailing the applicant did not wait for: the window handover replaces it
@@ -52,6 +59,7 @@ def complete_with(actor, case: Case, delivery: Delivery, on: dt.date):
     before = case.state
     set_state(case, CaseState.COMPLETED, completed_on=on)
     record_event(case, actor, "completed", from_state=before, method=delivery.method)
+    events.case_delivered.send(sender=Case, case=case, actor=actor, on=on, method=delivery.method)
     complete_parent_if_done(actor, case, on)
 
 
@@ -151,22 +159,31 @@ def confirm_mail_delivered(actor, case: Case, *, on: dt.date | None = None) -> C
     return case
 
 def record_post_check(actor, case: Case, *, passed: bool, note: str, on: dt.date | None = None) -> PostCheck:
-    """事后核查 of an informed commitment; a false commitment is recorded against the applicant."""
+    """事后核查 of an informed commitment (告知承诺), by a reviewer of the item's department. A false
+    commitment is recorded against the applicant (失信记录) and revokes the approval it obtained (撤销许可)."""
     on = today(on)
     require(actor, Role.REVIEWER, department=case.item.department if case.item_id else None,
             region=None if case.item_id else case.region, what="事后核查")
+    if not passed and not note.strip():
+        raise DomainError("post_check_note", "核查不实须说明情况", field="note")
     with tx.atomic():
+        case = locked(case)
         check = PostCheck.objects.select_for_update().filter(case=case).first()
         if check is None:
             raise NotFound("本办件没有告知承诺事后核查任务")
         if check.result != PostCheck.Result.PENDING:
             raise Conflict("post_check_done", "事后核查已完成")
-        if not passed and not note.strip():
-            raise DomainError("post_check_note", "核查不实须说明情况", field="note")
+        transitions.check(case, "post_check")
         check.result = PostCheck.Result.PASSED if passed else PostCheck.Result.FAILED
         check.checked_on, check.checked_by, check.note = on, actor, note
         check.save()
+        record_event(case, actor, "post_checked", from_state=case.state, reason=note, passed=passed)
         if not passed:
             Breach.objects.create(applicant=case.applicant, case=case, on=on, note=note)
-        record_event(case, actor, "post_checked", from_state=case.state, reason=note, passed=passed)
+            if case.state in (CaseState.APPROVED, CaseState.COMPLETED):
+                before = case.state
+                set_state(case, CaseState.REVOKED)
+                reason = f"告知承诺事后核查不实,依法撤销许可:{note}"
+                record_event(case, actor, "revoked", from_state=before, reason=reason)
+                events.case_revoked.send(sender=Case, case=case, actor=actor, on=on, reason=reason)
     return check

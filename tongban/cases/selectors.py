@@ -86,3 +86,35 @@ def clock_status(case: Case) -> dict | None:
     from tongban.workcal.clocks import status
 
     return status(case.clock)
+
+
+def documents_of(case: Case) -> list:
+    """The sealed decision documents of a case, newest first."""
+    return list(case.documents.order_by("-id"))
+
+
+def latest_return_notice(case: Case):
+    """The notice of the latest back-office return (退回补正), if the case has one."""
+    from .models import Notice
+
+    return case.notices.filter(kind=Notice.Kind.MISSING, data__by_step__isnull=False).order_by("-round", "-id").first()
+
+
+def clerks_of(case: Case) -> list:
+    """Window clerks who may take the case over as its responsible person (首办负责), in the case's region."""
+    from tongban.org.models import User
+
+    parts = case.region.path.strip("/").split("/")
+    paths = ["/".join(parts[: i + 1]) + "/" for i in range(len(parts))]  # the case's region and those above it
+    grants = RoleGrant.objects.filter(role=Role.WINDOW_CLERK, region__path__in=paths)
+    return list(User.objects.filter(is_active=True, pk__in=grants.values("user_id")).order_by("username"))
+
+
+def clerk_by_username(case: Case, username: str):
+    """A clerk of the case's region by user name; unknown and out-of-scope names answer alike."""
+    from tongban.core.errors import DomainError
+
+    for user in clerks_of(case):
+        if user.username == (username or "").strip():
+            return user
+    raise DomainError("reassign_target", "新的首办负责人须为本区域在岗的窗口工作人员", field="handler")

@@ -17,6 +17,7 @@ from tongban.org.scopes import has_role, require
 from tongban.workcal import clocks
 from tongban.workcal.days import add_working_days
 
+from . import events, transitions
 from .models import Applicant, Case, CaseMaterial, CaseState, Channel, Delivery, GapCommitment, Mandate, Notice, PostCheck
 from .common import (
     S, record_event, expect, guide_materials_of, is_parent, locked, guide_material, not_parent, provisional_number, require_clerk,
@@ -188,19 +189,21 @@ def _submit_bundle(actor, applicant, bundle, channel, window, mandate, materials
     record_event(parent, actor, "submitted", channel=channel, bundle=bundle.code, items=parent.children.count())
     return parent
 
-def record_materials(actor, case: Case, *, entries: list[dict], on: dt.date | None = None) -> Case:
-    """The clerk's checklist on a received case: materials received, originals seen, or shared data used."""
-    require_clerk(actor, case, "核对材料")
+def _check_materials(actor, case: Case, *, entries: list[dict], on: dt.date | None = None) -> Case:
+    """The clerk's checklist on a received case: materials received, originals seen, or shared data used.
+    Part of the act that follows it (accept, notify, decide on the spot), in that act's transaction."""
+    if not entries:
+        return case
     if is_parent(case):  # a bundle's merged checklist: each entry counts for every child that asks for it
         with tx.atomic():
             keys = {Material.objects.get(pk=e["material"]).merge_key: e for e in entries if Material.objects.filter(pk=e["material"]).exists()}
             for child in case.children.select_related("item_version").order_by("id"):
                 mine = [{**keys[m.merge_key], "material": m.pk} for m in child.item_version.materials.all() if m.merge_key in keys]
-                record_materials(actor, child, entries=mine, on=on)
+                _check_materials(actor, child, entries=mine, on=on)
         return case
     with tx.atomic():
         case = locked(case)
-        expect(case, [CaseState.RECEIVED], "核对材料")
+        transitions.check(case, "check_materials")
         for entry in entries:
             status = entry.get("status", S.PROVIDED)
             if status not in CaseMaterial.RECEIVED:
@@ -210,6 +213,16 @@ def record_materials(actor, case: Case, *, entries: list[dict], on: dt.date | No
             record_event(case, actor, "materials_checked", from_state=case.state, count=len(entries))
     return case
 
+def record_materials(actor, case: Case, *, entries: list[dict], on: dt.date | None = None) -> Case:
+    """Save the window's checklist of a received case (材料核对) without deciding yet; the same entries can
+    instead travel with the act that follows (accept, notify, decide on the spot)."""
+    require_clerk(actor, case, "核对材料")
+    if not entries:
+        raise DomainError("materials_empty", "请至少核对一项材料", field="materials")
+    with tx.atomic():
+        _check_materials(actor, case, entries=entries, on=on)
+    return locked(case) if not is_parent(case) else case
+
 def _outstanding(case: Case) -> list[Material]:
     """Main and auxiliary materials of the guide that are neither received, nor under 容缺 (auxiliary
     only), nor under 告知承诺. Materials marked 视情形提供 are not required."""
@@ -218,16 +231,18 @@ def _outstanding(case: Case) -> list[Material]:
     required = (Material.Role.MAIN, Material.Role.AUXILIARY)
     return [m for m in guide_materials_of(case).values() if m.role in required and have.get(m.pk) not in ok]
 
-def accept_case(actor, case: Case, *, gaps=(), gap_days: int | None = None, informed=(), on: dt.date | None = None,
-                auto: bool = False) -> Case:
-    """受理. `gaps`: auxiliary materials accepted missing under a commitment (容缺) to supply them within
-    `gap_days` working days; `informed`: proofs replaced by the applicant's commitment (告知承诺)."""
+def accept_case(actor, case: Case, *, materials=(), gaps=(), gap_days: int | None = None, informed=(),
+                on: dt.date | None = None, auto: bool = False) -> Case:
+    """受理. `materials`: the window's checklist ticked with the acceptance ([{"material", "status", "file"?}],
+    received statuses only); `gaps`: auxiliary materials accepted missing under a commitment (容缺) to
+    supply them within `gap_days` working days; `informed`: proofs replaced by the applicant's commitment (告知承诺)."""
     on = today(on)
     if not auto:
         require_clerk(actor, case, "受理")
     with tx.atomic():
+        _check_materials(actor, case, entries=list(materials), on=on)
         case = locked(case)
-        expect(case, [CaseState.RECEIVED], "受理")
+        transitions.check(case, "accept")
         if is_parent(case):
             for child in case.children.filter(state=CaseState.RECEIVED).order_by("id"):
                 child = locked(child)
@@ -299,24 +314,26 @@ def _accept_one(actor, case, gaps, gap_days, informed, on, auto, clerk: bool = F
     record_event(case, actor, "accepted", from_state=CaseState.RECEIVED,
            reason="依《中华人民共和国行政许可法》第三十二条,申请之日起五个工作日内未告知补正,自收到申请材料之日起即为受理" if auto else "",
            deadline=clock.deadline, gaps=[m.name for m in gap_materials], informed=[m.name for m in informed_materials])
-    if version.case_kind == CaseKind.PROMISED:
-        from tongban.workflow.engine import start as start_process  # back office: the item's process, if it has one
-
-        start_process(case, on, actor=actor)
+    # the back office (workflow) answers True when it starts the item's process for this case
+    if any(answer for _, answer in events.case_accepted.send(sender=Case, case=case, actor=actor, on=on)):
+        case.back_office = True
+        Case.objects.filter(pk=case.pk).update(back_office=True)
     return case
 
-def notify_missing(actor, case: Case, *, items: list[dict], on: dt.date | None = None) -> Notice:
+def notify_missing(actor, case: Case, *, items: list[dict], materials=(), on: dt.date | None = None) -> Notice:
     """一次性告知: every missing or defective material at once. items: [{"material": id, "status":
     "missing"|"defective", "reason": "…"}]. A later notice may only name materials an earlier notice
-    already named (a material found fine once cannot be objected to later)."""
+    already named (a material found fine once cannot be objected to later). `materials`: what the window
+    received at the same time (recorded with the notice)."""
     on = today(on)
     require_clerk(actor, case, "出具一次性告知书")
     not_parent(case, "出具一次性告知书")
     if not items:
         raise DomainError("notice_empty", "请列明缺少或不符合要求的材料", field="items")
     with tx.atomic():
+        _check_materials(actor, case, entries=list(materials), on=on)
         case = locked(case)
-        expect(case, [CaseState.RECEIVED], "出具一次性告知书")
+        transitions.check(case, "notify_missing")
         if _past_answer_period(case, on):
             raise Conflict("notice_too_late", "收件已超过五个工作日,依《中华人民共和国行政许可法》第三十二条视为受理,不能再出具一次性告知书")
         earlier = list(case.notices.filter(kind=Notice.Kind.MISSING))
@@ -344,15 +361,17 @@ def notify_missing(actor, case: Case, *, items: list[dict], on: dt.date | None =
             CaseMaterial.objects.filter(pk=cm.pk).update(notified_round=round_no)
         notice = Notice.objects.create(
             case=case, kind=Notice.Kind.MISSING, round=round_no, issued_on=on,
-            data={"material_ids": [m.pk for m, _, _ in rows], "items": [{"name": m.name, "status": s, "reason": r} for m, s, r in rows]},
+            data={"material_ids": [m.pk for m, _, _ in rows],
+                  "items": [{"name": m.name, "status": s, "reason": r, "form": m.get_form_display(), "copies": m.copies} for m, s, r in rows]},
         )
         set_state(case, CaseState.CORRECTION)
         record_event(case, actor, "notified_missing", from_state=CaseState.RECEIVED, round=round_no, materials=[m.name for m, _, _ in rows])
     return notice
 
 def supply_materials(actor, case: Case, *, supplied: list[dict], on: dt.date | None = None) -> Case:
-    """The applicant supplies what a notice asked for (the same case continues), or the materials of a
-    容缺 commitment after acceptance."""
+    """The applicant supplies what a notice asked for: before acceptance (the same case continues), after
+    a back-office return (when everything the return named is in, the case is back in review and the
+    clocks run again: `case_resumed`), or the materials of a 容缺 commitment after acceptance."""
     on = today(on)
     require_clerk(actor, case, "接收补正材料")
     not_parent(case, "补交材料")
@@ -360,10 +379,8 @@ def supply_materials(actor, case: Case, *, supplied: list[dict], on: dt.date | N
         raise DomainError("supply_empty", "请选择补交的材料", field="supplied")
     with tx.atomic():
         case = locked(case)
-        expect(case, [CaseState.CORRECTION, CaseState.ACCEPTED, CaseState.APPROVED, CaseState.DENIED], "补交材料")
+        transitions.check(case, "supply")
         before = case.state
-        if case.state != CaseState.CORRECTION and not case.gap_open:
-            raise Conflict("nothing_to_supply", "本办件没有待补交的材料")
         for entry in supplied:
             m = guide_material(case, entry["material"])
             status = entry.get("status", S.PROVIDED)
@@ -374,11 +391,88 @@ def supply_materials(actor, case: Case, *, supplied: list[dict], on: dt.date | N
             record_visit(case, "补交材料", case.window)
         if before == CaseState.CORRECTION:
             set_state(case, CaseState.RECEIVED, resubmitted_on=on)
-        elif not case.materials.filter(status=S.GAP).exists():
+        elif before == CaseState.RETURNED:
+            still = outstanding_corrections(case)
+            if not still:
+                set_state(case, CaseState.ACCEPTED)
+        if case.gap_open and not case.materials.filter(status=S.GAP).exists():
             GapCommitment.objects.filter(case=case).update(fulfilled_on=on)
             case.gap_open, case.light = False, (case.clock.light if case.clock_id else case.light)
             Case.objects.filter(pk=case.pk).update(gap_open=False, light=case.light)
         record_event(case, actor, "materials_supplied", from_state=before, materials=[str(e["material"]) for e in supplied])
+        if before == CaseState.RETURNED and case.state == CaseState.ACCEPTED:
+            record_event(case, actor, "resumed", from_state=before, reason="补正材料已补齐,恢复审查和计时")
+            events.case_resumed.send(sender=Case, case=case, actor=actor, on=on)
+    return case
+
+def outstanding_corrections(case: Case) -> list[str]:
+    """Names of what the latest back-office return asked for and the window has not yet received."""
+    notice = case.notices.filter(kind=Notice.Kind.MISSING, data__by_step__isnull=False).order_by("-round", "-id").first()
+    if notice is None:
+        return []
+    have = dict(case.materials.values_list("material_id", "status"))
+    return [name for mid, name in zip(notice.data.get("material_ids", []), [i["name"] for i in notice.data.get("items", [])])
+            if have.get(mid) not in CaseMaterial.RECEIVED]
+
+def return_for_correction(actor, case: Case, *, department, step_name: str, text: str, items: list[dict] = (),
+                          on: dt.date | None = None) -> Notice:
+    """退回补正 from the back office: one written notice (一次性告知) of exactly what the applicant must supply
+    — guide materials ([{"material", "status": "missing"|"defective", "reason"}]) and the reviewer's
+    text — the case shows 补正中 until the window receives every named material. Called by the workflow's
+    return verb inside its transaction; the caller pauses the clocks."""
+    on = today(on)
+    require(actor, Role.REVIEWER, department=department, what="退回补正")
+    if not text.strip():
+        raise DomainError("return_text", "退回补正须写明需要补正的内容", field="text")
+    with tx.atomic():
+        case = locked(case)
+        transitions.check(case, "return")
+        rows = []
+        for entry in items:
+            m = guide_material(case, entry["material"])
+            status = entry.get("status") or S.DEFECTIVE
+            if status not in (S.MISSING, S.DEFECTIVE):
+                raise DomainError("notice_status", "补正的材料状态应为缺少(missing)或不符合要求(defective)", field="materials")
+            rows.append((m, status, (entry.get("reason") or "").strip()))
+        round_no = case.notices.filter(kind=Notice.Kind.MISSING).count() + 1
+        for m, status, reason in rows:
+            cm = store_material(case, m, status, reason=reason)
+            CaseMaterial.objects.filter(pk=cm.pk).update(notified_round=round_no)
+        data_items = [{"name": m.name, "status": st, "reason": r or text, "form": m.get_form_display(), "copies": m.copies}
+                      for m, st, r in rows]
+        if not rows:
+            data_items = [{"name": f"{step_name}:补正要求", "status": S.DEFECTIVE, "reason": text, "form": "", "copies": ""}]
+        notice = Notice.objects.create(case=case, kind=Notice.Kind.MISSING, round=round_no, issued_on=on, data={
+            "material_ids": [m.pk for m, _, _ in rows], "items": data_items, "by_step": step_name,
+            "department": str(department), "text": text,
+        })
+        set_state(case, CaseState.RETURNED)
+        record_event(case, actor, "returned", from_state=CaseState.ACCEPTED, reason=text, step=step_name,
+                     materials=[m.name for m, _, _ in rows])
+        events.case_returned.send(sender=Case, case=case, actor=actor, on=on, notice=notice)
+    return notice
+
+def extend_deadline(actor, case: Case, *, days: int, reason: str, on: dt.date | None = None) -> Case:
+    """延期 (行政许可法 art. 42): the authority's leader extends the time limit, within the legal maximum, with
+    a reason; the applicant receives a written notice (延长审批期限告知书)."""
+    on = today(on)
+    require(actor, Role.BUREAU_LEADER, department=case.item.department if case.item_id else None,
+            region=None if case.item_id else case.region, what="延长审批期限")
+    if not reason.strip():
+        raise DomainError("extension_reason", "请填写延长审批期限的理由", field="reason")
+    with tx.atomic():
+        case = locked(case)
+        transitions.check(case, "extend")
+        before_deadline = case.deadline
+        clock = clocks.extend_clock(actor, case.clock, days, reason, approver=actor, on=on)
+        case.clock, case.deadline, case.light = clock, clock.deadline, clock.light
+        Case.objects.filter(pk=case.pk).update(deadline=clock.deadline, light=clock.light)
+        Notice.objects.create(case=case, kind=Notice.Kind.EXTENSION, issued_on=on, data={
+            "days": days, "reason": reason, "old_deadline": str(before_deadline) if before_deadline else "",
+            "new_deadline": str(clock.deadline) if clock.deadline else "",
+        })
+        record_event(case, actor, "extended", from_state=case.state, reason=reason, days=days, deadline=clock.deadline)
+        events.case_extended.send(sender=Case, case=case, actor=actor, on=on, days=days, reason=reason)
     return case
 
 def refuse_case(actor, case: Case, *, reason: str, on: dt.date | None = None) -> Case:
@@ -389,7 +483,7 @@ def refuse_case(actor, case: Case, *, reason: str, on: dt.date | None = None) ->
         raise DomainError("refusal_reason", "不予受理必须说明理由", field="reason")
     with tx.atomic():
         case = locked(case)
-        expect(case, [CaseState.RECEIVED, CaseState.CORRECTION], "不予受理")
+        transitions.check(case, "refuse")
         before = case.state
         set_state(case, CaseState.REFUSED)
         Notice.objects.create(case=case, kind=Notice.Kind.REFUSAL, issued_on=on, data={"reason": reason, "remedies": REMEDIES})
@@ -402,22 +496,24 @@ def refuse_case(actor, case: Case, *, reason: str, on: dt.date | None = None) ->
     return case
 
 def withdraw_case(actor, case: Case, *, reason: str = "申请人申请撤回", on: dt.date | None = None) -> Case:
+    """撤回: the application ends at the applicant's request; clocks stop and open back-office work is cancelled
+    (the back office listens to `case_withdrawn`). A bundle's open children are withdrawn with it."""
     on = today(on)
     require_clerk(actor, case, "撤回申请")
+    if not reason.strip():
+        raise DomainError("withdraw_reason", "请填写撤回原因", field="reason")
     with tx.atomic():
         case = locked(case)
-        expect(case, [CaseState.RECEIVED, CaseState.CORRECTION, CaseState.ACCEPTED], "撤回")
-        for c in [case, *case.children.filter(state__in=[CaseState.RECEIVED, CaseState.CORRECTION, CaseState.ACCEPTED])]:
-            c = locked(c)
+        transitions.check(case, "withdraw")
+        children = list(case.children.filter(state__in=transitions.OPEN).order_by("id"))
+        for c in [case, *children]:
+            c = case if c.pk == case.pk else locked(c)
             before = c.state
             if c.clock_id:
                 clocks.stop_clock(actor, c.clock, on=on)
-            if before == CaseState.ACCEPTED and c.item_id:
-                from tongban.workflow.engine import cancel_open_steps
-
-                cancel_open_steps(actor, c, on, reason)
             set_state(c, CaseState.WITHDRAWN, gap_open=False)
             record_event(c, actor, "withdrawn", from_state=before, reason=reason)
+            events.case_withdrawn.send(sender=Case, case=c, actor=actor, on=on, reason=reason)
         complete_parent_if_done(actor, case, on)
     return case
 
@@ -430,6 +526,9 @@ def reassign_handler(actor, case: Case, new_handler, *, reason: str) -> Case:
         raise DomainError("reassign_target", "新的首办负责人须为本区域窗口工作人员", field="handler")
     with tx.atomic():
         case = locked(case)
+        transitions.check(case, "handover")
+        if case.handler_id == new_handler.pk:
+            raise DomainError("reassign_same", f"{new_handler}已是本办件的首办负责人", field="handler")
         old = case.handler
         Case.objects.filter(pk=case.pk).update(handler=new_handler)
         case.handler = new_handler
@@ -438,7 +537,7 @@ def reassign_handler(actor, case: Case, new_handler, *, reason: str) -> Case:
     return case
 
 def decide_immediately(actor, case: Case, *, approve: bool = True, note: str = "", handover: bool = True,
-                       on: dt.date | None = None) -> Case:
+                       materials=(), on: dt.date | None = None) -> Case:
     """即办件: accepted, decided and (by default) handed over at the window in the same visit."""
     on = today(on)
     require_clerk(actor, case, "即时办结")
@@ -447,10 +546,11 @@ def decide_immediately(actor, case: Case, *, approve: bool = True, note: str = "
     if not approve and not note.strip():
         raise DomainError("denial_reason", "不予许可必须说明理由", field="note")
     with tx.atomic():
+        _check_materials(actor, case, entries=list(materials), on=on)
         case = locked(case)
+        transitions.check(case, "immediate")
         if case.state == CaseState.RECEIVED:
             case = _accept_one(actor, case, (), None, (), on, False)
-        expect(case, [CaseState.ACCEPTED], "即时办结")
         decide_now(actor, case, approve, note, on)
         if handover:
             complete_with(actor, case, Delivery(case=case, method=Delivery.Method.WINDOW, received_by=case.applicant.name,

@@ -14,7 +14,7 @@ from tongban.cases.services import REMEDIES, track_token
 from tongban.core.pdf import render_pdf
 from tongban.core.qr import qr_svg
 
-from .models import CaseDocument
+from tongban.cases.models import CaseDocument
 from .seal import provider
 
 PREVIEW_MARK = "预览 · 未签发"

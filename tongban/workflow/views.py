@@ -60,7 +60,7 @@ def decisions(request):
                                     department_id__in=RoleGrant.objects.filter(user=request.user, role="bureau_leader").values("department_id"))
     ready = ready.select_related("case", "step").annotate(rank=light_rank("case__")).order_by("rank", "case__deadline", "id")
     rows = [{"cs": cs, "case": cs.case, "opinions": engine.opinions_for_decision(cs.case)} for cs in ready]
-    from .models import CaseDocument
+    from tongban.cases.models import CaseDocument
 
     recent = CaseDocument.objects.filter(signed_by=request.user).select_related("case").order_by("-id")[:10]
     previews = [("approval", "准予许可决定书"), ("denial", "不予许可决定书")]
@@ -74,7 +74,7 @@ def document(request, doc_id):
 
     from tongban.cases.selectors import is_visible
 
-    from .models import CaseDocument
+    from tongban.cases.models import CaseDocument
 
     doc = get_object_or_404(CaseDocument.objects.select_related("case"), pk=doc_id)
     if doc.signed_by_id != request.user.pk and not is_visible(request.user, doc.case):
@@ -108,10 +108,16 @@ def preview(request, number, kind):
 @login_required
 @require_POST
 def decide(request, number):
+    """The decision form of the leader's queue (and, for a promised item without a process, of the case page)."""
+    from django.utils.http import url_has_allowed_host_and_scheme
+
     case = get_object_or_404(Case, number=number)
     try:
         engine.decide(request.user, case, approve=request.POST.get("approve") == "1", note=request.POST.get("note", ""))
         messages.success(request, f"{case.number} 已作出决定,决定书已加盖电子印章。")
     except DomainError as e:
         messages.error(request, e.message)
+    back = request.POST.get("next", "")
+    if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        return redirect(back)
     return redirect("workflow:decisions")
