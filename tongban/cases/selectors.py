@@ -4,12 +4,13 @@ from django.db.models import Q
 from tongban.core.errors import NotAllowed
 from tongban.org.models import Role, RoleGrant
 
+from . import transitions
 from .models import Case, CaseMaterial
 
 PAGE = 20
 
 
-def case_out(case: Case) -> dict:
+def case_out(case: Case, user=None) -> dict:
     """The API's view of a case, from the object in hand (its applicant, handler and version are read only
     when not already loaded); personal data masked."""
     from tongban.catalog.selectors import guide_materials
@@ -35,8 +36,16 @@ def case_out(case: Case) -> dict:
             for m, st, reason in rows
         ],
         "url": settings.SITE_URL + case.get_absolute_url(),
+        "back_office": case.back_office,
+        "clock_paused": bool(case.clock_id and case.clock.state == "paused"),
+        "corrections": outstanding_corrections(case) if case.state == "returned" else [],
+        "actions": transitions.allowed(user, case) if user is not None else [],
     }
 
+
+# Apps above cases widen what a department-bound grant sees (the back office: cases with a step of the
+# department). Each entry takes a grant and returns a Q over Case; registered in the app's ready().
+SCOPE_EXTENSIONS: list = []
 
 CASE_ROLES = [Role.WINDOW_CLERK, Role.REVIEWER, Role.BUREAU_LEADER, Role.SUPERVISOR, Role.SYSTEM_ADMIN, Role.AGENT]
 
@@ -54,6 +63,8 @@ def _scope(user) -> Q:
             q |= Q(mandate__agent_user=user)
         elif g.department_id:
             q |= Q(item__department_id=g.department_id) | Q(children__item__department_id=g.department_id)
+            for extend in SCOPE_EXTENSIONS:
+                q |= extend(g)
         else:
             q |= Q(region__path__startswith=g.region.path)
     return q
@@ -118,3 +129,13 @@ def clerk_by_username(case: Case, username: str):
         if user.username == (username or "").strip():
             return user
     raise DomainError("reassign_target", "新的首办负责人须为本区域在岗的窗口工作人员", field="handler")
+
+
+def outstanding_corrections(case: Case) -> list[str]:
+    """Names of what the latest back-office return asked for and the window has not yet received."""
+    notice = latest_return_notice(case)
+    if notice is None:
+        return []
+    have = dict(case.materials.values_list("material_id", "status"))
+    named = zip(notice.data.get("material_ids", []), [i["name"] for i in notice.data.get("items", [])])
+    return [name for mid, name in named if have.get(mid) not in CaseMaterial.RECEIVED]

@@ -17,7 +17,7 @@ from tongban.org.scopes import has_role, require
 from tongban.workcal import clocks
 from tongban.workcal.days import add_working_days
 
-from . import events, transitions
+from . import events, selectors, transitions
 from .models import Applicant, Case, CaseMaterial, CaseState, Channel, Delivery, GapCommitment, Mandate, Notice, PostCheck
 from .common import (
     S, record_event, expect, guide_materials_of, is_parent, locked, guide_material, not_parent, provisional_number, require_clerk,
@@ -361,7 +361,7 @@ def notify_missing(actor, case: Case, *, items: list[dict], materials=(), on: dt
             CaseMaterial.objects.filter(pk=cm.pk).update(notified_round=round_no)
         notice = Notice.objects.create(
             case=case, kind=Notice.Kind.MISSING, round=round_no, issued_on=on,
-            data={"material_ids": [m.pk for m, _, _ in rows],
+            data={"material_ids": [m.pk for m, _, _ in rows], "by": str(actor),
                   "items": [{"name": m.name, "status": s, "reason": r, "form": m.get_form_display(), "copies": m.copies} for m, s, r in rows]},
         )
         set_state(case, CaseState.CORRECTION)
@@ -392,7 +392,7 @@ def supply_materials(actor, case: Case, *, supplied: list[dict], on: dt.date | N
         if before == CaseState.CORRECTION:
             set_state(case, CaseState.RECEIVED, resubmitted_on=on)
         elif before == CaseState.RETURNED:
-            still = outstanding_corrections(case)
+            still = selectors.outstanding_corrections(case)
             if not still:
                 set_state(case, CaseState.ACCEPTED)
         if case.gap_open and not case.materials.filter(status=S.GAP).exists():
@@ -404,15 +404,6 @@ def supply_materials(actor, case: Case, *, supplied: list[dict], on: dt.date | N
             record_event(case, actor, "resumed", from_state=before, reason="补正材料已补齐,恢复审查和计时")
             events.case_resumed.send(sender=Case, case=case, actor=actor, on=on)
     return case
-
-def outstanding_corrections(case: Case) -> list[str]:
-    """Names of what the latest back-office return asked for and the window has not yet received."""
-    notice = case.notices.filter(kind=Notice.Kind.MISSING, data__by_step__isnull=False).order_by("-round", "-id").first()
-    if notice is None:
-        return []
-    have = dict(case.materials.values_list("material_id", "status"))
-    return [name for mid, name in zip(notice.data.get("material_ids", []), [i["name"] for i in notice.data.get("items", [])])
-            if have.get(mid) not in CaseMaterial.RECEIVED]
 
 def return_for_correction(actor, case: Case, *, department, step_name: str, text: str, items: list[dict] = (),
                           on: dt.date | None = None) -> Notice:
@@ -444,7 +435,7 @@ def return_for_correction(actor, case: Case, *, department, step_name: str, text
             data_items = [{"name": f"{step_name}:补正要求", "status": S.DEFECTIVE, "reason": text, "form": "", "copies": ""}]
         notice = Notice.objects.create(case=case, kind=Notice.Kind.MISSING, round=round_no, issued_on=on, data={
             "material_ids": [m.pk for m, _, _ in rows], "items": data_items, "by_step": step_name,
-            "department": str(department), "text": text,
+            "department": str(department), "text": text, "by": str(actor),
         })
         set_state(case, CaseState.RETURNED)
         record_event(case, actor, "returned", from_state=CaseState.ACCEPTED, reason=text, step=step_name,

@@ -117,7 +117,7 @@ def case_detail(request, number):
         "ext_left": (case.clock.max_extension_days - case.clock.extended_days) if case.clock_id else 0, "events": case.events.select_related("actor"),
         "notices": case.notices.all(), "documents": selectors.documents_of(case), "children": case.children.select_related("item_version"),
         "actions": actions, "clock": selectors.clock_status(case), "clerks": clerks,
-        "corrections": services.outstanding_corrections(case) if case.state == CaseState.RETURNED else [],
+        "corrections": selectors.outstanding_corrections(case) if case.state == CaseState.RETURNED else [],
         "return_notice": selectors.latest_return_notice(case),
         "pickup_code": services.pickup_code(case) if actions & {"deliver"} else "",
         "post_check": getattr(case, "post_check", None) if case.informed_commitment else None,
@@ -228,7 +228,9 @@ def track(request, number, token):
         raise Http404("未找到该办件")
     name = case.applicant.name
     masked = name[0] + "*" * (len(name) - 1) if case.applicant.kind == "person" else name
-    return render(request, "cases/track.html", {"case": case, "applicant": masked,
+    return render(request, "cases/track.html", {"case": case, "applicant": masked, "clock": selectors.clock_status(case),
+                                                "notice": selectors.latest_return_notice(case) if case.state == CaseState.RETURNED else None,
+                                                "corrections": selectors.outstanding_corrections(case) if case.state == CaseState.RETURNED else [],
                                                 "qr": qr_svg(settings.SITE_URL + request.path, scale=3)})
 
 

@@ -95,7 +95,7 @@ def load_back_office_cases() -> int:
     scan gives (yellow, red) are the honest result of the dates, not set by hand."""
     from tongban.workcal.scan import scan_lights
 
-    made = _planning_cases() + _kindergarten_cases()
+    made = _planning_cases() + _kindergarten_cases() + _food_gap_case()
     if made:
         scan_lights()
     return made
@@ -128,7 +128,8 @@ def _review(case, code, user, ago: int | None = None, opinion="agree", text="", 
 
     cs = engine.claim(user, CaseStep.objects.get(case=case, step__code=code))
     if finish:
-        answers = [{"point": p, "answer": "符合" if opinion == "agree" else text} for p in cs.step.review_points]
+        answers = [{"point": p, "answer": "符合" if opinion == "agree" else "不符合", "note": "" if opinion == "agree" else text}
+                   for p in cs.step.review_points]
         engine.complete(user, cs, opinion=opinion, text=text, answers=answers, on=working_days_ago(ago))
 
 
@@ -206,3 +207,24 @@ def _kindergarten_cases() -> int:
         _review(case, code, user, 6)
     engine.decide(leader, case, approve=True, note="办学条件、消防安全、卫生保健均符合要求", on=working_days_ago(5))
     return len(KINDERGARTEN_FIRMS)
+
+
+def _food_gap_case() -> int:
+    """The intake demo's 容缺 case of 食品经营许可 goes through its process: reviewed, decided and sealed two
+    working days after acceptance; the result waits for the missing material before delivery."""
+    from tongban.cases.demo import working_days_ago
+    from tongban.cases.models import Case
+
+    from . import engine
+    from .models import CaseStep
+
+    case = Case.objects.filter(item_version__name="食品经营许可", gap_open=True, state="accepted", back_office=True).order_by("id").first()
+    if case is None:
+        return 0
+    reviewer, leader = User.objects.get(username="reviewer"), User.objects.get(username="leader")
+    review = CaseStep.objects.filter(case=case, step__code="review", state=CaseStep.State.READY).first()
+    if review is None:
+        return 0
+    _review(case, "review", reviewer, 3)
+    engine.decide(leader, case, approve=True, note="经营场所与食品安全管理制度符合要求", on=working_days_ago(3))
+    return 0

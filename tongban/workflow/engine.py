@@ -18,6 +18,7 @@ from .definitions import effective_process
 from .models import SUSPEND_REASONS, CaseProcess, CaseStep, JointOpinion, StepKind, light_rank
 
 DONE = CaseStep.State.DONE
+VERDICTS = ("符合", "不符合")  # the answer to each review point (审查要点), with a note
 INBOX_STATES = [CaseStep.State.READY, CaseStep.State.CLAIMED, CaseStep.State.RETURNED]  # as the inbox index's condition
 
 
@@ -164,6 +165,15 @@ def complete(actor, case_step: CaseStep, *, opinion: str, text: str, answers: li
         missing = [p for p in points if not str(given.get(p, {}).get("answer", "")).strip()]
         if missing and opinion != CaseStep.Opinion.RETURN:  # a return may come before every point is judged
             raise DomainError("review_points", f"请逐项回答审查要点:{'、'.join(missing)}", field="answers")
+        wrong = [a.get("point", "") for a in answers if str(a.get("answer", "")).strip() not in ("", *VERDICTS)]
+        if wrong:
+            raise DomainError("review_answer", f"审查要点应答“符合”或“不符合”:{'、'.join(wrong)}", field="answers")
+        unknown = [a.get("point", "") for a in answers if a.get("point") not in points]
+        if unknown:
+            raise DomainError("review_point_unknown", f"不是本环节的审查要点:{'、'.join(unknown)}", field="answers")
+        unexplained = [a["point"] for a in answers if a.get("answer") == "不符合" and not str(a.get("note", "")).strip()]
+        if unexplained and opinion == CaseStep.Opinion.AGREE:
+            raise DomainError("review_note", f"审查要点不符合却同意,请说明理由:{'、'.join(unexplained)}", field="answers")
         if opinion not in CaseStep.Opinion.values:
             raise DomainError("opinion", "意见应为同意、不同意或退回补正", field="opinion")
         if opinion != CaseStep.Opinion.AGREE and not text.strip():
@@ -339,13 +349,49 @@ def reassign(actor, case_step: CaseStep, reviewer, *, reason: str) -> CaseStep:
     return cs
 
 
-def inbox(user, *, department=None, state: str | None = None, limit: int = 50):
-    """A department's open steps, red first then by deadline (the columns are stored and indexed)."""
+def inbox(user, *, department=None, state: str | None = None, mine: bool = False, unclaimed: bool = False,
+          light: str | None = None, page: int = 1, limit: int = 50) -> list[CaseStep]:
+    """The steps this user can act on now, red first then by deadline (stored, indexed columns): unclaimed
+    steps of their departments whose role they hold, the steps they claimed, and joint inspections their
+    department has still to answer. Decision steps are in the leader's queue, not here; steps back with the
+    applicant (退回补正) wait for the window. `mine` / `unclaimed` / `light` filter; `page` pages by `limit`."""
+    from collections import defaultdict
+
+    from django.db.models import Q
+
     from tongban.org.models import RoleGrant
 
-    departments = [department.pk] if department else list(
-        RoleGrant.objects.filter(user=user, department__isnull=False).values_list("department_id", flat=True))
-    qs = CaseStep.objects.filter(department_id__in=departments, state__in=INBOX_STATES)
-    if state:
-        qs = qs.filter(state=state)
-    return list(qs.select_related("case__item_version", "step", "claimant", "department").annotate(rank=light_rank()).order_by("rank", "deadline", "id")[:limit])
+    grants = RoleGrant.objects.filter(user=user, department__isnull=False)
+    if department is not None:
+        grants = grants.filter(department=department)
+    by_role = defaultdict(set)
+    for dept, role in grants.values_list("department_id", "role"):
+        by_role[role].add(dept)
+    if not by_role:
+        return []
+    scope = Q(pk__in=[])
+    for role, depts in by_role.items():
+        scope |= Q(department_id__in=sorted(depts), step__role=role)
+    if mine or state == CaseStep.State.CLAIMED:
+        wanted = Q(state=CaseStep.State.CLAIMED, claimant=user)
+    elif unclaimed or state == CaseStep.State.READY:
+        wanted = Q(state=CaseStep.State.READY)
+    else:
+        wanted = Q(state=CaseStep.State.READY) | Q(state=CaseStep.State.CLAIMED, claimant=user)
+    qs = CaseStep.objects.filter(scope, wanted).exclude(step__kind__in=[StepKind.DECISION, StepKind.JOINT_INSPECTION])
+    if light:
+        qs = qs.filter(light=light)
+    related = ("case__item_version", "step", "claimant", "department")
+    steps = list(qs.select_related(*related).annotate(rank=light_rank()).order_by("rank", "deadline", "id")
+                 [(page - 1) * limit: page * limit])
+    if not mine and state != CaseStep.State.CLAIMED:  # joint inspections the user's departments have still to answer
+        reviewing = by_role.get(Role.REVIEWER, set())
+        joint = CaseStep.objects.filter(step__kind=StepKind.JOINT_INSPECTION, state__in=[CaseStep.State.READY, CaseStep.State.CLAIMED],
+                                        step__joint_departments__in=sorted(reviewing)).exclude(
+            joint_opinions__department_id__in=sorted(reviewing)).distinct()
+        if light:
+            joint = joint.filter(light=light)
+        extra = list(joint.select_related(*related).annotate(rank=light_rank())[:limit]) if reviewing else []
+        if extra:
+            steps = sorted({cs.pk: cs for cs in [*steps, *extra]}.values(), key=lambda cs: (cs.rank, cs.deadline or dt.date.max, cs.pk))
+    return steps
