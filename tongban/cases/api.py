@@ -174,6 +174,7 @@ class CaseOut(Schema):
     clock_paused: bool = Field(..., description="法定计时暂停中(补正、听证、专家评审等)")
     corrections: list[str] = Field(..., description="补正中:审查退回要求补交、尚未收到的材料")
     actions: list[str] = Field(..., description="调用者现在可以执行的操作(状态转换表)")
+    pickup_code: str | None = Field(None, description="取件码:仅向可以交付结果的窗口人员显示,与申请人出示的核对")
 
 
 class CaseList(Schema):

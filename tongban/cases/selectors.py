@@ -11,6 +11,8 @@ PAGE = 20
 
 
 def case_out(case: Case, user=None) -> dict:
+    from .decisions import pickup_code
+
     """The API's view of a case, from the object in hand (its applicant, handler and version are read only
     when not already loaded); personal data masked."""
     from tongban.catalog.selectors import guide_materials
@@ -39,7 +41,8 @@ def case_out(case: Case, user=None) -> dict:
         "back_office": case.back_office,
         "clock_paused": bool(case.clock_id and case.clock.state == "paused"),
         "corrections": outstanding_corrections(case) if case.state == "returned" else [],
-        "actions": transitions.allowed(user, case) if user is not None else [],
+        "actions": (actions := transitions.allowed(user, case) if user is not None else []),
+        "pickup_code": pickup_code(case) if "deliver" in actions else None,
     }
 
 
