@@ -5,6 +5,7 @@ import datetime as dt
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
+from django.utils import timezone
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.clickjacking import xframe_options_sameorigin
@@ -71,7 +72,7 @@ def step_page(request, step_id):
         "joint": cs.joint_opinions.select_related("department", "actor") if cs.step.kind == StepKind.JOINT_INSPECTION else [],
         "joint_members": list(cs.step.joint_departments.all()) if cs.step.kind == StepKind.JOINT_INSPECTION else [],
         "points": list(enumerate(cs.step.review_points or [])), "given": {a.get("point"): a for a in cs.answers or []},
-        "today": dt.date.today(),
+        "today": timezone.localdate(),
     })
 
 
