@@ -368,7 +368,7 @@ def test_suspended_days_are_recounted_when_the_year_is_published(django_capture_
 
 
 def test_correcting_a_published_year_recomputes_deadlines_in_it(django_capture_on_commit_callbacks):
-    admin = factories.grant(factories.UserFactory(), "system_admin")
+    factories.grant(factories.UserFactory(), "system_admin")
     c = clock(start=D(2026, 2, 2), limit=10, legal=10)
     before = c.deadline
     from tongban.workcal.models import CalendarDay
