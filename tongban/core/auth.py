@@ -1,18 +1,22 @@
-"""API authentication: the staff session (pages, htmx) or a bearer token (machine clients)."""
+"""API authentication for routers that still import it from here (issue #9 moves them to `tongban.org.auth`).
+
+Core knows no token table: the bearer check is the one an app registers with `register_bearer` (org does, in
+its AppConfig.ready). With nothing registered, no bearer token is accepted and the session check runs.
+Delete this module once no router imports it."""
 
 from ninja.security import HttpBearer, django_auth
 
+_bearer: HttpBearer | None = None
 
-class TokenAuth(HttpBearer):
+
+def register_bearer(auth: HttpBearer) -> None:
+    global _bearer
+    _bearer = auth
+
+
+class TokenAuth(HttpBearer):  # the name the OpenAPI document gives the scheme
     def authenticate(self, request, token):
-        from tongban.org.models import ApiToken
-
-        found = ApiToken.objects.select_related("user").filter(key_hash=ApiToken.digest(token), user__is_active=True).first()
-        if found is None:
-            return None
-        request.user = found.user
-        return found.user
+        return _bearer.authenticate(request, token) if _bearer is not None else None
 
 
-# The token first: with no Authorization header it passes, and the session check (with CSRF) runs.
 STAFF_AUTH = [TokenAuth(), django_auth]
