@@ -22,3 +22,26 @@ def test_a_system_administrator_reads_the_audit_log_in_the_admin_and_cannot_chan
     client.force_login(sysadmin)
     assert client.get("/admin/core/auditevent/").status_code == 200
     assert client.get("/admin/core/auditevent/add/").status_code == 403
+
+
+def test_each_app_registers_its_daily_jobs_and_the_worker_runs_them_by_name(db):
+    import datetime as dt
+
+    from django_tasks_db.models import DBTaskResult
+
+    from tongban.core import schedule
+    from tongban.workcal.management.commands.run_schedule import run_due
+
+    assert [(j.name, j.at, j.every_day) for j in schedule.jobs()] == [
+        ("sweep_uploads", dt.time(3, 0), True), ("seal_audit", dt.time(6, 0), True),
+        ("auto_accept", dt.time(6, 15), False), ("scan_clocks", dt.time(6, 30), False),
+    ]
+    assert run_due(dt.datetime(2025, 3, 3, 7, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))) == [j.name for j in schedule.jobs()]
+    assert DBTaskResult.objects.filter(task_path="tongban.core.schedule.run_job").count() == 4
+    assert schedule.run_job.call("scan_clocks", "2025-03-03")["day"] == "2025-03-03"
+    assert schedule.run_job.call("auto_accept", "2025-03-03") == []
+    assert schedule.run_job.call("sweep_uploads", "2025-03-03") == []
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    assert schedule.run_job.call("seal_audit", today.isoformat())["day"] == str(today - dt.timedelta(days=1))

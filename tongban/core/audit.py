@@ -226,3 +226,9 @@ def verify_all() -> list[str]:
                 problems.append(f"日封 {entry['day']} 与库外留存的记录不一致:数据库中的日封被改写")
         problems += [f"日封 {day} 未见于库外留存(补记:再次执行该日封印即写入)" for day in sorted(in_db) if day not in journaled]
     return problems
+
+
+def seal_yesterday(day: dt.date) -> dict:
+    """The morning job (registered in CoreConfig.ready): seal the chain heads of the day before `day`."""
+    seal = seal_day(day - dt.timedelta(days=1))
+    return {"day": str(seal.day), "chains": len(seal.heads)}
