@@ -40,7 +40,7 @@ def test_each_app_registers_its_daily_jobs_and_the_worker_runs_them_by_name(db):
     assert DBTaskResult.objects.filter(task_path="tongban.core.schedule.run_job").count() == 4
     assert schedule.run_job.call("scan_clocks", "2025-03-03")["day"] == "2025-03-03"
     assert schedule.run_job.call("auto_accept", "2025-03-03") == []
-    assert schedule.run_job.call("sweep_uploads", "2025-03-03") == []
+    assert schedule.run_job.call("sweep_uploads", "2025-03-03") in ([], {"removed": 0})  # before and after the cases patch
     from django.utils import timezone
 
     today = timezone.localdate()
