@@ -45,3 +45,20 @@ def test_a_system_administrator_sees_every_link_and_each_opens(client):
 def test_visitors_see_only_the_login_link(client):
     html = client.get("/").content.decode()
     assert "工作人员登录" in html and "staff-nav" not in html
+
+
+@pytest.mark.parametrize("role", ["window_clerk", "reviewer", "bureau_leader", "supervisor", "system_admin"])
+def test_the_back_office_button_flags_match_what_the_pages_answer(client, role):
+    """workflow's templates show 审批决定队列 and 超期督办 by these flags (the lead's templates use them on merge)."""
+    from django.template import Context, Template
+    from django.test import RequestFactory
+
+    user = factories.grant(factories.UserFactory(), role)
+    request = RequestFactory().get("/")
+    request.user = user
+    flags = Template("{% load nav %}{% nav_links as nav %}{{ nav.decisions }} {{ nav.escalations }}").render(Context({"request": request}))
+    decisions, escalations = (f == "True" for f in flags.split())
+    client.force_login(user)
+    assert (client.get("/office/escalations/").status_code == 200) == escalations
+    if decisions:
+        assert client.get("/office/decisions/").status_code == 200
