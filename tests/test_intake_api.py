@@ -65,13 +65,14 @@ def test_idempotency_key_makes_a_retried_submit_and_accept_a_no_op(client, clerk
     assert a3.status_code == 409 and "已受理" in a3.json()["message"]
 
 
-def test_wrong_scope_is_403_and_no_login_is_401_in_chinese(client, clerk, food):
+def test_out_of_scope_answers_like_nonexistent_and_no_login_is_401_in_chinese(client, clerk, food):
     client.force_login(clerk)
     number = post(client, "/api/v1/cases/", body(food)).json()["number"]
     outsider = factories.grant(factories.UserFactory(), "window_clerk", "370830")
     client.force_login(outsider)
     r = post(client, f"/api/v1/cases/{number}/accept", {})
-    assert r.status_code == 403 and "权限" in r.json()["message"]
+    missing = post(client, "/api/v1/cases/370800-20260101-999999/accept", {})
+    assert r.status_code == missing.status_code == 404 and r.json() == missing.json()
     client.logout()
     r = post(client, f"/api/v1/cases/{number}/accept", {})
     assert r.status_code == 401 and "登录" in r.json()["message"]

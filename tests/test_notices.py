@@ -26,7 +26,9 @@ REFUSAL_REASON = "你单位经营场所位于邹城市，该申请事项依法�
 
 
 def material(name, form="原件", copies=1, status="已收取", reason=""):
-    return {"name": name, "form": form, "copies": copies, "status": status, "reason": reason}
+    received = status in ("已收取", "已核验原件", "共享获取(免提交)")
+    remark = {"共享获取(免提交)": "免提交(共享获取)", "已核验原件": "已核验原件"}.get(status, "")
+    return {"name": name, "form": form, "copies": copies, "status": status, "reason": reason, "received": received, "remark": remark}
 
 
 def notice_context(title, doc_number, *, materials, accepted=False, reason="", remedies="", commitment=None, post_check=None):

@@ -11,7 +11,7 @@ from tests import factories
 from tests.test_workflow_definitions import planning, steps  # noqa: F401 - fixtures and spec
 from tests.test_workflow_engine import agree, running, step  # noqa: F401
 from tongban.cases.models import CaseState
-from tongban.workflow.models import CaseDocument
+from tongban.cases.models import CaseDocument
 from tongban.workflow.seal import provider
 
 pytestmark = pytest.mark.django_db

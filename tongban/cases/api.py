@@ -8,60 +8,69 @@ import json
 
 from django.db import IntegrityError, transaction
 from django.shortcuts import get_object_or_404
-from ninja import Field, Router, Schema, Status
+from django.http import HttpResponse
+from ninja import Field, Header, Query, Router, Schema, Status
 
 from tongban.catalog.models import Bundle, Item
 from tongban.core import tx
 from tongban.core.auth import STAFF_AUTH
-from tongban.core.errors import DomainError
+from tongban.core.errors import DomainError, NotFound
+from tongban.core.schemas import answers
 
 from . import selectors, services
 from .models import Case, IdempotencyKey
 
 router = Router(auth=STAFF_AUTH)
+IDEMPOTENCY = Header(None, alias="Idempotency-Key", description="重试同一请求时带同一值:只执行一次,返回第一次的结果")
 
 
 class ApplicantIn(Schema):
-    kind: str = Field(..., description="person 自然人 / org 法人")
-    id_number: str
-    name: str
-    phone: str = ""
-    address: str = ""
+    kind: str = Field(..., max_length=10, description="person 自然人 / org 法人")
+    id_number: str = Field(..., max_length=40, description="居民身份证号码或统一社会信用代码")
+    name: str = Field(..., max_length=120)
+    phone: str = Field("", max_length=20)
+    address: str = Field("", max_length=200)
 
 
 class MandateIn(Schema):
-    agent_name: str
-    agent_id_number: str
-    scope: str
-    agent_phone: str = ""
+    agent_name: str = Field(..., max_length=40)
+    agent_id_number: str = Field(..., max_length=40)
+    scope: str = Field(..., max_length=200)
+    agent_phone: str = Field("", max_length=20)
     valid_until: dt.date | None = None
 
 
 class MaterialIn(Schema):
-    material: int
-    status: str = "provided"
-    reason: str = ""
+    material: int = Field(..., ge=1, le=2**31 - 1, description="办事指南材料编号(指南接口 materials[].id)")
+    status: str = Field("provided", max_length=20)
+    reason: str = Field("", max_length=300)
 
 
 class SubmitIn(Schema):
     applicant: ApplicantIn
     item: str | None = Field(None, description="事项实施编码")
     bundle: str | None = Field(None, description="一件事编码")
-    channel: str = "window"
-    window: int | None = None
+    channel: str = Field("window", max_length=10)
+    window: int | None = Field(None, ge=1, le=2**31 - 1)
     mandate: MandateIn | None = Field(None, description="代理人申报时的委托书")
     materials: list[MaterialIn] = []
     form_data: dict = {}
 
 
 class AcceptIn(Schema):
+    materials: list[MaterialIn] = Field([], description="与受理同时登记的核对结果(已收取、已核验原件、共享获取)")
     gaps: list[int] = Field([], description="容缺的辅助材料")
-    gap_days: int | None = Field(None, description="承诺补交期限(工作日)")
+    gap_days: int | None = Field(None, ge=1, le=60, description="承诺补交期限(工作日)")
     informed: list[int] = Field([], description="以告知承诺替代的材料")
 
 
+class ChecklistIn(Schema):
+    materials: list[MaterialIn] = Field(..., description="核对结果:已收取 provided、已核验原件 original_seen、共享获取 shared")
+
+
 class NoticeIn(Schema):
-    items: list[MaterialIn]
+    items: list[MaterialIn] = Field(..., description="缺少(missing)或不符合要求(defective,须说明原因)的全部材料")
+    materials: list[MaterialIn] = Field([], description="同时登记的已收取材料")
 
 
 class SupplyIn(Schema):
@@ -69,32 +78,68 @@ class SupplyIn(Schema):
 
 
 class ReasonIn(Schema):
-    reason: str
+    reason: str = Field(..., max_length=300)
 
 
 class WithdrawIn(Schema):
-    reason: str = "申请人申请撤回"
+    reason: str = Field("申请人申请撤回", max_length=300)
 
 
 class ImmediateIn(Schema):
     approve: bool = True
-    note: str = ""
+    note: str = Field("", max_length=1000)
     handover: bool = True
+    materials: list[MaterialIn] = Field([], description="与办结同时登记的核对结果")
 
 
 class DeliverIn(Schema):
     method: str = Field(..., description="window 窗口领取 / electronic 电子送达")
-    received_by: str = ""
+    received_by: str = Field("", max_length=40)
     id_checked: bool = False
-    code: str = ""
+    code: str = Field("", max_length=8, description="申请人出示的取件码")
 
 
 class MailIn(Schema):
-    recipient: str
-    address: str
-    phone: str
-    courier: str
-    tracking_number: str
+    recipient: str = Field(..., max_length=40)
+    address: str = Field(..., max_length=200)
+    phone: str = Field(..., max_length=20)
+    courier: str = Field(..., max_length=40)
+    tracking_number: str = Field(..., max_length=40)
+
+
+class ExtendIn(Schema):
+    days: int = Field(..., ge=1, le=60, description="延长的工作日数(不超过法定可延长上限)")
+    reason: str = Field(..., max_length=300)
+
+
+class HandoverIn(Schema):
+    handler: str = Field(..., max_length=150, description="新的首办负责人(本区域窗口工作人员的用户名)")
+    reason: str = Field(..., max_length=300)
+
+
+class PostCheckIn(Schema):
+    passed: bool
+    note: str = Field("", max_length=1000)
+
+
+class NoticeOut(Schema):
+    id: int
+    kind: str
+    kind_name: str
+    round: int
+    issued_on: dt.date
+    items: list[dict] = Field([], description="一次性告知:材料、问题、原因")
+    by_step: str = Field("", description="审查退回补正时的环节")
+    pdf: str = Field(..., description="下载地址(同一令牌)")
+
+
+class DocumentOut(Schema):
+    id: int
+    kind: str
+    kind_name: str
+    issued_on: dt.date
+    sha256: str
+    pdf: str = Field(..., description="下载地址(同一令牌);文件已加盖电子印章")
 
 
 class CaseMaterialOut(Schema):
@@ -125,6 +170,10 @@ class CaseOut(Schema):
     children: list[str]
     materials: list[CaseMaterialOut]
     url: str
+    back_office: bool = Field(..., description="由后台审批流程办理(决定在流程的决定环节作出)")
+    clock_paused: bool = Field(..., description="法定计时暂停中(补正、听证、专家评审等)")
+    corrections: list[str] = Field(..., description="补正中:审查退回要求补交、尚未收到的材料")
+    actions: list[str] = Field(..., description="调用者现在可以执行的操作(状态转换表)")
 
 
 class CaseList(Schema):
@@ -132,8 +181,12 @@ class CaseList(Schema):
     cases: list[CaseOut]
 
 
-def _case(number: str) -> Case:
-    return get_object_or_404(Case.objects.select_related("item_version", "item", "region", "applicant"), number=number)
+def _case(request, number: str) -> Case:
+    """The case if the caller may see it; unknown and out-of-scope numbers answer the same 404."""
+    case = Case.objects.select_related("item_version", "item", "region", "applicant").filter(number=number).first()
+    if case is None or not selectors.is_visible(request.auth, case):
+        raise NotFound("未找到该办件,或您无权查看")
+    return case
 
 
 def _idempotent(request, operation: str, run) -> Status:
@@ -169,8 +222,12 @@ def _materials(entries) -> list[dict]:
     return [e.dict() for e in entries]
 
 
-@router.post("/", response={201: CaseOut, 200: CaseOut}, summary="收件(提交申请)")
-def submit(request, data: SubmitIn):
+def _out(request, case: Case) -> dict:
+    return selectors.case_out(case, user=request.auth)
+
+
+@router.post("/", response=answers(CaseOut, 201), summary="收件(提交申请)")
+def submit(request, data: SubmitIn, idempotency_key: str | None = IDEMPOTENCY):
     def run():
         applicant = services.register_applicant(request.auth, **data.applicant.dict())
         item = bundle = None
@@ -184,77 +241,160 @@ def submit(request, data: SubmitIn):
                 raise DomainError("bundle_unknown", "一件事编码不存在", field="bundle")
         from tongban.org.models import Window
 
-        window = Window.objects.filter(pk=data.window).first() if data.window else None
+        window = None
+        if data.window is not None:
+            window = Window.objects.select_related("hall__region").filter(pk=data.window).first()
+            if window is None:
+                raise DomainError("window_unknown", "受理窗口不存在", field="window")
         mandate = None
         if data.mandate:
             agent_user = request.auth if data.channel == "agent" else None
             mandate = services.register_mandate(request.auth, applicant=applicant, agent_user=agent_user, **data.mandate.dict())
         case = services.submit_case(request.auth, applicant=applicant, item=item, bundle=bundle, channel=data.channel,
                                     window=window, mandate=mandate, materials=_materials(data.materials), form_data=data.form_data)
-        return 201, selectors.case_out(case)
+        return 201, _out(request, case)
     return _idempotent(request, "submit", run)
 
 
-@router.post("/{number}/accept", response=CaseOut, summary="受理(可容缺、告知承诺)")
-def accept(request, number: str, data: AcceptIn):
+@router.post("/{number}/materials", response=answers(CaseOut), summary="保存材料核对结果(不作受理决定)")
+def check_materials(request, number: str, data: ChecklistIn):
+    with tx.outer():
+        return _out(request, services.record_materials(request.auth, _case(request, number), entries=_materials(data.materials)))
+
+
+@router.post("/{number}/accept", response=answers(CaseOut), summary="受理(同时登记核对结果;可容缺、告知承诺)")
+def accept(request, number: str, data: AcceptIn, idempotency_key: str | None = IDEMPOTENCY):
     def run():
-        case = services.accept_case(request.auth, _case(number), gaps=data.gaps, gap_days=data.gap_days, informed=data.informed)
-        return 200, selectors.case_out(case)
+        case = services.accept_case(request.auth, _case(request, number), materials=_materials(data.materials), gaps=data.gaps,
+                                    gap_days=data.gap_days, informed=data.informed)
+        return 200, _out(request, case)
     return _idempotent(request, f"accept:{number}", run)
 
 
-@router.post("/{number}/notify-missing", response=CaseOut, summary="一次性告知")
+@router.post("/{number}/notify-missing", response=answers(CaseOut), summary="一次性告知(列明全部缺少或不符合要求的材料)")
 def notify_missing(request, number: str, data: NoticeIn):
-    case = _case(number)
-    services.notify_missing(request.auth, case, items=_materials(data.items))
-    return selectors.case_out(_case(number))
+    with tx.outer():
+        case = _case(request, number)
+        services.notify_missing(request.auth, case, items=_materials(data.items), materials=_materials(data.materials))
+        return _out(request, _case(request, number))
 
 
-@router.post("/{number}/supply-materials", response=CaseOut, summary="补交材料")
+@router.post("/{number}/supply-materials", response=answers(CaseOut),
+             summary="补交材料(一次性告知后、审查退回补正后,或容缺材料;补齐后恢复审查和计时)")
 def supply(request, number: str, data: SupplyIn):
-    return selectors.case_out(services.supply_materials(request.auth, _case(number), supplied=_materials(data.supplied)))
+    with tx.outer():
+        return _out(request, services.supply_materials(request.auth, _case(request, number), supplied=_materials(data.supplied)))
 
 
-@router.post("/{number}/refuse", response=CaseOut, summary="不予受理")
+@router.post("/{number}/refuse", response=answers(CaseOut), summary="不予受理")
 def refuse(request, number: str, data: ReasonIn):
-    return selectors.case_out(services.refuse_case(request.auth, _case(number), reason=data.reason))
+    with tx.outer():
+        return _out(request, services.refuse_case(request.auth, _case(request, number), reason=data.reason))
 
 
-@router.post("/{number}/withdraw", response=CaseOut, summary="撤回申请")
+@router.post("/{number}/withdraw", response=answers(CaseOut), summary="撤回申请")
 def withdraw(request, number: str, data: WithdrawIn):
-    return selectors.case_out(services.withdraw_case(request.auth, _case(number), reason=data.reason))
+    with tx.outer():
+        return _out(request, services.withdraw_case(request.auth, _case(request, number), reason=data.reason))
 
 
-@router.post("/{number}/decide-immediately", response=CaseOut, summary="即办件当场办结")
+@router.post("/{number}/decide-immediately", response=answers(CaseOut), summary="即办件当场办结")
 def decide_immediately(request, number: str, data: ImmediateIn):
-    return selectors.case_out(services.decide_immediately(request.auth, _case(number), **data.dict()))
+    with tx.outer():
+        return _out(request, services.decide_immediately(request.auth, _case(request, number), approve=data.approve, note=data.note,
+                                                       handover=data.handover, materials=_materials(data.materials)))
 
 
-@router.post("/{number}/deliver", response=CaseOut, summary="送达(窗口领取或电子送达)")
+@router.post("/{number}/extend", response=answers(CaseOut), summary="延长审批期限(行政许可法第四十二条,本机关负责人)")
+def extend(request, number: str, data: ExtendIn):
+    with tx.outer():
+        return _out(request, services.extend_deadline(request.auth, _case(request, number), days=data.days, reason=data.reason))
+
+
+@router.post("/{number}/handler", response=answers(CaseOut), summary="变更首办负责人")
+def handover(request, number: str, data: HandoverIn):
+    with tx.outer():
+        case = _case(request, number)
+        services.require_clerk(request.auth, case, "变更首办负责人")
+        new = selectors.clerk_by_username(case, data.handler)
+        return _out(request, services.reassign_handler(request.auth, case, new, reason=data.reason))
+
+
+@router.post("/{number}/post-check", response=answers(CaseOut), summary="告知承诺事后核查(不实则撤销许可并记录失信)")
+def post_check(request, number: str, data: PostCheckIn):
+    with tx.outer():
+        case = _case(request, number)
+        services.record_post_check(request.auth, case, passed=data.passed, note=data.note)
+        return _out(request, _case(request, number))
+
+
+@router.post("/{number}/deliver", response=answers(CaseOut), summary="送达(窗口领取或电子送达)")
 def deliver(request, number: str, data: DeliverIn):
-    return selectors.case_out(services.deliver(request.auth, _case(number), **data.dict()))
+    with tx.outer():
+        return _out(request, services.deliver(request.auth, _case(request, number), **data.dict()))
 
 
-@router.post("/{number}/register-mail", response=CaseOut, summary="登记免费邮寄")
+@router.post("/{number}/register-mail", response=answers(CaseOut), summary="登记免费邮寄")
 def register_mail(request, number: str, data: MailIn):
-    case = _case(number)
-    services.register_mail(request.auth, case, **data.dict())
-    return selectors.case_out(_case(number))
+    with tx.outer():
+        case = _case(request, number)
+        services.register_mail(request.auth, case, **data.dict())
+        return _out(request, _case(request, number))
 
 
-@router.post("/{number}/mail-delivered", response=CaseOut, summary="邮件已签收")
+@router.post("/{number}/mail-delivered", response=answers(CaseOut), summary="邮件已签收")
 def mail_delivered(request, number: str):
-    return selectors.case_out(services.confirm_mail_delivered(request.auth, _case(number)))
+    with tx.outer():
+        return _out(request, services.confirm_mail_delivered(request.auth, _case(request, number)))
 
 
-@router.get("/{number}", response=CaseOut, summary="办件详情(个人信息已脱敏)")
+@router.get("/{number}", response=answers(CaseOut), summary="办件详情(个人信息已脱敏)")
 def detail(request, number: str):
-    case = _case(number)
-    selectors.require_visible(request.auth, case)
-    return selectors.case_out(case)
+    return _out(request, _case(request, number))
 
 
-@router.get("/", response=CaseList, summary="本人可见的办件")
-def list_cases(request, state: str | None = None, page: int = 1):
-    count, cases = selectors.visible_cases(request.auth, state=state, page=max(1, page))
-    return {"count": count, "cases": [selectors.case_out(c) for c in cases]}
+@router.get("/{number}/notices", response=answers(list[NoticeOut]), summary="办件的通知书与告知书")
+def notices_of(request, number: str):
+    case = _case(request, number)
+    base = f"/api/v1/cases/{case.number}/notices/"
+    return [{"id": n.pk, "kind": n.kind, "kind_name": n.get_kind_display(), "round": n.round, "issued_on": n.issued_on,
+             "items": n.data.get("items", []) if n.kind == n.Kind.MISSING else [], "by_step": n.data.get("by_step", ""),
+             "pdf": f"{base}{n.pk}.pdf"} for n in case.notices.all()]
+
+
+@router.get("/{number}/notices/{notice_id}.pdf", response=answers(bytes), summary="下载通知书(PDF)",
+            openapi_extra={"responses": {200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}}})
+def notice_file(request, number: str, notice_id: int):
+    from .models import Notice
+    from . import notices
+
+    case = _case(request, number)
+    notice = get_object_or_404(Notice, pk=notice_id, case=case)
+    response = HttpResponse(notices.render(notice), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{case.number}-{notice.kind}-{notice.pk}.pdf"'
+    return response
+
+
+@router.get("/{number}/documents", response=answers(list[DocumentOut]), summary="办件的决定文书(已加盖电子印章)")
+def documents_of(request, number: str):
+    case = _case(request, number)
+    return [{"id": d.pk, "kind": d.kind, "kind_name": d.get_kind_display(), "issued_on": d.issued_on, "sha256": d.sha256,
+             "pdf": f"/api/v1/cases/{case.number}/documents/{d.pk}.pdf"} for d in selectors.documents_of(case)]
+
+
+@router.get("/{number}/documents/{doc_id}.pdf", response=answers(bytes), summary="下载决定文书(PDF,含电子签章)",
+            openapi_extra={"responses": {200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}}})
+def document_file(request, number: str, doc_id: int):
+    from .models import CaseDocument
+
+    case = _case(request, number)
+    doc = get_object_or_404(CaseDocument, pk=doc_id, case=case)
+    response = HttpResponse(doc.file.read() if doc.file else b"", content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{case.number}-{doc.kind}.pdf"'
+    return response
+
+
+@router.get("/", response=answers(CaseList), summary="本人可见的办件")
+def list_cases(request, state: str | None = None, page: int = Query(1, ge=1, le=100000)):
+    count, cases = selectors.visible_cases(request.auth, state=state, page=page)
+    return {"count": count, "cases": [_out(request, c) for c in cases]}

@@ -16,16 +16,16 @@ from .models import Case, CaseEvent, CaseMaterial, Channel, MaterialFile, Visit
 S = CaseMaterial.Status
 
 
-def _today(on):
+def today(on):
     return on or timezone.localdate()
 
-def _provisional_number() -> str:
+def provisional_number() -> str:
     """Until the real number is drawn at the end of the submit transaction (never visible outside it)."""
     import uuid
 
     return "pending-" + uuid.uuid4().hex
 
-def _event(case: Case, actor, action: str, *, from_state: str = "", reason: str = "", domain: str = "case", **data) -> None:
+def record_event(case: Case, actor, action: str, *, from_state: str = "", reason: str = "", domain: str = "case", **data) -> None:
     """One entry in the case's history and its audit chain (`domain` names the audit action: case.*, workflow.*)."""
     data = {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in data.items()}
     CaseEvent.objects.create(
@@ -35,7 +35,7 @@ def _event(case: Case, actor, action: str, *, from_state: str = "", reason: str 
     record(actor, f"{domain}.{action}", case, data={"from": from_state, "to": case.state, "reason": reason, **data},
            new=action == "submitted")  # a case's chain starts with its submission
 
-def _locked(case: Case) -> Case:
+def locked(case: Case) -> Case:
     """The case row again, locked; related rows that cannot change (item, version, region, applicant) are
     carried over from the object in hand instead of being read again."""
     if case.parent_id:  # lock order everywhere: a bundle's parent before its children (no deadlock with the parent's acts)
@@ -49,35 +49,35 @@ def _locked(case: Case) -> Case:
         fresh._guide_cache = case._guide_cache
     return fresh
 
-def _require_clerk(actor, case_or_region, what: str):
+def require_clerk(actor, case_or_region, what: str):
     region = getattr(case_or_region, "region", case_or_region)
     require(actor, Role.WINDOW_CLERK, region=region, what=what)
 
-def _require_submitter(actor, region, channel: str):
+def require_submitter(actor, region, channel: str):
     """Clerks receive at the window; a 帮代办员 may submit (only submit) on the agent channel."""
     if channel == Channel.AGENT and has_role(actor, Role.AGENT, region=region):
         return
     require(actor, Role.WINDOW_CLERK, region=region, what="收件")
 
-def _is_parent(case: Case) -> bool:
+def is_parent(case: Case) -> bool:
     return bool(case.bundle_id and not case.item_id)
 
-def _not_parent(case: Case, what: str):
-    if _is_parent(case):
+def not_parent(case: Case, what: str):
+    if is_parent(case):
         raise DomainError("bundle_parent", f"一件事请在各子办件上{what}", field="case")
 
-def _expect(case: Case, states, what: str):
+def expect(case: Case, states, what: str):
     if case.state not in states:
         raise Conflict("wrong_state", f"办件当前状态为“{case.get_state_display()}”,不能{what}")
 
-def _visit(case: Case, purpose: str, window: Window | None, *, save: bool = True):
+def record_visit(case: Case, purpose: str, window: Window | None, *, save: bool = True):
     """Record a physical visit; `save=False` when the caller writes `case.visits` itself."""
     Visit.objects.create(case=case, purpose=purpose, window=window)
     case.visits += 1
     if save:
         Case.objects.filter(pk=case.pk).update(visits=case.visits)
 
-def _guide_materials(case: Case) -> dict[int, Material]:
+def guide_materials_of(case: Case) -> dict[int, Material]:
     cached = getattr(case, "_guide_cache", None)
     if cached is None or cached[0] != case.item_version_id:
         from tongban.catalog.selectors import guide_materials
@@ -86,13 +86,13 @@ def _guide_materials(case: Case) -> dict[int, Material]:
         case._guide_cache = cached
     return cached[1]
 
-def _material(case: Case, material_id: int) -> Material:
-    m = _guide_materials(case).get(int(material_id))
+def guide_material(case: Case, material_id: int) -> Material:
+    m = guide_materials_of(case).get(int(material_id))
     if m is None:
         raise DomainError("material_not_in_guide", "该材料不在本事项办事指南的材料清单内,不得要求提交", field="materials")
     return m
 
-def _store_material(case: Case, material: Material, status: str, *, file=None, reason: str = "", on=None) -> CaseMaterial:
+def store_material(case: Case, material: Material, status: str, *, file=None, reason: str = "", on=None) -> CaseMaterial:
     from .files import check_upload, stored_name
 
     cm, _ = CaseMaterial.objects.get_or_create(case=case, material=material, defaults={"status": status})
@@ -106,7 +106,7 @@ def _store_material(case: Case, material: Material, status: str, *, file=None, r
     cm.save()
     return cm
 
-def _set_state(case: Case, state: str, **fields):
+def set_state(case: Case, state: str, **fields):
     fields = {k: v for k, v in fields.items() if v is not None or k not in ("handler",)}
     for k, v in fields.items():
         setattr(case, k, v)

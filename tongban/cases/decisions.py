@@ -12,46 +12,54 @@ from tongban.org.scopes import require
 from tongban.workcal import clocks
 
 from .models import Breach, Case, CaseState, Delivery, PostCheck
-from .common import _event, _expect, _locked, _not_parent, _require_clerk, _set_state, _today, _visit
+from . import events, transitions
+from .common import record_event, locked, not_parent, require_clerk, set_state, today, record_visit
 
 
-def _decide(actor, case: Case, approve: bool, note: str, on: dt.date):
+def decide_now(actor, case: Case, approve: bool, note: str, on: dt.date):
     before = case.state
     if case.clock_id:
         clocks.stop_clock(actor, case.clock, on=on)
         case.clock.refresh_from_db()
     Delivery.objects.filter(case=case).delete()
-    _set_state(case, CaseState.APPROVED if approve else CaseState.DENIED, decided_on=on, decision_note=note,
+    set_state(case, CaseState.APPROVED if approve else CaseState.DENIED, decided_on=on, decision_note=note,
                light=case.clock.light if case.clock_id else case.light)
-    _event(case, actor, "decided", from_state=before, reason=note, approved=approve)
+    record_event(case, actor, "decided", from_state=before, reason=note, approved=approve)
+    events.case_decided.send(sender=Case, case=case, actor=actor, on=on, approve=approve, note=note)
 
-def record_decision(actor, case: Case, *, approve: bool, note: str = "", on: dt.date | None = None) -> Case:
-    """The authority's decision on an accepted case (the back-office workflow calls this at its end)."""
-    on = _today(on)
+def record_decision(actor, case: Case, *, approve: bool, note: str = "", on: dt.date | None = None,
+                    through_process: bool = False) -> Case:
+    """The authority's decision on an accepted case. A case with a back-office process is decided only
+    through its decision step (the workflow calls this with `through_process=True`)."""
+    on = today(on)
     require(actor, Role.BUREAU_LEADER, department=case.item.department if case.item_id else None,
             region=None if case.item_id else case.region, what="作出审批决定")
     if not approve and not note.strip():
         raise DomainError("denial_reason", "不予许可必须说明理由", field="note")
-    _not_parent(case, "作出决定")
+    not_parent(case, "作出决定")
     with tx.atomic():
-        case = _locked(case)
-        _expect(case, [CaseState.ACCEPTED], "作出决定")
-        _decide(actor, case, approve, note, on)
+        case = locked(case)
+        if through_process:
+            transitions.check(case, "return")  # the same state rule: an accepted item case in review
+        else:
+            transitions.check(case, "decide")
+        decide_now(actor, case, approve, note, on)
     return case
 
-def _check_deliverable(case: Case):
-    _not_parent(case, "送达结果")
-    _expect(case, [CaseState.APPROVED, CaseState.DENIED], "送达")
-    if case.gap_open:
+def check_deliverable(case: Case):
+    not_parent(case, "送达结果")
+    if case.gap_open and case.state in (CaseState.APPROVED, CaseState.DENIED):
         raise Conflict("gap_open", "容缺受理的材料尚未补齐,结果暂不能送达")
+    transitions.check(case, "deliver")
 
-def _complete(actor, case: Case, delivery: Delivery, on: dt.date):
+def complete_with(actor, case: Case, delivery: Delivery, on: dt.date):
     if delivery.pk is None:  # a registered mailing the applicant did not wait for: the window handover replaces it
         Delivery.objects.filter(case=case).delete()
     delivery.save()
     before = case.state
-    _set_state(case, CaseState.COMPLETED, completed_on=on)
-    _event(case, actor, "completed", from_state=before, method=delivery.method)
+    set_state(case, CaseState.COMPLETED, completed_on=on)
+    record_event(case, actor, "completed", from_state=before, method=delivery.method)
+    events.case_delivered.send(sender=Case, case=case, actor=actor, on=on, method=delivery.method)
     complete_parent_if_done(actor, case, on)
 
 
@@ -62,7 +70,7 @@ def complete_parent_if_done(actor, child: Case, on: dt.date):
     """A bundle is done when every child is finished (completed, or withdrawn / refused) and one was completed."""
     if not child.parent_id:
         return
-    parent = _locked(child.parent)
+    parent = locked(child.parent)
     states = set(parent.children.values_list("state", flat=True))
     if parent.state in FINISHED or not states <= set(FINISHED):
         return
@@ -70,12 +78,12 @@ def complete_parent_if_done(actor, child: Case, on: dt.date):
     if parent.clock_id:
         clocks.stop_clock(actor, parent.clock, on=on)
     if CaseState.COMPLETED in states:
-        _set_state(parent, CaseState.COMPLETED, completed_on=on)
-        _event(parent, actor, "completed", from_state=parent_before, reason="一件事所含事项均已办结")
+        set_state(parent, CaseState.COMPLETED, completed_on=on)
+        record_event(parent, actor, "completed", from_state=parent_before, reason="一件事所含事项均已办结")
     else:  # every item was withdrawn or refused: the bundle ends the same way, its clock stops
         end = CaseState.WITHDRAWN if CaseState.WITHDRAWN in states else CaseState.REFUSED
-        _set_state(parent, end, gap_open=False)
-        _event(parent, actor, "withdrawn" if end == CaseState.WITHDRAWN else "refused", from_state=parent_before,
+        set_state(parent, end, gap_open=False)
+        record_event(parent, actor, "withdrawn" if end == CaseState.WITHDRAWN else "refused", from_state=parent_before,
                reason="一件事所含事项均已撤回或不予受理")
 
 def track_token(number: str) -> str:
@@ -99,74 +107,83 @@ def pickup_code(case: Case) -> str:
 def deliver(actor, case: Case, *, method: str, received_by: str = "", id_checked: bool = False, code: str = "",
             window: Window | None = None, on: dt.date | None = None) -> Case:
     """统一出件: at the window (pickup code and the receiver's ID checked) or electronically."""
-    on = _today(on)
-    _require_clerk(actor, case, "送达结果")
+    on = today(on)
+    require_clerk(actor, case, "送达结果")
     with tx.atomic():
-        case = _locked(case)
-        _check_deliverable(case)
+        case = locked(case)
+        check_deliverable(case)
         if method == Delivery.Method.WINDOW:
             if not received_by.strip() or not id_checked:
                 raise DomainError("receiver_check", "窗口领取须登记领取人并核验身份证件", field="received_by")
             if not secrets.compare_digest(code.strip(), pickup_code(case)):
                 raise DomainError("pickup_code", "取件码不正确", field="code")
-            _visit(case, "领取结果", window)
+            record_visit(case, "领取结果", window)
             delivery = Delivery(case=case, method=method, pickup_code=code, received_by=received_by, receiver_id_checked=True, delivered_on=on)
         elif method == Delivery.Method.ELECTRONIC:
             delivery = Delivery(case=case, method=method, delivered_on=on)
         else:
             raise DomainError("delivery_method", "邮寄送达请先登记邮寄信息", field="method")
-        _complete(actor, case, delivery, on)
+        complete_with(actor, case, delivery, on)
     return case
 
 def register_mail(actor, case: Case, *, recipient: str, address: str, phone: str, courier: str, tracking_number: str,
                   on: dt.date | None = None) -> Delivery:
     """免费邮寄: the result is posted; the case completes when the courier confirms delivery."""
-    on = _today(on)
-    _require_clerk(actor, case, "登记邮寄")
+    on = today(on)
+    require_clerk(actor, case, "登记邮寄")
     for field, value, label in [("recipient", recipient, "收件人"), ("address", address, "邮寄地址"), ("phone", phone, "收件电话"),
                                 ("courier", courier, "快递公司"), ("tracking_number", tracking_number, "运单号")]:
         if not str(value).strip():
             raise DomainError("mail_field", f"请填写{label}", field=field)
     with tx.atomic():
-        case = _locked(case)
-        _check_deliverable(case)
+        case = locked(case)
+        check_deliverable(case)
         delivery, _ = Delivery.objects.update_or_create(case=case, defaults=dict(
             method=Delivery.Method.MAIL, recipient=recipient, address=address, phone=phone, courier=courier,
             tracking_number=tracking_number, mail_state=Delivery.MailState.POSTED,
         ))
-        _event(case, actor, "mail_posted", from_state=case.state, courier=courier, tracking=tracking_number)
+        record_event(case, actor, "mail_posted", from_state=case.state, courier=courier, tracking=tracking_number)
     return delivery
 
 def confirm_mail_delivered(actor, case: Case, *, on: dt.date | None = None) -> Case:
-    on = _today(on)
-    _require_clerk(actor, case, "确认邮件签收")
+    on = today(on)
+    require_clerk(actor, case, "确认邮件签收")
     with tx.atomic():
-        case = _locked(case)
+        case = locked(case)
         delivery = Delivery.objects.filter(case=case, method=Delivery.Method.MAIL).first()
         if delivery is None:
             raise Conflict("no_mail", "本办件没有邮寄记录")
-        _check_deliverable(case)
+        check_deliverable(case)
         delivery.mail_state, delivery.delivered_on = Delivery.MailState.DELIVERED, on
-        _complete(actor, case, delivery, on)
+        complete_with(actor, case, delivery, on)
     return case
 
 def record_post_check(actor, case: Case, *, passed: bool, note: str, on: dt.date | None = None) -> PostCheck:
-    """事后核查 of an informed commitment; a false commitment is recorded against the applicant."""
-    on = _today(on)
+    """事后核查 of an informed commitment (告知承诺), by a reviewer of the item's department. A false
+    commitment is recorded against the applicant (失信记录) and revokes the approval it obtained (撤销许可)."""
+    on = today(on)
     require(actor, Role.REVIEWER, department=case.item.department if case.item_id else None,
             region=None if case.item_id else case.region, what="事后核查")
+    if not passed and not note.strip():
+        raise DomainError("post_check_note", "核查不实须说明情况", field="note")
     with tx.atomic():
+        case = locked(case)
         check = PostCheck.objects.select_for_update().filter(case=case).first()
         if check is None:
             raise NotFound("本办件没有告知承诺事后核查任务")
         if check.result != PostCheck.Result.PENDING:
             raise Conflict("post_check_done", "事后核查已完成")
-        if not passed and not note.strip():
-            raise DomainError("post_check_note", "核查不实须说明情况", field="note")
+        transitions.check(case, "post_check")
         check.result = PostCheck.Result.PASSED if passed else PostCheck.Result.FAILED
         check.checked_on, check.checked_by, check.note = on, actor, note
         check.save()
+        record_event(case, actor, "post_checked", from_state=case.state, reason=note, passed=passed)
         if not passed:
             Breach.objects.create(applicant=case.applicant, case=case, on=on, note=note)
-        _event(case, actor, "post_checked", from_state=case.state, reason=note, passed=passed)
+            if case.state in (CaseState.APPROVED, CaseState.COMPLETED):
+                before = case.state
+                set_state(case, CaseState.REVOKED)
+                reason = f"告知承诺事后核查不实,依法撤销许可:{note}"
+                record_event(case, actor, "revoked", from_state=before, reason=reason)
+                events.case_revoked.send(sender=Case, case=case, actor=actor, on=on, reason=reason)
     return check

@@ -8,7 +8,7 @@ from django.utils import timezone
 from tongban.catalog.models import ItemVersion
 from tongban.core.identifiers import make_id_card, make_uscc
 from tongban.org.models import User
-from tongban.workcal.days import add_working_days, get_calendar
+from tongban.workcal.days import get_calendar
 from tongban.workcal.scan import scan_lights
 
 from . import services
@@ -22,7 +22,7 @@ SHOPS = [("济宁市任城区鲁味轩餐饮店", "370811"), ("曲阜市三孔�
          ("济宁圣源药房连锁有限公司", "370800")]
 
 
-def _working_days_ago(n: int) -> dt.date:
+def working_days_ago(n: int) -> dt.date:
     cal = get_calendar()
     d = timezone.localdate()
     while n > 0:
@@ -36,7 +36,7 @@ def _version(name: str) -> ItemVersion:
     return ItemVersion.objects.effective().filter(name=name, item__region__code="370800").select_related("item").first()
 
 
-def _all_materials(version, skip=()):
+def all_materials(version, skip=()):
     return [{"material": m.pk, "status": "original_seen" if m.form == "original" else "provided",
              "file": SimpleUploadedFile(f"{m.name[:20]}.pdf", PDF)}
             for m in version.materials.all() if m.pk not in skip]
@@ -46,7 +46,6 @@ def load_cases() -> int:
     if Case.objects.exists():
         return 0
     clerk = User.objects.get(username="clerk")
-    leader = User.objects.get(username="leader")
     people = [services.register_applicant(clerk, kind="person", id_number=make_id_card(r, dt.date(y, 3 + i, 10 + i), 100 + 2 * i + 1),
                                           name=n, phone=f"1390537{1000 + i:04d}") for i, (n, r, y) in enumerate(PEOPLE)]
     shops = [services.register_applicant(clerk, kind="org", id_number=make_uscc(r, 20260000 + i, authority="9", kind="2"),
@@ -58,21 +57,20 @@ def load_cases() -> int:
     aux = [m for m in food.materials.all() if m.role == "auxiliary"]
     # accepted 1, 2, 3, 4 and 6 working days ago: green, yellow and red lights on a 3-day promise
     for i, ago in enumerate([1, 2, 3, 4, 6]):
-        on = _working_days_ago(ago)
-        case = services.submit_case(clerk, applicant=shops[i % len(shops)], item=food.item, materials=_all_materials(food), on=on)
+        on = working_days_ago(ago)
+        case = services.submit_case(clerk, applicant=shops[i % len(shops)], item=food.item, materials=all_materials(food), on=on)
         services.accept_case(clerk, case, on=on)
         made += 1
-    # accepted with a 容缺 material, decided: waiting for the material before delivery
+    # accepted with a 容缺 material (the back office decides it: workflow's demo), waiting for the material
     if aux:
-        on = _working_days_ago(5)
-        case = services.submit_case(clerk, applicant=shops[1], item=food.item, materials=_all_materials(food, skip={aux[0].pk}), on=on)
+        on = working_days_ago(5)
+        case = services.submit_case(clerk, applicant=shops[1], item=food.item, materials=all_materials(food, skip={aux[0].pk}), on=on)
         case = services.accept_case(clerk, case, gaps=[aux[0].pk], gap_days=3, on=on)
-        services.record_decision(leader, case, approve=True, on=add_working_days(on, 2).date)
         made += 1
     # one-time notice issued, waiting for the applicant
     main = [m for m in food.materials.all() if m.role == "main"]
-    case = services.submit_case(clerk, applicant=people[0], item=food.item, materials=_all_materials(food, skip={main[1].pk}), on=_working_days_ago(1))
-    services.notify_missing(clerk, case, items=[{"material": main[1].pk, "status": "missing"}], on=_working_days_ago(1))
+    case = services.submit_case(clerk, applicant=people[0], item=food.item, materials=all_materials(food, skip={main[1].pk}), on=working_days_ago(1))
+    services.notify_missing(clerk, case, items=[{"material": main[1].pk, "status": "missing"}], on=working_days_ago(1))
     made += 1
     # received today, not yet checked
     services.submit_case(clerk, applicant=people[1], item=food.item, on=timezone.localdate())
@@ -80,12 +78,12 @@ def load_cases() -> int:
     # decided and handed over at the window: completed in one visit (即办件 where there is one)
     quick = ItemVersion.objects.effective().filter(case_kind="immediate", item__region__code="370800").first()
     if quick is not None:
-        case = services.submit_case(clerk, applicant=people[2], item=quick.item, materials=_all_materials(quick), on=_working_days_ago(2))
-        services.decide_immediately(clerk, case, approve=True, on=_working_days_ago(2))
+        case = services.submit_case(clerk, applicant=people[2], item=quick.item, materials=all_materials(quick), on=working_days_ago(2))
+        services.decide_immediately(clerk, case, approve=True, on=working_days_ago(2))
         made += 1
     # refused: not within this authority's competence
-    case = services.submit_case(clerk, applicant=people[3], item=food.item, on=_working_days_ago(3))
-    services.refuse_case(clerk, case, reason="经营场所位于邹城市,依法不属于本机关管辖,请向邹城市行政审批服务局提出申请", on=_working_days_ago(3))
+    case = services.submit_case(clerk, applicant=people[3], item=food.item, on=working_days_ago(3))
+    services.refuse_case(clerk, case, reason="经营场所位于邹城市,依法不属于本机关管辖,请向邹城市行政审批服务局提出申请", on=working_days_ago(3))
     made += 1
     scan_lights()
     return made

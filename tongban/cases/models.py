@@ -58,11 +58,13 @@ class CaseState(models.TextChoices):
     RECEIVED = "received", "已收件"
     CORRECTION = "correction", "一次性告知补正中"
     ACCEPTED = "accepted", "已受理"
+    RETURNED = "returned", "补正中(审查退回)"
     REFUSED = "refused", "不予受理"
     WITHDRAWN = "withdrawn", "已撤回"
     APPROVED = "approved", "准予许可(待送达)"
     DENIED = "denied", "不予许可(待送达)"
     COMPLETED = "completed", "已办结"
+    REVOKED = "revoked", "许可已撤销"
 
 
 class Channel(models.TextChoices):
@@ -105,6 +107,7 @@ class Case(models.Model):
     light = models.CharField("亮灯", max_length=10, blank=True, db_index=True)
     gap_open = models.BooleanField("容缺材料待补", default=False, db_index=True)
     informed_commitment = models.BooleanField("告知承诺办理", default=False)
+    back_office = models.BooleanField("后台审批流程办理", default=False, help_text="受理时启动了审批流程:只能在流程的决定环节作出决定")
     decided_on = models.DateField("决定日", null=True, blank=True)
     decision_note = models.TextField("决定意见", blank=True)
     completed_on = models.DateField("办结日", null=True, blank=True)
@@ -179,6 +182,8 @@ ACTION_LABELS = {
     "deadline_moved": "期限调整", "step_claimed": "认领审批环节", "step_done": "审批环节办结", "step_returned": "退回补正",
     "correction_supplied": "补正材料已补齐", "step_reassigned": "改派审批环节", "step_chased": "牵头部门催办",
     "clock_paused": "暂停法定计时", "clock_resumed": "恢复法定计时", "steps_cancelled": "撤销审批环节", "mail_delivered": "邮件签收",
+    "returned": "审查退回补正", "resumed": "补正完成,恢复审查", "extended": "延长审批期限", "revoked": "撤销许可",
+    "joint_opinion": "联合踏勘意见",
 }
 
 
@@ -213,6 +218,7 @@ class Notice(models.Model):
         GAP = "gap_commitment", "容缺受理承诺书"
         INFORMED = "informed_commitment", "告知承诺书"
         RECEIPT = "receipt", "材料接收凭证"
+        EXTENSION = "extension", "延长审批期限告知书"
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notices")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -223,6 +229,26 @@ class Notice(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "文书"
         ordering = ["issued_on", "id"]
+
+
+class CaseDocument(models.Model):
+    """A sealed decision document on a case (准予/不予行政许可决定书): rendered and sealed by the authority
+    that decided (the back office issues it); listed and served to everyone who may see the case."""
+
+    class Kind(models.TextChoices):
+        APPROVAL = "approval", "准予行政许可决定书"
+        DENIAL = "denial", "不予行政许可决定书"
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="documents")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    file = models.FileField(upload_to="decisions/%Y/")
+    sha256 = models.CharField(max_length=64)
+    issued_on = models.DateField()
+    signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "决定文书"
+        db_table = "workflow_casedocument"  # issued by the workflow before cases owned it
 
 
 class GapCommitment(models.Model):

@@ -14,7 +14,7 @@ from .models import Case, CaseMaterial, Notice
 PREFIX = {"acceptance": "受", "missing": "补", "refusal": "不受", "gap_commitment": "容", "informed_commitment": "承", "receipt": "收"}
 
 
-def _hall(case: Case) -> dict:
+def hall_of(case: Case) -> dict:
     """The hall that received the case: its window's, else the hall of the case's own region, else of the
     nearest region above it (a county case prints the county hall, not the city's)."""
     hall = case.window.hall if case.window_id else None
@@ -34,6 +34,9 @@ def contact(case: Case) -> dict:
             "window": f"{case.window.number}号窗口" if case.window_id else ""}
 
 
+REMARKS = {CaseMaterial.Status.SHARED: "免提交(共享获取)", CaseMaterial.Status.ORIGINAL_SEEN: "已核验原件"}
+
+
 def context(notice: Notice) -> dict:
     case = notice.case
     version = case.item_version
@@ -41,7 +44,8 @@ def context(notice: Notice) -> dict:
     rows = []
     materials = {cm.material_id: cm for cm in case.materials.select_related("material")}
     if notice.kind == Notice.Kind.MISSING:
-        rows = [{"name": i["name"], "form": "", "copies": "", "status": dict(CaseMaterial.Status.choices)[i["status"]], "reason": i["reason"]}
+        rows = [{"name": i["name"], "form": i.get("form", ""), "copies": i.get("copies", ""),
+                 "status": dict(CaseMaterial.Status.choices)[i["status"]], "reason": i["reason"]}
                 for i in notice.data.get("items", [])]
     elif version is not None:
         for m in version.materials.all():
@@ -49,7 +53,7 @@ def context(notice: Notice) -> dict:
             if cm is None:
                 continue
             rows.append({"name": m.name, "form": m.get_form_display(), "copies": m.copies, "status": cm.get_status_display(),
-                         "reason": cm.reason, "received": cm.status in CaseMaterial.RECEIVED})
+                         "reason": cm.reason, "received": cm.status in CaseMaterial.RECEIVED, "remark": REMARKS.get(cm.status, "")})
     commitment = None
     if notice.kind in (Notice.Kind.GAP, Notice.Kind.INFORMED):
         commitment = {"materials": notice.data.get("materials", []), "days": notice.data.get("days"),
@@ -57,18 +61,35 @@ def context(notice: Notice) -> dict:
     from .services import pickup_code, track_token
 
     track_url = f"{settings.SITE_URL}/track/{case.number}/{track_token(case.number)}/"
+    gaps = [cm.material.name for cm in materials.values() if cm.status == CaseMaterial.Status.GAP]
+    gap = getattr(case, "gap", None) if gaps else None
+    extension = None
+    if notice.kind == Notice.Kind.EXTENSION:
+        d = notice.data
+        extension = {"days": d.get("days"), "reason": d.get("reason", ""),
+                     "old_deadline": dt.date.fromisoformat(d["old_deadline"]) if d.get("old_deadline") else None,
+                     "new_deadline": dt.date.fromisoformat(d["new_deadline"]) if d.get("new_deadline") else None}
+    who = contact(case)
+    if not who["handler"] and notice.data.get("by"):
+        who["handler"] = notice.data["by"]  # before acceptance: the clerk who issued it
     return {
+        "gaps": gaps if notice.kind == Notice.Kind.ACCEPTANCE else [],
+        "gap_deadline": gap.deadline if gap else None,
+        "informed": [cm.material.name for cm in materials.values() if cm.status == CaseMaterial.Status.COMMITMENT]
+        if notice.kind == Notice.Kind.ACCEPTANCE else [],
+        "by_step": notice.data.get("by_step", ""), "by_department": notice.data.get("department", ""),
+        "extension": extension,
         "title": notice.get_kind_display(),
         "doc_number": f"{case.region.name[:2]}审{PREFIX.get(notice.kind, '')}〔{notice.issued_on.year}〕第{case.number[-6:]}号"
                       + (f"-{notice.round}" if notice.round > 1 else ""),
-        "hall": _hall(case),
+        "hall": hall_of(case),
         "department": department,
         "case": {
             "number": case.number, "item_name": case.title, "applicant_name": case.applicant.name,
             "applicant_id": case.applicant.masked_id, "applicant_kind": case.applicant.get_kind_display(),
             "received_on": case.received_on, "accepted_on": case.accepted_on, "deadline": case.deadline,
             "promised_days": version.promised_limit if version else None,
-            **contact(case),
+            **who,
         },
         "materials": rows,
         "reason": notice.data.get("reason", ""),

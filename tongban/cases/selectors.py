@@ -4,12 +4,13 @@ from django.db.models import Q
 from tongban.core.errors import NotAllowed
 from tongban.org.models import Role, RoleGrant
 
+from . import transitions
 from .models import Case, CaseMaterial
 
 PAGE = 20
 
 
-def case_out(case: Case) -> dict:
+def case_out(case: Case, user=None) -> dict:
     """The API's view of a case, from the object in hand (its applicant, handler and version are read only
     when not already loaded); personal data masked."""
     from tongban.catalog.selectors import guide_materials
@@ -35,8 +36,16 @@ def case_out(case: Case) -> dict:
             for m, st, reason in rows
         ],
         "url": settings.SITE_URL + case.get_absolute_url(),
+        "back_office": case.back_office,
+        "clock_paused": bool(case.clock_id and case.clock.state == "paused"),
+        "corrections": outstanding_corrections(case) if case.state == "returned" else [],
+        "actions": transitions.allowed(user, case) if user is not None else [],
     }
 
+
+# Apps above cases widen what a department-bound grant sees (the back office: cases with a step of the
+# department). Each entry takes a grant and returns a Q over Case; registered in the app's ready().
+SCOPE_EXTENSIONS: list = []
 
 CASE_ROLES = [Role.WINDOW_CLERK, Role.REVIEWER, Role.BUREAU_LEADER, Role.SUPERVISOR, Role.SYSTEM_ADMIN, Role.AGENT]
 
@@ -54,6 +63,8 @@ def _scope(user) -> Q:
             q |= Q(mandate__agent_user=user)
         elif g.department_id:
             q |= Q(item__department_id=g.department_id) | Q(children__item__department_id=g.department_id)
+            for extend in SCOPE_EXTENSIONS:
+                q |= extend(g)
         else:
             q |= Q(region__path__startswith=g.region.path)
     return q
@@ -86,3 +97,45 @@ def clock_status(case: Case) -> dict | None:
     from tongban.workcal.clocks import status
 
     return status(case.clock)
+
+
+def documents_of(case: Case) -> list:
+    """The sealed decision documents of a case, newest first."""
+    return list(case.documents.order_by("-id"))
+
+
+def latest_return_notice(case: Case):
+    """The notice of the latest back-office return (退回补正), if the case has one."""
+    from .models import Notice
+
+    return case.notices.filter(kind=Notice.Kind.MISSING, data__by_step__isnull=False).order_by("-round", "-id").first()
+
+
+def clerks_of(case: Case) -> list:
+    """Window clerks who may take the case over as its responsible person (首办负责), in the case's region."""
+    from tongban.org.models import User
+
+    parts = case.region.path.strip("/").split("/")
+    paths = ["/".join(parts[: i + 1]) + "/" for i in range(len(parts))]  # the case's region and those above it
+    grants = RoleGrant.objects.filter(role=Role.WINDOW_CLERK, region__path__in=paths)
+    return list(User.objects.filter(is_active=True, pk__in=grants.values("user_id")).order_by("username"))
+
+
+def clerk_by_username(case: Case, username: str):
+    """A clerk of the case's region by user name; unknown and out-of-scope names answer alike."""
+    from tongban.core.errors import DomainError
+
+    for user in clerks_of(case):
+        if user.username == (username or "").strip():
+            return user
+    raise DomainError("reassign_target", "新的首办负责人须为本区域在岗的窗口工作人员", field="handler")
+
+
+def outstanding_corrections(case: Case) -> list[str]:
+    """Names of what the latest back-office return asked for and the window has not yet received."""
+    notice = latest_return_notice(case)
+    if notice is None:
+        return []
+    have = dict(case.materials.values_list("material_id", "status"))
+    named = zip(notice.data.get("material_ids", []), [i["name"] for i in notice.data.get("items", [])])
+    return [name for mid, name in named if have.get(mid) not in CaseMaterial.RECEIVED]

@@ -17,12 +17,13 @@ from tongban.org.scopes import has_role, require
 from tongban.workcal import clocks
 from tongban.workcal.days import add_working_days
 
+from . import events, selectors, transitions
 from .models import Applicant, Case, CaseMaterial, CaseState, Channel, Delivery, GapCommitment, Mandate, Notice, PostCheck
 from .common import (
-    S, _event, _expect, _guide_materials, _is_parent, _locked, _material, _not_parent, _provisional_number, _require_clerk,
-    _require_submitter, _set_state, _store_material, _today, _visit,
+    S, record_event, expect, guide_materials_of, is_parent, locked, guide_material, not_parent, provisional_number, require_clerk,
+    require_submitter, set_state, store_material, today, record_visit,
 )
-from .decisions import _complete, _decide, complete_parent_if_done
+from .decisions import complete_with, decide_now, complete_parent_if_done
 # The exit lives in decisions.py; callers keep importing every verb of a case from here.
 from .decisions import (  # noqa: F401
     confirm_mail_delivered, deliver, pickup_code, record_decision, record_post_check, register_mail, track_token,
@@ -103,13 +104,13 @@ def submit_case(
 ) -> Case:
     """Receive an application for a published item or bundle (收件). Materials: [{"material": id, "status":
     "provided"|"original_seen"|"shared", "file": UploadedFile?}] — only materials the guide lists."""
-    on = _today(on)
+    on = today(on)
     if (item is None) == (bundle is None):
         raise DomainError("case_target", "请选择一个事项或一件事", field="item")
     if channel not in Channel.values:
         raise DomainError("channel", "申报渠道无效", field="channel")
     region = (item.region if item else bundle.region)
-    _require_submitter(actor, region, channel)
+    require_submitter(actor, region, channel)
     if window is not None and channel == Channel.WINDOW and not has_role(actor, Role.WINDOW_CLERK, region=window.hall.region):
         raise DomainError("window_region", f"只能在本人所在区域的窗口收件,{window.hall.name}不在您的工作范围内", field="window")
     if window is not None and not window.comprehensive and item is not None:
@@ -127,7 +128,7 @@ def submit_case(
         else:
             case = _submit_item(actor, applicant, item, channel, window, mandate, materials, form_data or {}, on, region)
         if channel == Channel.WINDOW:
-            _visit(case, "收件", window, save=False)  # the count is written with the number below
+            record_visit(case, "收件", window, save=False)  # the count is written with the number below
         Notice.objects.create(case=case, kind=Notice.Kind.RECEIPT, issued_on=on)
         # Numbers last: the region's daily sequence row stays locked only from here to the commit.
         for c in [case, *(case.children.order_by("id") if bundle is not None else ())]:
@@ -146,7 +147,7 @@ def _effective(item: Item, on: dt.date | None = None):
 def _submit_item(actor, applicant, item, channel, window, mandate, materials, form_data, on, region, parent=None):
     version = _effective(item, on)
     case = Case.objects.create(
-        number=_provisional_number(), region=region, item=item, item_version=version, applicant=applicant,
+        number=provisional_number(), region=region, item=item, item_version=version, applicant=applicant,
         mandate=mandate, channel=channel, window=window, received_on=on, form_data=form_data, parent=parent,
     )
     plain, with_file = {}, set()
@@ -154,22 +155,22 @@ def _submit_item(actor, applicant, item, channel, window, mandate, materials, fo
         status = entry.get("status", S.PROVIDED)
         if status not in (S.PROVIDED, S.ORIGINAL_SEEN, S.SHARED):
             raise DomainError("material_status", "收件时材料状态应为已收取、已核验原件或共享获取", field="materials")
-        m = _material(case, entry["material"])
+        m = guide_material(case, entry["material"])
         if entry.get("file") is not None:
-            _store_material(case, m, status, file=entry["file"])
+            store_material(case, m, status, file=entry["file"])
             with_file.add(m.pk)
         else:
             plain[m.pk] = CaseMaterial(case=case, material=m, status=status)
     # a new case has no material rows yet: the ones without a file go in one insert (an upload wins over a tick)
     CaseMaterial.objects.bulk_create([cm for pk, cm in plain.items() if pk not in with_file])
-    _event(case, actor, "submitted", channel=channel, item=item.implementation_code, version=version.number)
+    record_event(case, actor, "submitted", channel=channel, item=item.implementation_code, version=version.number)
     return case
 
 def _submit_bundle(actor, applicant, bundle, channel, window, mandate, materials, form_data, on):
     if bundle.status != PubStatus.PUBLISHED:
         raise DomainError("bundle_unpublished", "该一件事未发布,不能申请", field="bundle")
     parent = Case.objects.create(
-        number=_provisional_number(), region=bundle.region, bundle=bundle, applicant=applicant,
+        number=provisional_number(), region=bundle.region, bundle=bundle, applicant=applicant,
         mandate=mandate, channel=channel, window=window, received_on=on, form_data=form_data,
     )
     # One merged material set: a material given once counts for every child item that asks for it.
@@ -185,30 +186,42 @@ def _submit_bundle(actor, applicant, bundle, channel, window, mandate, materials
             {**given[m.merge_key], "material": m.pk} for m in version.materials.all() if m.merge_key in given
         ]
         _submit_item(actor, applicant, bi.item, channel, window, mandate, child_materials, form_data, on, bi.item.region, parent)
-    _event(parent, actor, "submitted", channel=channel, bundle=bundle.code, items=parent.children.count())
+    record_event(parent, actor, "submitted", channel=channel, bundle=bundle.code, items=parent.children.count())
     return parent
 
-def record_materials(actor, case: Case, *, entries: list[dict], on: dt.date | None = None) -> Case:
-    """The clerk's checklist on a received case: materials received, originals seen, or shared data used."""
-    _require_clerk(actor, case, "核对材料")
-    if _is_parent(case):  # a bundle's merged checklist: each entry counts for every child that asks for it
+def _check_materials(actor, case: Case, *, entries: list[dict], on: dt.date | None = None) -> Case:
+    """The clerk's checklist on a received case: materials received, originals seen, or shared data used.
+    Part of the act that follows it (accept, notify, decide on the spot), in that act's transaction."""
+    if not entries:
+        return case
+    if is_parent(case):  # a bundle's merged checklist: each entry counts for every child that asks for it
         with tx.atomic():
             keys = {Material.objects.get(pk=e["material"]).merge_key: e for e in entries if Material.objects.filter(pk=e["material"]).exists()}
             for child in case.children.select_related("item_version").order_by("id"):
                 mine = [{**keys[m.merge_key], "material": m.pk} for m in child.item_version.materials.all() if m.merge_key in keys]
-                record_materials(actor, child, entries=mine, on=on)
+                _check_materials(actor, child, entries=mine, on=on)
         return case
     with tx.atomic():
-        case = _locked(case)
-        _expect(case, [CaseState.RECEIVED], "核对材料")
+        case = locked(case)
+        transitions.check(case, "check_materials")
         for entry in entries:
             status = entry.get("status", S.PROVIDED)
             if status not in CaseMaterial.RECEIVED:
                 raise DomainError("material_status", "核对时材料状态应为已收取、已核验原件或共享获取", field="materials")
-            _store_material(case, _material(case, entry["material"]), status, file=entry.get("file"))
+            store_material(case, guide_material(case, entry["material"]), status, file=entry.get("file"))
         if entries:
-            _event(case, actor, "materials_checked", from_state=case.state, count=len(entries))
+            record_event(case, actor, "materials_checked", from_state=case.state, count=len(entries))
     return case
+
+def record_materials(actor, case: Case, *, entries: list[dict], on: dt.date | None = None) -> Case:
+    """Save the window's checklist of a received case (材料核对) without deciding yet; the same entries can
+    instead travel with the act that follows (accept, notify, decide on the spot)."""
+    require_clerk(actor, case, "核对材料")
+    if not entries:
+        raise DomainError("materials_empty", "请至少核对一项材料", field="materials")
+    with tx.atomic():
+        _check_materials(actor, case, entries=entries, on=on)
+    return locked(case) if not is_parent(case) else case
 
 def _outstanding(case: Case) -> list[Material]:
     """Main and auxiliary materials of the guide that are neither received, nor under 容缺 (auxiliary
@@ -216,21 +229,23 @@ def _outstanding(case: Case) -> list[Material]:
     have = dict(case.materials.values_list("material_id", "status"))
     ok = CaseMaterial.RECEIVED | {S.GAP, S.COMMITMENT}
     required = (Material.Role.MAIN, Material.Role.AUXILIARY)
-    return [m for m in _guide_materials(case).values() if m.role in required and have.get(m.pk) not in ok]
+    return [m for m in guide_materials_of(case).values() if m.role in required and have.get(m.pk) not in ok]
 
-def accept_case(actor, case: Case, *, gaps=(), gap_days: int | None = None, informed=(), on: dt.date | None = None,
-                auto: bool = False) -> Case:
-    """受理. `gaps`: auxiliary materials accepted missing under a commitment (容缺) to supply them within
-    `gap_days` working days; `informed`: proofs replaced by the applicant's commitment (告知承诺)."""
-    on = _today(on)
+def accept_case(actor, case: Case, *, materials=(), gaps=(), gap_days: int | None = None, informed=(),
+                on: dt.date | None = None, auto: bool = False) -> Case:
+    """受理. `materials`: the window's checklist ticked with the acceptance ([{"material", "status", "file"?}],
+    received statuses only); `gaps`: auxiliary materials accepted missing under a commitment (容缺) to
+    supply them within `gap_days` working days; `informed`: proofs replaced by the applicant's commitment (告知承诺)."""
+    on = today(on)
     if not auto:
-        _require_clerk(actor, case, "受理")
+        require_clerk(actor, case, "受理")
     with tx.atomic():
-        case = _locked(case)
-        _expect(case, [CaseState.RECEIVED], "受理")
-        if _is_parent(case):
+        _check_materials(actor, case, entries=list(materials), on=on)
+        case = locked(case)
+        transitions.check(case, "accept")
+        if is_parent(case):
             for child in case.children.filter(state=CaseState.RECEIVED).order_by("id"):
-                child = _locked(child)
+                child = locked(child)
                 _accept_one(actor, child, gaps, gap_days, informed, on, auto or _past_answer_period(child, on))
             late = auto or _past_answer_period(case, on)
             start = case.received_on if late else on
@@ -238,9 +253,9 @@ def accept_case(actor, case: Case, *, gaps=(), gap_days: int | None = None, info
             clock = clocks.start_clock(actor, subject_type="case", subject_id=case.number, start_date=start,
                                        limit_days=case.bundle.promised_limit, legal_limit_days=case.bundle.promised_limit,
                                        label=f"{case.number} {case.bundle.name}", on=on)
-            _set_state(case, CaseState.ACCEPTED, accepted_on=start, handler=actor if not auto else None, auto_accepted=auto,
+            set_state(case, CaseState.ACCEPTED, accepted_on=start, handler=actor if not auto else None, auto_accepted=auto,
                        clock=clock, deadline=clock.deadline, light=clock.light)
-            _event(case, actor, "accepted", from_state=CaseState.RECEIVED, children=case.children.count())
+            record_event(case, actor, "accepted", from_state=CaseState.RECEIVED, children=case.children.count())
             return case
         case = _accept_one(actor, case, gaps, gap_days, informed, on, auto or _past_answer_period(case, on), clerk=not auto)
     return case
@@ -252,14 +267,14 @@ def _past_answer_period(case: Case, on: dt.date) -> bool:
 def _chosen(case: Case, guide: dict[int, Material], ids) -> list[Material]:
     """The guide materials named by `ids`; in a bundle's child, those sharing a merged material's key."""
     if not case.parent_id:
-        return [_material(case, i) for i in ids]
+        return [guide_material(case, i) for i in ids]
     keys = {m.merge_key for m in Material.objects.filter(pk__in=[int(i) for i in ids])}
     return [m for m in guide.values() if m.merge_key in keys]
 
 def _accept_one(actor, case, gaps, gap_days, informed, on, auto, clerk: bool = False) -> Case:
     """Accept one item case; the caller holds its row lock."""
     version = case.item_version
-    guide = _guide_materials(case)
+    guide = guide_materials_of(case)
     gap_materials = _chosen(case, guide, gaps)
     for m in gap_materials:
         if m.role != Material.Role.AUXILIARY:
@@ -270,9 +285,9 @@ def _accept_one(actor, case, gaps, gap_days, informed, on, auto, clerk: bool = F
     if informed_materials and not version.informed_commitment:
         raise DomainError("informed_not_allowed", "本事项未实行告知承诺制", field="informed")
     for m in gap_materials:
-        _store_material(case, m, S.GAP)
+        store_material(case, m, S.GAP)
     for m in informed_materials:
-        _store_material(case, m, S.COMMITMENT)
+        store_material(case, m, S.COMMITMENT)
     outstanding = _outstanding(case)
     if outstanding and not (auto and not clerk):
         names = "、".join(m.name for m in outstanding)
@@ -282,7 +297,7 @@ def _accept_one(actor, case, gaps, gap_days, informed, on, auto, clerk: bool = F
         actor, subject_type="case", subject_id=case.number, start_date=start, item_version=version,
         label=f"{case.number} {version.name}", level=case.item.level, on=on,
     )
-    _set_state(case, CaseState.ACCEPTED, accepted_on=start, handler=actor if (clerk or not auto) else None, clock=clock,
+    set_state(case, CaseState.ACCEPTED, accepted_on=start, handler=actor if (clerk or not auto) else None, clock=clock,
                deadline=clock.deadline, light=clock.light, auto_accepted=auto, gap_open=bool(gap_materials),
                informed_commitment=bool(informed_materials))
     if gap_materials:
@@ -296,34 +311,36 @@ def _accept_one(actor, case, gaps, gap_days, informed, on, auto, clerk: bool = F
         Notice.objects.create(case=case, kind=Notice.Kind.INFORMED, issued_on=on,
                               data={"materials": [m.name for m in informed_materials], "post_check": check.isoformat()})
     Notice.objects.create(case=case, kind=Notice.Kind.ACCEPTANCE, issued_on=on)
-    _event(case, actor, "accepted", from_state=CaseState.RECEIVED,
+    record_event(case, actor, "accepted", from_state=CaseState.RECEIVED,
            reason="依《中华人民共和国行政许可法》第三十二条,申请之日起五个工作日内未告知补正,自收到申请材料之日起即为受理" if auto else "",
            deadline=clock.deadline, gaps=[m.name for m in gap_materials], informed=[m.name for m in informed_materials])
-    if version.case_kind == CaseKind.PROMISED:
-        from tongban.workflow.engine import start as start_process  # back office: the item's process, if it has one
-
-        start_process(case, on, actor=actor)
+    # the back office (workflow) answers True when it starts the item's process for this case
+    if any(answer for _, answer in events.case_accepted.send(sender=Case, case=case, actor=actor, on=on)):
+        case.back_office = True
+        Case.objects.filter(pk=case.pk).update(back_office=True)
     return case
 
-def notify_missing(actor, case: Case, *, items: list[dict], on: dt.date | None = None) -> Notice:
+def notify_missing(actor, case: Case, *, items: list[dict], materials=(), on: dt.date | None = None) -> Notice:
     """一次性告知: every missing or defective material at once. items: [{"material": id, "status":
     "missing"|"defective", "reason": "…"}]. A later notice may only name materials an earlier notice
-    already named (a material found fine once cannot be objected to later)."""
-    on = _today(on)
-    _require_clerk(actor, case, "出具一次性告知书")
-    _not_parent(case, "出具一次性告知书")
+    already named (a material found fine once cannot be objected to later). `materials`: what the window
+    received at the same time (recorded with the notice)."""
+    on = today(on)
+    require_clerk(actor, case, "出具一次性告知书")
+    not_parent(case, "出具一次性告知书")
     if not items:
         raise DomainError("notice_empty", "请列明缺少或不符合要求的材料", field="items")
     with tx.atomic():
-        case = _locked(case)
-        _expect(case, [CaseState.RECEIVED], "出具一次性告知书")
+        _check_materials(actor, case, entries=list(materials), on=on)
+        case = locked(case)
+        transitions.check(case, "notify_missing")
         if _past_answer_period(case, on):
             raise Conflict("notice_too_late", "收件已超过五个工作日,依《中华人民共和国行政许可法》第三十二条视为受理,不能再出具一次性告知书")
         earlier = list(case.notices.filter(kind=Notice.Kind.MISSING))
         named_before = {mid for n in earlier for mid in n.data.get("material_ids", [])}
         rows = []
         for entry in items:
-            m = _material(case, entry["material"])
+            m = guide_material(case, entry["material"])
             status = entry.get("status", S.MISSING)
             if status not in (S.MISSING, S.DEFECTIVE):
                 raise DomainError("notice_status", "告知的材料状态应为缺少或不符合要求", field="items")
@@ -340,84 +357,154 @@ def notify_missing(actor, case: Case, *, items: list[dict], on: dt.date | None =
                 raise DomainError("notice_incomplete", f"一次性告知须一次列明全部缺少的材料,尚未列入:{'、'.join(unnamed)}", field="items")
         round_no = len(earlier) + 1
         for m, status, reason in rows:
-            cm = _store_material(case, m, status, reason=reason)
+            cm = store_material(case, m, status, reason=reason)
             CaseMaterial.objects.filter(pk=cm.pk).update(notified_round=round_no)
         notice = Notice.objects.create(
             case=case, kind=Notice.Kind.MISSING, round=round_no, issued_on=on,
-            data={"material_ids": [m.pk for m, _, _ in rows], "items": [{"name": m.name, "status": s, "reason": r} for m, s, r in rows]},
+            data={"material_ids": [m.pk for m, _, _ in rows], "by": str(actor),
+                  "items": [{"name": m.name, "status": s, "reason": r, "form": m.get_form_display(), "copies": m.copies} for m, s, r in rows]},
         )
-        _set_state(case, CaseState.CORRECTION)
-        _event(case, actor, "notified_missing", from_state=CaseState.RECEIVED, round=round_no, materials=[m.name for m, _, _ in rows])
+        set_state(case, CaseState.CORRECTION)
+        record_event(case, actor, "notified_missing", from_state=CaseState.RECEIVED, round=round_no, materials=[m.name for m, _, _ in rows])
     return notice
 
 def supply_materials(actor, case: Case, *, supplied: list[dict], on: dt.date | None = None) -> Case:
-    """The applicant supplies what a notice asked for (the same case continues), or the materials of a
-    容缺 commitment after acceptance."""
-    on = _today(on)
-    _require_clerk(actor, case, "接收补正材料")
-    _not_parent(case, "补交材料")
+    """The applicant supplies what a notice asked for: before acceptance (the same case continues), after
+    a back-office return (when everything the return named is in, the case is back in review and the
+    clocks run again: `case_resumed`), or the materials of a 容缺 commitment after acceptance."""
+    on = today(on)
+    require_clerk(actor, case, "接收补正材料")
+    not_parent(case, "补交材料")
     if not supplied:
         raise DomainError("supply_empty", "请选择补交的材料", field="supplied")
     with tx.atomic():
-        case = _locked(case)
-        _expect(case, [CaseState.CORRECTION, CaseState.ACCEPTED, CaseState.APPROVED, CaseState.DENIED], "补交材料")
+        case = locked(case)
+        transitions.check(case, "supply")
         before = case.state
-        if case.state != CaseState.CORRECTION and not case.gap_open:
-            raise Conflict("nothing_to_supply", "本办件没有待补交的材料")
         for entry in supplied:
-            m = _material(case, entry["material"])
+            m = guide_material(case, entry["material"])
             status = entry.get("status", S.PROVIDED)
             if status not in CaseMaterial.RECEIVED:
                 raise DomainError("material_status", "补交材料状态应为已收取或已核验原件", field="supplied")
-            _store_material(case, m, status, file=entry.get("file"), on=on)
+            store_material(case, m, status, file=entry.get("file"), on=on)
         if case.channel == Channel.WINDOW:
-            _visit(case, "补交材料", case.window)
+            record_visit(case, "补交材料", case.window)
         if before == CaseState.CORRECTION:
-            _set_state(case, CaseState.RECEIVED, resubmitted_on=on)
-        elif not case.materials.filter(status=S.GAP).exists():
+            set_state(case, CaseState.RECEIVED, resubmitted_on=on)
+        elif before == CaseState.RETURNED:
+            still = selectors.outstanding_corrections(case)
+            if not still:
+                set_state(case, CaseState.ACCEPTED)
+        if case.gap_open and not case.materials.filter(status=S.GAP).exists():
             GapCommitment.objects.filter(case=case).update(fulfilled_on=on)
             case.gap_open, case.light = False, (case.clock.light if case.clock_id else case.light)
             Case.objects.filter(pk=case.pk).update(gap_open=False, light=case.light)
-        _event(case, actor, "materials_supplied", from_state=before, materials=[str(e["material"]) for e in supplied])
+        record_event(case, actor, "materials_supplied", from_state=before, materials=[str(e["material"]) for e in supplied])
+        if before == CaseState.RETURNED and case.state == CaseState.ACCEPTED:
+            record_event(case, actor, "resumed", from_state=before, reason="补正材料已补齐,恢复审查和计时")
+            events.case_resumed.send(sender=Case, case=case, actor=actor, on=on)
+    return case
+
+def return_for_correction(actor, case: Case, *, department, step_name: str, text: str, items: list[dict] = (),
+                          on: dt.date | None = None) -> Notice:
+    """退回补正 from the back office: one written notice (一次性告知) of exactly what the applicant must supply
+    — guide materials ([{"material", "status": "missing"|"defective", "reason"}]) and the reviewer's
+    text — the case shows 补正中 until the window receives every named material. Called by the workflow's
+    return verb inside its transaction; the caller pauses the clocks."""
+    on = today(on)
+    require(actor, Role.REVIEWER, department=department, what="退回补正")
+    if not text.strip():
+        raise DomainError("return_text", "退回补正须写明需要补正的内容", field="text")
+    with tx.atomic():
+        case = locked(case)
+        transitions.check(case, "return")
+        rows = []
+        for entry in items:
+            m = guide_material(case, entry["material"])
+            status = entry.get("status") or S.DEFECTIVE
+            if status not in (S.MISSING, S.DEFECTIVE):
+                raise DomainError("notice_status", "补正的材料状态应为缺少(missing)或不符合要求(defective)", field="materials")
+            rows.append((m, status, (entry.get("reason") or "").strip()))
+        round_no = case.notices.filter(kind=Notice.Kind.MISSING).count() + 1
+        for m, status, reason in rows:
+            cm = store_material(case, m, status, reason=reason)
+            CaseMaterial.objects.filter(pk=cm.pk).update(notified_round=round_no)
+        data_items = [{"name": m.name, "status": st, "reason": r or text, "form": m.get_form_display(), "copies": m.copies}
+                      for m, st, r in rows]
+        if not rows:
+            data_items = [{"name": f"{step_name}:补正要求", "status": S.DEFECTIVE, "reason": text, "form": "", "copies": ""}]
+        notice = Notice.objects.create(case=case, kind=Notice.Kind.MISSING, round=round_no, issued_on=on, data={
+            "material_ids": [m.pk for m, _, _ in rows], "items": data_items, "by_step": step_name,
+            "department": str(department), "text": text, "by": str(actor),
+        })
+        set_state(case, CaseState.RETURNED)
+        record_event(case, actor, "returned", from_state=CaseState.ACCEPTED, reason=text, step=step_name,
+                     materials=[m.name for m, _, _ in rows])
+        events.case_returned.send(sender=Case, case=case, actor=actor, on=on, notice=notice)
+    return notice
+
+def extend_deadline(actor, case: Case, *, days: int, reason: str, on: dt.date | None = None) -> Case:
+    """延期 (行政许可法 art. 42): the authority's leader extends the time limit, within the legal maximum, with
+    a reason; the applicant receives a written notice (延长审批期限告知书)."""
+    on = today(on)
+    require(actor, Role.BUREAU_LEADER, department=case.item.department if case.item_id else None,
+            region=None if case.item_id else case.region, what="延长审批期限")
+    if not reason.strip():
+        raise DomainError("extension_reason", "请填写延长审批期限的理由", field="reason")
+    with tx.atomic():
+        case = locked(case)
+        transitions.check(case, "extend")
+        before_deadline = case.deadline
+        clock = clocks.extend_clock(actor, case.clock, days, reason, approver=actor, on=on)
+        case.clock, case.deadline, case.light = clock, clock.deadline, clock.light
+        Case.objects.filter(pk=case.pk).update(deadline=clock.deadline, light=clock.light)
+        Notice.objects.create(case=case, kind=Notice.Kind.EXTENSION, issued_on=on, data={
+            "days": days, "reason": reason, "old_deadline": str(before_deadline) if before_deadline else "",
+            "new_deadline": str(clock.deadline) if clock.deadline else "",
+        })
+        record_event(case, actor, "extended", from_state=case.state, reason=reason, days=days, deadline=clock.deadline)
+        events.case_extended.send(sender=Case, case=case, actor=actor, on=on, days=days, reason=reason)
     return case
 
 def refuse_case(actor, case: Case, *, reason: str, on: dt.date | None = None) -> Case:
     """不予受理: with the reason and the applicant's legal remedies."""
-    on = _today(on)
-    _require_clerk(actor, case, "作出不予受理决定")
+    on = today(on)
+    require_clerk(actor, case, "作出不予受理决定")
     if not reason.strip():
         raise DomainError("refusal_reason", "不予受理必须说明理由", field="reason")
     with tx.atomic():
-        case = _locked(case)
-        _expect(case, [CaseState.RECEIVED, CaseState.CORRECTION], "不予受理")
+        case = locked(case)
+        transitions.check(case, "refuse")
         before = case.state
-        _set_state(case, CaseState.REFUSED)
+        set_state(case, CaseState.REFUSED)
         Notice.objects.create(case=case, kind=Notice.Kind.REFUSAL, issued_on=on, data={"reason": reason, "remedies": REMEDIES})
-        _event(case, actor, "refused", from_state=before, reason=reason)
+        record_event(case, actor, "refused", from_state=before, reason=reason)
         for child in case.children.filter(state__in=[CaseState.RECEIVED, CaseState.CORRECTION]):
-            child = _locked(child)
+            child = locked(child)
             child_before = child.state
-            _set_state(child, CaseState.REFUSED)
-            _event(child, actor, "refused", from_state=child_before, reason=reason)
+            set_state(child, CaseState.REFUSED)
+            record_event(child, actor, "refused", from_state=child_before, reason=reason)
     return case
 
 def withdraw_case(actor, case: Case, *, reason: str = "申请人申请撤回", on: dt.date | None = None) -> Case:
-    on = _today(on)
-    _require_clerk(actor, case, "撤回申请")
+    """撤回: the application ends at the applicant's request; clocks stop and open back-office work is cancelled
+    (the back office listens to `case_withdrawn`). A bundle's open children are withdrawn with it."""
+    on = today(on)
+    require_clerk(actor, case, "撤回申请")
+    if not reason.strip():
+        raise DomainError("withdraw_reason", "请填写撤回原因", field="reason")
     with tx.atomic():
-        case = _locked(case)
-        _expect(case, [CaseState.RECEIVED, CaseState.CORRECTION, CaseState.ACCEPTED], "撤回")
-        for c in [case, *case.children.filter(state__in=[CaseState.RECEIVED, CaseState.CORRECTION, CaseState.ACCEPTED])]:
-            c = _locked(c)
+        case = locked(case)
+        transitions.check(case, "withdraw")
+        children = list(case.children.filter(state__in=transitions.OPEN).order_by("id"))
+        for c in [case, *children]:
+            c = case if c.pk == case.pk else locked(c)
             before = c.state
             if c.clock_id:
                 clocks.stop_clock(actor, c.clock, on=on)
-            if before == CaseState.ACCEPTED and c.item_id:
-                from tongban.workflow.engine import cancel_open_steps
-
-                cancel_open_steps(actor, c, on, reason)
-            _set_state(c, CaseState.WITHDRAWN, gap_open=False)
-            _event(c, actor, "withdrawn", from_state=before, reason=reason)
+            set_state(c, CaseState.WITHDRAWN, gap_open=False)
+            record_event(c, actor, "withdrawn", from_state=before, reason=reason)
+            events.case_withdrawn.send(sender=Case, case=c, actor=actor, on=on, reason=reason)
         complete_parent_if_done(actor, case, on)
     return case
 
@@ -429,46 +516,50 @@ def reassign_handler(actor, case: Case, new_handler, *, reason: str) -> Case:
     if not has_role(new_handler, Role.WINDOW_CLERK, region=case.region):
         raise DomainError("reassign_target", "新的首办负责人须为本区域窗口工作人员", field="handler")
     with tx.atomic():
-        case = _locked(case)
+        case = locked(case)
+        transitions.check(case, "handover")
+        if case.handler_id == new_handler.pk:
+            raise DomainError("reassign_same", f"{new_handler}已是本办件的首办负责人", field="handler")
         old = case.handler
         Case.objects.filter(pk=case.pk).update(handler=new_handler)
         case.handler = new_handler
-        _event(case, actor, "handler_reassigned", from_state=case.state, reason=reason,
+        record_event(case, actor, "handler_reassigned", from_state=case.state, reason=reason,
                old=getattr(old, "pk", None), new=new_handler.pk)
     return case
 
 def decide_immediately(actor, case: Case, *, approve: bool = True, note: str = "", handover: bool = True,
-                       on: dt.date | None = None) -> Case:
+                       materials=(), on: dt.date | None = None) -> Case:
     """即办件: accepted, decided and (by default) handed over at the window in the same visit."""
-    on = _today(on)
-    _require_clerk(actor, case, "即时办结")
+    on = today(on)
+    require_clerk(actor, case, "即时办结")
     if case.item_version is None or case.item_version.case_kind != CaseKind.IMMEDIATE:
         raise DomainError("not_immediate", "该事项为承诺件,不能当场办结", field="case")
     if not approve and not note.strip():
         raise DomainError("denial_reason", "不予许可必须说明理由", field="note")
     with tx.atomic():
-        case = _locked(case)
+        _check_materials(actor, case, entries=list(materials), on=on)
+        case = locked(case)
+        transitions.check(case, "immediate")
         if case.state == CaseState.RECEIVED:
             case = _accept_one(actor, case, (), None, (), on, False)
-        _expect(case, [CaseState.ACCEPTED], "即时办结")
-        _decide(actor, case, approve, note, on)
+        decide_now(actor, case, approve, note, on)
         if handover:
-            _complete(actor, case, Delivery(case=case, method=Delivery.Method.WINDOW, received_by=case.applicant.name,
+            complete_with(actor, case, Delivery(case=case, method=Delivery.Method.WINDOW, received_by=case.applicant.name,
                                             receiver_id_checked=True, delivered_on=on), on)
     return case
 
-def auto_accept_due(today: dt.date | None = None) -> list[str]:
+def auto_accept_due(day: dt.date | None = None) -> list[str]:
     """行政许可法 art. 32: a case neither accepted nor notified within five working days of receipt is
     accepted from the day of receipt."""
-    today = _today(today)
+    day = today(day)
     numbers = []
     due = [*Case.objects.filter(state=CaseState.RECEIVED, item__isnull=False, parent__isnull=True).order_by("id"),
            *Case.objects.filter(state=CaseState.RECEIVED, bundle__isnull=False, item__isnull=True).order_by("id")]
     for case in due:
-        if not _past_answer_period(case, today):
+        if not _past_answer_period(case, day):
             continue
         try:
-            accept_case(None, case, on=today, auto=True)
+            accept_case(None, case, on=day, auto=True)
             numbers.append(case.number)
         except DomainError as e:  # one case that cannot be accepted must not stop the others; it stays listed
             logger.warning("automatic acceptance of %s failed: %s", case.number, e.message)

@@ -15,7 +15,7 @@ UPDATE cases_case SET
     ELSE (SELECT c.light FROM workcal_clock c WHERE c.id = cases_case.clock_id) END,
   deadline = (SELECT c.deadline FROM workcal_clock c WHERE c.id = cases_case.clock_id)
 WHERE cases_case.clock_id IS NOT NULL
-  AND cases_case.state IN ('accepted', 'approved', 'denied')
+  AND cases_case.state IN ('accepted', 'returned', 'approved', 'denied')
 """
 
 

@@ -10,4 +10,5 @@ urlpatterns = [
     path("cases/<str:number>/act/", views.case_action, name="act"),
     path("cases/<str:number>/notices/<int:notice_id>.pdf", views.notice_pdf, name="notice"),
     path("cases/<str:number>/materials/<int:material_id>/", views.material_file, name="material"),
+    path("cases/<str:number>/documents/<int:doc_id>.pdf", views.document_pdf, name="document"),
 ]

@@ -19,8 +19,8 @@ from tongban.core.qr import qr_svg
 from tongban.org.models import Role, RoleGrant
 from tongban.org.scopes import has_role
 
-from . import notices, selectors, services
-from .models import Case, CaseMaterial, CaseState, Notice
+from . import notices, selectors, services, transitions
+from .models import Case, CaseDocument, CaseMaterial, CaseState, Notice
 
 S = CaseMaterial.Status
 
@@ -101,72 +101,106 @@ def _checklist(case: Case) -> list[dict]:
 @login_required
 def case_detail(request, number):
     case = _case_for(request, number)
+    actions = set(transitions.allowed(request.user, case))
+    clerks = []
+    if "handover" in actions:
+        clerks = [u for u in selectors.clerks_of(case) if u.pk != case.handler_id]
+    rows = _checklist(case)
+    if case.state in (CaseState.RETURNED, CaseState.CORRECTION):  # only what the notice asked for
+        shown = [r for r in rows if r["current"] and r["current"].status in (S.MISSING, S.DEFECTIVE)]
+    elif case.state != CaseState.RECEIVED:  # after a 容缺 acceptance: only what is outstanding
+        shown = [r for r in rows if r["current"] and r["current"].status == S.GAP]
+    else:
+        shown = rows
     return render(request, "cases/detail.html", {
-        "case": case, "rows": _checklist(case), "events": case.events.select_related("actor"),
-        "notices": case.notices.all(), "children": case.children.select_related("item_version"),
-        "can_decide": case.item_id is not None and has_role(request.user, Role.BUREAU_LEADER, department=case.item.department),
-        "clock": selectors.clock_status(case),
+        "case": case, "rows": rows, "shown_rows": shown, "is_clerk": has_role(request.user, Role.WINDOW_CLERK),
+        "ext_left": (case.clock.max_extension_days - case.clock.extended_days) if case.clock_id else 0, "events": case.events.select_related("actor"),
+        "notices": case.notices.all(), "documents": selectors.documents_of(case), "children": case.children.select_related("item_version"),
+        "actions": actions, "clock": selectors.clock_status(case), "clerks": clerks,
+        "corrections": selectors.outstanding_corrections(case) if case.state == CaseState.RETURNED else [],
+        "return_notice": selectors.latest_return_notice(case),
+        "pickup_code": services.pickup_code(case) if actions & {"deliver"} else "",
+        "post_check": getattr(case, "post_check", None) if case.informed_commitment else None,
     })
+
+
+def _int(raw: str, field: str, label: str) -> int | None:
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 4:
+        raise DomainError(field, f"{label}应为整数个工作日", field=field)
+    return int(raw)
 
 
 @login_required
 @require_POST
 def case_action(request, number):
-    """The checklist form and the action buttons (accept / notify / refuse / immediate / supply / deliver …)."""
+    """The checklist form and the action buttons (accept / notify / refuse / immediate / supply / deliver …):
+    each one service call, the same one the API makes."""
     case = _case_for(request, number)
     action = request.POST.get("action", "")
     rows = _checklist(case)
     picked = {}
+    everything = request.POST.get("all_received") == "1"
     for row in rows:
         m = row["material"]
-        status = request.POST.get(f"m{m.pk}", "")
+        status = request.POST.get(f"m{m.pk}", "") or ("provided" if everything and not row["current"] else "")
         if status:
             picked[m.pk] = {"material": m.pk, "status": status, "reason": request.POST.get(f"r{m.pk}", ""),
                             "file": request.FILES.get(f"f{m.pk}")}
     received = [e for e in picked.values() if e["status"] in CaseMaterial.RECEIVED]
+    post = request.POST
     try:
         with transaction.atomic():
-            if action == "accept":
+            if action == "check":
                 services.record_materials(request.user, case, entries=received)
-                raw = (request.POST.get("gap_days") or "").strip()
-                if raw and not (raw.isascii() and raw.isdigit()):
-                    raise DomainError("gap_days", "容缺补交期限应为整数个工作日", field="gap_days")
-                gap_days = int(raw) if raw else None
-                services.accept_case(request.user, case, gaps=[k for k, e in picked.items() if e["status"] == S.GAP],
-                                     gap_days=gap_days, informed=[k for k, e in picked.items() if e["status"] == S.COMMITMENT])
+                messages.success(request, "已保存材料核对结果。")
+            elif action == "accept":
+                services.accept_case(request.user, case, materials=received, gaps=[k for k, e in picked.items() if e["status"] == S.GAP],
+                                     gap_days=_int(post.get("gap_days"), "gap_days", "容缺补交期限"),
+                                     informed=[k for k, e in picked.items() if e["status"] == S.COMMITMENT])
                 messages.success(request, "已受理,可打印受理通知书。")
             elif action == "notify":
-                services.record_materials(request.user, case, entries=received)
-                services.notify_missing(request.user, case, items=[e for e in picked.values() if e["status"] in (S.MISSING, S.DEFECTIVE)])
+                services.notify_missing(request.user, case, materials=received,
+                                        items=[e for e in picked.values() if e["status"] in (S.MISSING, S.DEFECTIVE)])
                 messages.success(request, "已出具一次性告知书。")
             elif action == "refuse":
-                services.refuse_case(request.user, case, reason=request.POST.get("reason", ""))
+                services.refuse_case(request.user, case, reason=post.get("reason", ""))
                 messages.success(request, "已作出不予受理决定。")
             elif action == "immediate":
-                services.record_materials(request.user, case, entries=received)
-                services.decide_immediately(request.user, case, approve=True, note=request.POST.get("note", ""))
+                services.decide_immediately(request.user, case, materials=received, approve=True, note=post.get("note", ""))
                 messages.success(request, "即办件已当场办结并交付。")
             elif action == "supply":
-                services.supply_materials(request.user, case, supplied=received)
-                messages.success(request, "已接收补交材料。")
-            elif action == "decide":
-                approve = request.POST.get("approve") == "1"
-                services.record_decision(request.user, case, approve=approve, note=request.POST.get("note", ""))
-                messages.success(request, "已作出决定。")
+                case = services.supply_materials(request.user, case, supplied=received)
+                messages.success(request, "已接收补交材料。" + ("补正材料已补齐,审查和计时已恢复。" if case.state == CaseState.ACCEPTED and case.back_office else ""))
             elif action == "deliver":
-                services.deliver(request.user, case, method=request.POST.get("method", "window"), received_by=request.POST.get("received_by", ""),
-                                 id_checked=request.POST.get("id_checked") == "1", code=request.POST.get("code", ""),
+                services.deliver(request.user, case, method=post.get("method", "window"), received_by=post.get("received_by", ""),
+                                 id_checked=post.get("id_checked") == "1", code=post.get("code", ""),
                                  window=_clerk_window(request.user))
                 messages.success(request, "结果已送达,办件办结。")
             elif action == "mail":
-                services.register_mail(request.user, case, **{k: request.POST.get(k, "") for k in ("recipient", "address", "phone", "courier", "tracking_number")})
+                services.register_mail(request.user, case, **{k: post.get(k, "") for k in ("recipient", "address", "phone", "courier", "tracking_number")})
                 messages.success(request, "已登记免费邮寄。")
             elif action == "mail_delivered":
                 services.confirm_mail_delivered(request.user, case)
                 messages.success(request, "邮件已签收,办件办结。")
             elif action == "withdraw":
-                services.withdraw_case(request.user, case, reason=request.POST.get("reason") or "申请人申请撤回")
+                services.withdraw_case(request.user, case, reason=post.get("reason") or "申请人申请撤回")
                 messages.success(request, "申请已撤回。")
+            elif action == "extend":
+                days = _int(post.get("days"), "days", "延长天数")
+                if days is None:
+                    raise DomainError("extension_days", "请填写延长的工作日数", field="days")
+                services.extend_deadline(request.user, case, days=days, reason=post.get("reason", ""))
+                messages.success(request, "已延长审批期限,并出具延长审批期限告知书。")
+            elif action == "handover":
+                new = selectors.clerk_by_username(case, post.get("handler", ""))
+                services.reassign_handler(request.user, case, new, reason=post.get("reason", ""))
+                messages.success(request, f"首办负责人已变更为{new}。")
+            elif action == "post_check":
+                services.record_post_check(request.user, case, passed=post.get("passed") == "1", note=post.get("note", ""))
+                messages.success(request, "已记录事后核查结果。")
             else:
                 raise DomainError("unknown_action", "未知操作")
     except DomainError as e:
@@ -194,8 +228,20 @@ def track(request, number, token):
         raise Http404("未找到该办件")
     name = case.applicant.name
     masked = name[0] + "*" * (len(name) - 1) if case.applicant.kind == "person" else name
-    return render(request, "cases/track.html", {"case": case, "applicant": masked,
+    return render(request, "cases/track.html", {"case": case, "applicant": masked, "clock": selectors.clock_status(case),
+                                                "notice": selectors.latest_return_notice(case) if case.state == CaseState.RETURNED else None,
+                                                "corrections": selectors.outstanding_corrections(case) if case.state == CaseState.RETURNED else [],
                                                 "qr": qr_svg(settings.SITE_URL + request.path, scale=3)})
+
+
+@login_required
+def document_pdf(request, number, doc_id):
+    """A sealed decision document, for everyone who may see the case (the exit window prints it)."""
+    from django.http import FileResponse
+
+    case = _case_for(request, number)
+    doc = get_object_or_404(CaseDocument, pk=doc_id, case=case)
+    return FileResponse(doc.file.open("rb"), content_type="application/pdf", filename=f"{case.number}-{doc.kind}.pdf")
 
 
 @login_required

@@ -62,6 +62,7 @@ class ItemList(Schema):
 
 
 class MaterialOut(Schema):
+    id: int = Field(..., description="材料编号:办件接口(收件、受理、告知、补正)用它指明材料")
     name: str
     role: str
     role_name: str
@@ -184,7 +185,7 @@ def guide_out(v) -> dict:
         "legal_basis": v.legal_basis, "flow": v.flow, "form_fields": v.form_fields,
         "materials": [
             {
-                "name": m.name, "role": m.role, "role_name": m.get_role_display(), "form": m.form, "copies": m.copies,
+                "id": m.pk, "name": m.name, "role": m.role, "role_name": m.get_role_display(), "form": m.form, "copies": m.copies,
                 "media": m.media, "source": m.source, "source_name": m.get_source_display(), "licence_type": m.licence_type,
                 "shared_key": m.shared_key, "notes": m.notes, "blank_form": file_url(m.blank_form), "sample": file_url(m.sample),
             }

@@ -1,6 +1,8 @@
 """API authentication: the staff session (pages, htmx) or a bearer token (machine clients, `create_api_token`)."""
 
-from ninja.security import HttpBearer, django_auth
+from ninja.security import HttpBearer
+
+from tongban.core.auth import SessionUnlessBearer
 
 from .models import ApiToken
 
@@ -15,4 +17,4 @@ class TokenAuth(HttpBearer):
 
 
 # The token first: with no Authorization header it passes, and the session check (with CSRF) runs.
-STAFF_AUTH = [TokenAuth(), django_auth]
+STAFF_AUTH = [TokenAuth(), SessionUnlessBearer()]

@@ -7,4 +7,12 @@ class WorkflowConfig(AppConfig):
     verbose_name = "审批流程"
 
     def ready(self):
+        from django.db.models import Q
+
+        from tongban.cases.selectors import SCOPE_EXTENSIONS
+
         from . import signals  # noqa: F401
+
+        # a department reviewing a step of a case (or taking part in its joint inspection) sees that case
+        SCOPE_EXTENSIONS.append(lambda g: Q(steps__department_id=g.department_id)
+                                | Q(steps__step__joint_departments=g.department_id))

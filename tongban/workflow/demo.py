@@ -95,7 +95,7 @@ def load_back_office_cases() -> int:
     scan gives (yellow, red) are the honest result of the dates, not set by hand."""
     from tongban.workcal.scan import scan_lights
 
-    made = _planning_cases() + _kindergarten_cases()
+    made = _planning_cases() + _kindergarten_cases() + _food_gap_case()
     if made:
         scan_lights()
     return made
@@ -112,24 +112,25 @@ def _firms(clerk, county: str, serial: int, names: list[str]):
 def _accepted(clerk, version, firm, ago: int):
     """A case submitted complete and accepted `ago` working days ago: the engine opens its first steps that day."""
     from tongban.cases import services as intake
-    from tongban.cases.demo import _all_materials, _working_days_ago
+    from tongban.cases.demo import all_materials, working_days_ago
 
-    on = _working_days_ago(ago)
-    case = intake.submit_case(clerk, applicant=firm, item=version.item, materials=_all_materials(version), on=on)
+    on = working_days_ago(ago)
+    case = intake.submit_case(clerk, applicant=firm, item=version.item, materials=all_materials(version), on=on)
     return intake.accept_case(clerk, case, on=on)
 
 
 def _review(case, code, user, ago: int | None = None, opinion="agree", text="", finish=True):
     """`user` claims the step and, if `finish`, answers every review point and gives the opinion `ago` working days ago."""
-    from tongban.cases.demo import _working_days_ago
+    from tongban.cases.demo import working_days_ago
 
     from . import engine
     from .models import CaseStep
 
     cs = engine.claim(user, CaseStep.objects.get(case=case, step__code=code))
     if finish:
-        answers = [{"point": p, "answer": "符合" if opinion == "agree" else text} for p in cs.step.review_points]
-        engine.complete(user, cs, opinion=opinion, text=text, answers=answers, on=_working_days_ago(ago))
+        answers = [{"point": p, "answer": "符合" if opinion == "agree" else "不符合", "note": "" if opinion == "agree" else text}
+                   for p in cs.step.review_points]
+        engine.complete(user, cs, opinion=opinion, text=text, answers=answers, on=working_days_ago(ago))
 
 
 def _planning_cases() -> int:
@@ -142,7 +143,7 @@ def _planning_cases() -> int:
     planning = ItemVersion.objects.effective().filter(name="建设工程规划许可证核发", item__region=city).first()
     if planning is None or Case.objects.filter(item_version=planning).exists():
         return 0
-    from tongban.cases.demo import _working_days_ago
+    from tongban.cases.demo import working_days_ago
 
     clerk = User.objects.get(username="clerk")
     users = {u.username: u for u in User.objects.filter(username__in=["reviewer_fire", "reviewer_plan", "reviewer_env"])}
@@ -158,7 +159,7 @@ def _planning_cases() -> int:
     joint = CaseStep.objects.get(case=case, step__code="joint")
     for user in ("reviewer_fire", "reviewer_plan", "reviewer_env"):
         grant = RoleGrant.objects.get(user=users[user], role=Role.REVIEWER)
-        engine.joint_opinion(users[user], joint, grant.department, opinion="agree", on=_working_days_ago(4))
+        engine.joint_opinion(users[user], joint, grant.department, opinion="agree", on=working_days_ago(4))
     case = _accepted(clerk, planning, firms[3], 2)  # planning returned for correction: the clocks stand still
     _review(case, "review_plan", users["reviewer_plan"], 2, opinion="return", text="请补充建筑退让道路红线的尺寸标注")
     # the lead department (planning) chases the fire review, due today
@@ -173,7 +174,7 @@ KINDERGARTEN_FIRMS = ["曲阜市杏坛教育咨询有限公司", "曲阜市明�
 def _kindergarten_cases() -> int:
     """民办幼儿园设立 in 曲阜市: education, fire and health review in parallel (5 working days each), then the
     bureau leader decides (2 days). One case per stage, accepted so many working days ago that the lights follow."""
-    from tongban.cases.demo import _working_days_ago
+    from tongban.cases.demo import working_days_ago
     from tongban.cases.models import Case
 
     from . import engine
@@ -204,5 +205,26 @@ def _kindergarten_cases() -> int:
     case = _accepted(clerk, kg, firms[6], 9)  # decided: approval sealed with 曲阜市行政审批服务局's key
     for code, user in (("review_edu", edu), ("review_fire", fire), ("review_health", health)):
         _review(case, code, user, 6)
-    engine.decide(leader, case, approve=True, note="办学条件、消防安全、卫生保健均符合要求", on=_working_days_ago(5))
+    engine.decide(leader, case, approve=True, note="办学条件、消防安全、卫生保健均符合要求", on=working_days_ago(5))
     return len(KINDERGARTEN_FIRMS)
+
+
+def _food_gap_case() -> int:
+    """The intake demo's 容缺 case of 食品经营许可 goes through its process: reviewed, decided and sealed two
+    working days after acceptance; the result waits for the missing material before delivery."""
+    from tongban.cases.demo import working_days_ago
+    from tongban.cases.models import Case
+
+    from . import engine
+    from .models import CaseStep
+
+    case = Case.objects.filter(item_version__name="食品经营许可", gap_open=True, state="accepted", back_office=True).order_by("id").first()
+    if case is None:
+        return 0
+    reviewer, leader = User.objects.get(username="reviewer"), User.objects.get(username="leader")
+    review = CaseStep.objects.filter(case=case, step__code="review", state=CaseStep.State.READY).first()
+    if review is None:
+        return 0
+    _review(case, "review", reviewer, 3)
+    engine.decide(leader, case, approve=True, note="经营场所与食品安全管理制度符合要求", on=working_days_ago(3))
+    return 0

@@ -39,7 +39,8 @@ def outline(process: Process) -> dict:
             "suspending": any(s.suspends_clock for s in steps)}
 
 
-def svg(process: Process, steps: list | None = None) -> str:
+def svg(process: Process, steps: list | None = None, current: str | None = None, done: set | None = None) -> str:
+    """The process as an SVG; `current` (a step code) is outlined in red and marked 当前, `done` steps are greyed."""
     steps = list(process.steps.select_related("department")) if steps is None else steps
     if not steps:
         return ""
@@ -65,7 +66,12 @@ def svg(process: Process, steps: list | None = None) -> str:
     for s in steps:
         x, y = pos[s.code]
         fill = "#fde2e2" if s.kind == "decision" else ("#fff4d6" if s.suspends_clock else "#eef4fb")
-        parts.append(f'<rect x="{x:.0f}" y="{y:.0f}" width="{W}" height="{H}" rx="6" fill="{fill}" stroke="#94a3b8"/>')
+        if done and s.code in done and s.code != current:
+            fill = "#e5e7eb"
+        stroke = ' stroke="#b5121b" stroke-width="3"' if s.code == current else ' stroke="#94a3b8"'
+        parts.append(f'<rect x="{x:.0f}" y="{y:.0f}" width="{W}" height="{H}" rx="6" fill="{fill}"{stroke}/>')
+        if s.code == current:
+            parts.append(f'<text x="{x + W - 4:.0f}" y="{y + 12:.0f}" text-anchor="end" font-size="10" fill="#b5121b" font-weight="bold">当前</text>')
         parts.append(f'<text x="{x + W / 2:.0f}" y="{y + 21:.0f}" text-anchor="middle" font-size="13">{escape(s.name)}</text>')
         parts.append(f'<text x="{x + W / 2:.0f}" y="{y + 40:.0f}" text-anchor="middle" font-size="10" fill="#475569">'
                      f'{escape((s.department.short_name or s.department.name)[:12])} · {s.budget_workdays}日</text>')

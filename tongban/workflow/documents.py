@@ -9,12 +9,12 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from tongban.cases.notices import _hall, contact
+from tongban.cases.notices import hall_of, contact
 from tongban.cases.services import REMEDIES, track_token
 from tongban.core.pdf import render_pdf
 from tongban.core.qr import qr_svg
 
-from .models import CaseDocument
+from tongban.cases.models import CaseDocument
 from .seal import provider
 
 PREVIEW_MARK = "预览 · 未签发"
@@ -25,7 +25,7 @@ def _context(case, department, on, *, approve: bool, note: str) -> dict:
     kind = CaseDocument.Kind.APPROVAL if approve else CaseDocument.Kind.DENIAL
     track_url = f"{settings.SITE_URL}/track/{case.number}/{track_token(case.number)}/"
     return {
-        "title": kind.label, "approve": approve, "department": department.name, "hall": _hall(case),
+        "title": kind.label, "approve": approve, "department": department.name, "hall": hall_of(case),
         "doc_number": f"{case.region.name[:2]}审{'准' if approve else '不准'}〔{on.year}〕第{case.number[-6:]}号",
         "case": {"number": case.number, "item_name": case.title, "applicant_name": case.applicant.name,
                  "applicant_id": case.applicant.masked_id, "applicant_kind": case.applicant.get_kind_display(),

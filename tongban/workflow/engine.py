@@ -5,8 +5,9 @@ import datetime as dt
 
 from django.utils import timezone
 
-from tongban.cases.common import _event
-from tongban.cases.models import Case
+from tongban.cases import services as case_services
+from tongban.cases.common import record_event
+from tongban.cases.models import Case, CaseState
 from tongban.core import tx
 from tongban.core.errors import Conflict, DomainError
 from tongban.org.models import Role
@@ -17,6 +18,7 @@ from .definitions import effective_process
 from .models import SUSPEND_REASONS, CaseProcess, CaseStep, JointOpinion, StepKind, light_rank
 
 DONE = CaseStep.State.DONE
+VERDICTS = ("符合", "不符合")  # the answer to each review point (审查要点), with a note
 INBOX_STATES = [CaseStep.State.READY, CaseStep.State.CLAIMED, CaseStep.State.RETURNED]  # as the inbox index's condition
 
 
@@ -25,7 +27,7 @@ def _today(on):
 
 
 def _history(case, actor, action, reason="", **data):
-    _event(case, actor, action, from_state=case.state, reason=reason, domain="workflow", **data)
+    record_event(case, actor, action, from_state=case.state, reason=reason, domain="workflow", **data)
 
 
 def process_steps(process) -> list:
@@ -44,6 +46,8 @@ def start(case: Case, on: dt.date | None = None, actor=None) -> CaseProcess | No
     """Called at acceptance, in its transaction: pin the effective process, mark the start step (受理) done
     by the acceptance itself and open the steps that wait for nothing else — in one insert."""
     on = _today(on)
+    if case.item_id is None or case.item_version.case_kind != "promised":
+        return None
     process = effective_process(case.item, on)
     if process is None:
         return None
@@ -146,9 +150,11 @@ def claim(actor, case_step: CaseStep) -> CaseStep:
     return cs
 
 
-def complete(actor, case_step: CaseStep, *, opinion: str, text: str, answers: list[dict], on: dt.date | None = None) -> CaseStep:
+def complete(actor, case_step: CaseStep, *, opinion: str, text: str, answers: list[dict], materials=(),
+             on: dt.date | None = None) -> CaseStep:
     """Record the reviewer's answers and opinion. agree/disagree finish the step (a disagreement is carried
-    to the decision); return suspends the case clock and the step clock until the applicant supplies."""
+    to the decision); return (退回补正) names what the applicant must supply (`materials`: guide materials with
+    status missing/defective and a reason) and suspends the case and step clocks until the window receives it."""
     on = _today(on)
     with tx.atomic():
         cs = CaseStep.objects.select_for_update(of=("self",)).select_related("case__item_version", "step", "department__region", "claimant").get(pk=case_step.pk)
@@ -159,6 +165,15 @@ def complete(actor, case_step: CaseStep, *, opinion: str, text: str, answers: li
         missing = [p for p in points if not str(given.get(p, {}).get("answer", "")).strip()]
         if missing and opinion != CaseStep.Opinion.RETURN:  # a return may come before every point is judged
             raise DomainError("review_points", f"请逐项回答审查要点:{'、'.join(missing)}", field="answers")
+        wrong = [a.get("point", "") for a in answers if str(a.get("answer", "")).strip() not in ("", *VERDICTS)]
+        if wrong:
+            raise DomainError("review_answer", f"审查要点应答“符合”或“不符合”:{'、'.join(wrong)}", field="answers")
+        unknown = [a.get("point", "") for a in answers if a.get("point") not in points]
+        if unknown:
+            raise DomainError("review_point_unknown", f"不是本环节的审查要点:{'、'.join(unknown)}", field="answers")
+        unexplained = [a["point"] for a in answers if a.get("answer") == "不符合" and not str(a.get("note", "")).strip()]
+        if unexplained and opinion == CaseStep.Opinion.AGREE:
+            raise DomainError("review_note", f"审查要点不符合却同意,请说明理由:{'、'.join(unexplained)}", field="answers")
         if opinion not in CaseStep.Opinion.values:
             raise DomainError("opinion", "意见应为同意、不同意或退回补正", field="opinion")
         if opinion != CaseStep.Opinion.AGREE and not text.strip():
@@ -168,15 +183,14 @@ def complete(actor, case_step: CaseStep, *, opinion: str, text: str, answers: li
         cs.opinion, cs.opinion_text, cs.answers = opinion, text, answers
         case = Case.objects.select_for_update().get(pk=cs.case_id)
         if opinion == CaseStep.Opinion.RETURN:
+            # the applicant is told exactly what to supply (cases issues the notice and shows 补正中); both clocks pause
+            case_services.return_for_correction(actor, case, department=cs.department, step_name=cs.step.name, text=text,
+                                                items=list(materials), on=on)
+            case.state = CaseState.RETURNED
             cs.state = CaseStep.State.RETURNED
             cs.save()
             clocks.suspend_clock(actor, cs.clock, "correction", on=on, note=text)
             _settle_case_clock(actor, case, on)
-            from tongban.cases.models import Notice
-
-            rounds = case.notices.filter(kind=Notice.Kind.MISSING).count()
-            Notice.objects.create(case=case, kind=Notice.Kind.MISSING, round=rounds + 1, issued_on=on,
-                                  data={"material_ids": [], "items": [{"name": f"{cs.step.name}:补正要求", "status": "defective", "reason": text}]})
             _history(case, actor, "step_returned", reason=text, step=cs.step.code)
             return cs
         _finish(actor, cs, case, on)
@@ -193,27 +207,55 @@ def _finish(actor, cs: CaseStep, case: Case, on: dt.date):
 
 
 def resume_after_correction(actor, case: Case, on: dt.date | None = None) -> list[CaseStep]:
-    """The applicant supplied what a returned step asked for: the clocks run again and the step is back
-    with its claimant."""
+    """The window received everything a return asked for (cases announces `case_resumed`): the returned
+    steps are back with their claimants and the clocks run again. Runs in the supply's transaction."""
     on = _today(on)
-    with tx.atomic():
-        case = Case.objects.select_for_update().get(pk=case.pk)
-        back = list(CaseStep.objects.select_for_update().filter(case=case, state=CaseStep.State.RETURNED))
-        if not back:
-            raise Conflict("nothing_returned", "本办件没有退回补正的环节")
-        for cs in back:
-            clocks.resume_clock(actor, cs.clock, on=on)
-            cs.state = CaseStep.State.CLAIMED
-            cs.save()
+    back = list(CaseStep.objects.select_for_update(of=("self",)).select_related("step", "clock").filter(
+        case=case, state=CaseStep.State.RETURNED))
+    for cs in back:
+        clocks.resume_clock(actor, cs.clock, on=on)
+        cs.state = CaseStep.State.CLAIMED
+        cs.save(update_fields=["state"])
+    if back:
         _history(case, actor, "correction_supplied", steps=[cs.step.code for cs in back])
         _settle_case_clock(actor, case, on)
     return back
 
 
-def joint_opinion(actor, case_step: CaseStep, department, *, opinion: str, text: str = "", on: dt.date | None = None) -> CaseStep:
-    """联合踏勘: each department answers once; the step is done when all have."""
+def joint_member_department(actor, case_step: CaseStep):
+    """The member department the actor answers for: one of the joint step's departments where the actor is
+    a reviewer and which has not answered yet (None if there is none)."""
+    from tongban.org.models import RoleGrant
+
+    members = set(case_step.step.joint_departments.values_list("pk", flat=True))
+    answered = set(case_step.joint_opinions.values_list("department_id", flat=True))
+    mine = RoleGrant.objects.filter(user=actor, role=Role.REVIEWER, department_id__in=members - answered) \
+        .select_related("department").order_by("department_id").first()
+    return mine.department if mine else None
+
+
+def joint_opinion(actor, case_step: CaseStep, department=None, *, opinion: str, text: str = "", inspected_on: dt.date | None = None,
+                  place: str = "", participants: str = "", file=None, on: dt.date | None = None) -> CaseStep:
+    """联合踏勘/联合验收: each member department records its opinion once (date and place of the inspection,
+    who took part, the opinion, an optional file); the step is done when every member has answered, with a
+    disagreement if any member disagreed."""
     on = _today(on)
+    if department is None:
+        department = joint_member_department(actor, case_step)
+        if department is None:
+            require(actor, Role.REVIEWER, department=case_step.department, what="提交联合踏勘意见")
+            raise Conflict("joint_answered", "您所在部门不是本次联合踏勘的参加部门,或已提交意见")
     require(actor, Role.REVIEWER, department=department, what="提交联合踏勘意见")
+    if opinion not in (CaseStep.Opinion.AGREE, CaseStep.Opinion.DISAGREE):
+        raise DomainError("opinion", "联合踏勘意见应为同意(agree)或不同意(disagree)", field="opinion")
+    if opinion != CaseStep.Opinion.AGREE and not text.strip():
+        raise DomainError("opinion_text", "不同意须说明理由", field="text")
+    inspected_on = inspected_on or on
+    if inspected_on > on:
+        raise DomainError("inspected_on", "踏勘日期不得晚于今天", field="inspected_on")
+    for name, value, size in (("place", place, 200), ("participants", participants, 300), ("text", text, 2000)):
+        if len(value) > size:
+            raise DomainError("too_long", f"{ {'place': '踏勘地点', 'participants': '参加人员', 'text': '意见'}[name]}不得超过{size}字", field=name)
     with tx.atomic():
         cs = CaseStep.objects.select_for_update(of=("self",)).select_related("case__item_version", "step", "department__region", "claimant").get(pk=case_step.pk)
         if cs.step.kind != StepKind.JOINT_INSPECTION or cs.state not in (CaseStep.State.READY, CaseStep.State.CLAIMED):
@@ -221,17 +263,26 @@ def joint_opinion(actor, case_step: CaseStep, department, *, opinion: str, text:
         members = set(cs.step.joint_departments.values_list("pk", flat=True))
         if department.pk not in members:
             raise DomainError("joint_member", f"{department}不是本次联合踏勘的参加部门", field="department")
-        if opinion != CaseStep.Opinion.AGREE and not text.strip():
-            raise DomainError("opinion_text", "不同意须说明理由", field="text")
+        if inspected_on < cs.started_on:
+            raise DomainError("inspected_on", f"踏勘日期不得早于环节开始日({cs.started_on:%Y-%m-%d})", field="inspected_on")
         if JointOpinion.objects.filter(case_step=cs, department=department).exists():
             raise Conflict("joint_answered", f"{department}已提交意见")
-        JointOpinion.objects.create(case_step=cs, department=department, actor=actor, opinion=opinion, text=text)
+        jo = JointOpinion(case_step=cs, department=department, actor=actor, opinion=opinion, text=text,
+                          inspected_on=inspected_on, place=place, participants=participants)
+        if file is not None:
+            from tongban.cases.files import check_upload, stored_name
+
+            jo.content_type = check_upload(file)
+            jo.file.save(stored_name(jo.content_type), file, save=False)
+        jo.save()
+        case = Case.objects.select_for_update().get(pk=cs.case_id)
+        _history(case, actor, "joint_opinion", reason=text, step=cs.step.code, department=department.name, opinion=opinion)
         answered = set(cs.joint_opinions.values_list("department_id", flat=True))
         if answered >= members:
             disagreements = cs.joint_opinions.exclude(opinion=CaseStep.Opinion.AGREE)
             cs.opinion = CaseStep.Opinion.DISAGREE if disagreements.exists() else CaseStep.Opinion.AGREE
             cs.opinion_text = ";".join(f"{o.department}:{o.text}" for o in disagreements)
-            _finish(actor, cs, Case.objects.select_for_update().get(pk=cs.case_id), on)
+            _finish(actor, cs, case, on)
     return cs
 
 
@@ -246,26 +297,32 @@ def decision_step_ready(case: Case) -> CaseStep | None:
 
 
 def decide(actor, case: Case, *, approve: bool, note: str, on: dt.date | None = None) -> Case:
-    """The leader's decision, only once every branch is done; ends the process and the case clock."""
-    from tongban.cases import services as case_services
-
+    """The leader's decision and the sealed document (一枚印章管审批). A case with a process is decided through
+    its decision step, only once every branch is done; an accepted promised case without a process by a
+    leader of the item's department. Either way cases records the decision and the document is issued."""
     on = _today(on)
-    step = decision_step_ready(case)
-    if step is None:
-        if CaseStep.objects.filter(case=case, step__kind=StepKind.DECISION, state=DONE).exists():
-            raise Conflict("already_decided", "该办件已作出决定")
-        raise Conflict("decision_not_ready", "审查环节尚未全部完成,不能作出决定")
+    if not approve and not note.strip():
+        raise DomainError("denial_reason", "不予许可必须说明理由", field="note")
+    step = CaseStep.objects.filter(case=case, step__kind=StepKind.DECISION).select_related("department__region").first()
+    if step is None:  # no back-office process: the item's own authority decides (cases checks role and state)
+        with tx.atomic():
+            case = case_services.record_decision(actor, case, approve=approve, note=note, on=on)
+            from .documents import issue_decision
+
+            issue_decision(actor, case, case.item.department, on)
+        return case
     require(actor, Role.BUREAU_LEADER, department=step.department, what="作出审批决定")
     with tx.atomic():
-        cs = CaseStep.objects.select_for_update().get(pk=step.pk)
-        if cs.state not in (CaseStep.State.READY, CaseStep.State.CLAIMED):  # another leader decided meanwhile
+        cs = CaseStep.objects.select_for_update(of=("self",)).select_related("clock").get(pk=step.pk)
+        if cs.state == DONE:
             raise Conflict("already_decided", "该办件已作出决定")
+        if cs.state not in (CaseStep.State.READY, CaseStep.State.CLAIMED):
+            raise Conflict("decision_not_ready", "审查环节尚未全部完成,不能作出决定")
         cs.claimant, cs.opinion, cs.opinion_text = actor, ("agree" if approve else "disagree"), note
         cs.state, cs.done_on = DONE, on
-        cs.save()
         cs.light = clocks.stop_clock(actor, cs.clock, on=on).light
-        cs.save(update_fields=["light"])
-        case = case_services.record_decision(actor, case, approve=approve, note=note, on=on)
+        cs.save()
+        case = case_services.record_decision(actor, case, approve=approve, note=note, on=on, through_process=True)
         from .documents import issue_decision
 
         issue_decision(actor, case, cs.department, on)  # sealed with the deciding authority's key
@@ -292,13 +349,49 @@ def reassign(actor, case_step: CaseStep, reviewer, *, reason: str) -> CaseStep:
     return cs
 
 
-def inbox(user, *, department=None, state: str | None = None, limit: int = 50):
-    """A department's open steps, red first then by deadline (the columns are stored and indexed)."""
+def inbox(user, *, department=None, state: str | None = None, mine: bool = False, unclaimed: bool = False,
+          light: str | None = None, page: int = 1, limit: int = 50) -> list[CaseStep]:
+    """The steps this user can act on now, red first then by deadline (stored, indexed columns): unclaimed
+    steps of their departments whose role they hold, the steps they claimed, and joint inspections their
+    department has still to answer. Decision steps are in the leader's queue, not here; steps back with the
+    applicant (退回补正) wait for the window. `mine` / `unclaimed` / `light` filter; `page` pages by `limit`."""
+    from collections import defaultdict
+
+    from django.db.models import Q
+
     from tongban.org.models import RoleGrant
 
-    departments = [department.pk] if department else list(
-        RoleGrant.objects.filter(user=user, department__isnull=False).values_list("department_id", flat=True))
-    qs = CaseStep.objects.filter(department_id__in=departments, state__in=INBOX_STATES)
-    if state:
-        qs = qs.filter(state=state)
-    return list(qs.select_related("case__item_version", "step", "claimant", "department").annotate(rank=light_rank()).order_by("rank", "deadline", "id")[:limit])
+    grants = RoleGrant.objects.filter(user=user, department__isnull=False)
+    if department is not None:
+        grants = grants.filter(department=department)
+    by_role = defaultdict(set)
+    for dept, role in grants.values_list("department_id", "role"):
+        by_role[role].add(dept)
+    if not by_role:
+        return []
+    scope = Q(pk__in=[])
+    for role, depts in by_role.items():
+        scope |= Q(department_id__in=sorted(depts), step__role=role)
+    if mine or state == CaseStep.State.CLAIMED:
+        wanted = Q(state=CaseStep.State.CLAIMED, claimant=user)
+    elif unclaimed or state == CaseStep.State.READY:
+        wanted = Q(state=CaseStep.State.READY)
+    else:
+        wanted = Q(state=CaseStep.State.READY) | Q(state=CaseStep.State.CLAIMED, claimant=user)
+    qs = CaseStep.objects.filter(scope, wanted).exclude(step__kind__in=[StepKind.DECISION, StepKind.JOINT_INSPECTION])
+    if light:
+        qs = qs.filter(light=light)
+    related = ("case__item_version", "step", "claimant", "department")
+    steps = list(qs.select_related(*related).annotate(rank=light_rank()).order_by("rank", "deadline", "id")
+                 [(page - 1) * limit: page * limit])
+    if not mine and state != CaseStep.State.CLAIMED:  # joint inspections the user's departments have still to answer
+        reviewing = by_role.get(Role.REVIEWER, set())
+        joint = CaseStep.objects.filter(step__kind=StepKind.JOINT_INSPECTION, state__in=[CaseStep.State.READY, CaseStep.State.CLAIMED],
+                                        step__joint_departments__in=sorted(reviewing)).exclude(
+            joint_opinions__department_id__in=sorted(reviewing)).distinct()
+        if light:
+            joint = joint.filter(light=light)
+        extra = list(joint.select_related(*related).annotate(rank=light_rank())[:limit]) if reviewing else []
+        if extra:
+            steps = sorted({cs.pk: cs for cs in [*steps, *extra]}.values(), key=lambda cs: (cs.rank, cs.deadline or dt.date.max, cs.pk))
+    return steps

@@ -143,6 +143,11 @@ class JointOpinion(models.Model):
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     opinion = models.CharField(max_length=10, choices=CaseStep.Opinion.choices)
     text = models.TextField(blank=True)
+    inspected_on = models.DateField("踏勘日期", null=True, blank=True)
+    place = models.CharField("踏勘地点", max_length=200, blank=True)
+    participants = models.CharField("参加人员", max_length=300, blank=True)
+    file = models.FileField("踏勘记录", upload_to="joint/%Y/%m/", blank=True)
+    content_type = models.CharField(max_length=60, blank=True)
     at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -171,24 +176,6 @@ class BureauSeal(models.Model):
 
     def __str__(self):
         return f"{self.department} 审批专用章"
-
-
-class CaseDocument(models.Model):
-    """A signed document issued on a case (准予/不予行政许可决定书)."""
-
-    class Kind(models.TextChoices):
-        APPROVAL = "approval", "准予行政许可决定书"
-        DENIAL = "denial", "不予行政许可决定书"
-
-    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="documents")
-    kind = models.CharField(max_length=10, choices=Kind.choices)
-    file = models.FileField(upload_to="decisions/%Y/")
-    sha256 = models.CharField(max_length=64)
-    issued_on = models.DateField()
-    signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-
-    class Meta:
-        verbose_name = verbose_name_plural = "决定文书"
 
 
 class Chase(models.Model):

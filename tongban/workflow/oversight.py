@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from tongban.cases.common import _event
+from tongban.cases.common import record_event
 from tongban.core.errors import Conflict, DomainError, NotAllowed
 from tongban.org.models import Role, RoleGrant
 from tongban.org.scopes import has_role
@@ -60,7 +60,7 @@ def chase(actor, case_step: CaseStep, *, note: str = "") -> Chase:
         if cs.state not in OPEN:
             raise Conflict("step_not_open", f"该环节当前为“{cs.get_state_display()}”,不能催办")
         made = Chase.objects.create(case_step=cs, by_department=lead, actor=actor, note=note)
-        _event(cs.case, actor, "step_chased", from_state=cs.case.state, reason=note, domain="workflow",
+        record_event(cs.case, actor, "step_chased", from_state=cs.case.state, reason=note, domain="workflow",
                step=cs.step.code, department=cs.department.name, lead=lead.name)
     return made
 

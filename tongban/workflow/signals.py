@@ -3,6 +3,7 @@
 from django.db import connection
 from django.dispatch import receiver
 
+from tongban.cases.events import case_accepted, case_resumed, case_withdrawn
 from tongban.workcal.scan import lights_scanned
 
 SYNC = """
@@ -17,3 +18,28 @@ WHERE workflow_casestep.clock_id IS NOT NULL AND workflow_casestep.state IN ('re
 def sync_step_lights(sender, day, **kwargs):
     with connection.cursor() as cur:
         cur.execute(SYNC)
+
+
+# The case lifecycle (cases announces, the back office listens; cases never imports workflow).
+
+@receiver(case_accepted)
+def start_process_on_acceptance(sender, case, actor, on, **kwargs):
+    """A promised item's process starts with the acceptance, in its transaction; True tells cases the
+    decision now belongs to the process's decision step."""
+    from .engine import start
+
+    return start(case, on, actor=actor) is not None
+
+
+@receiver(case_withdrawn)
+def cancel_steps_on_withdrawal(sender, case, actor, on, reason="", **kwargs):
+    from .engine import cancel_open_steps
+
+    cancel_open_steps(actor, case, on, reason)
+
+
+@receiver(case_resumed)
+def resume_steps_after_correction(sender, case, actor, on, **kwargs):
+    from .engine import resume_after_correction
+
+    resume_after_correction(actor, case, on)

@@ -1,5 +1,7 @@
 """Back-office pages: the department inbox and the leader's decision queue. Every act is an engine call."""
 
+import datetime as dt
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
@@ -20,32 +22,89 @@ from .models import CaseStep, StepKind, light_rank
 
 @login_required
 def inbox(request):
-    return render(request, "workflow/inbox.html", {"steps": oversight.attach_chases(engine.inbox(request.user))})
+    f = request.GET.get("filter", "all")
+    light = request.GET.get("light") if request.GET.get("light") in ("red", "yellow", "green") else None
+    raw = request.GET.get("page", "1")
+    page = int(raw) if raw.isascii() and raw.isdigit() and 0 < len(raw) < 6 and int(raw) > 0 else 1
+    steps = engine.inbox(request.user, mine=f == "mine", unclaimed=f == "unclaimed", light=light, page=page, limit=PER_PAGE + 1)
+    return render(request, "workflow/inbox.html", {
+        "steps": oversight.attach_chases(steps[:PER_PAGE]), "filter": f, "light": light or "", "page": page,
+        "has_next": len(steps) > PER_PAGE, "is_leader": RoleGrant.objects.filter(user=request.user, role=Role.BUREAU_LEADER).exists(),
+        "filters": [("all", "全部"), ("unclaimed", "待认领"), ("mine", "我办理中")],
+        "lights": [("", "全部"), ("red", "红灯"), ("yellow", "黄灯"), ("green", "绿灯")],
+    })
+
+
+PER_PAGE = 30
+
+
+def _visible_step(request, step_id) -> CaseStep:
+    from tongban.cases.selectors import is_visible
+
+    cs = get_object_or_404(CaseStep.objects.select_related("case__item_version", "case__applicant", "step__process", "department", "claimant"),
+                           pk=step_id)
+    if not is_visible(request.user, cs.case):
+        raise Http404("未找到该环节")
+    return cs
 
 
 @login_required
 def step_page(request, step_id):
-    cs = get_object_or_404(CaseStep.objects.select_related("case__item_version", "step", "department", "claimant"), pk=step_id)
-    if not RoleGrant.objects.filter(user=request.user, department=cs.department).exists() and not request.user.is_superuser:
-        return render(request, "403.html", {"exception": "该环节不属于您的部门"}, status=403)
+    """What a reviewer needs on one page: the applicant (masked), every material with its files and the
+    window's checklist, the review points to answer 符合/不符合, the diagram with this step marked, the clock."""
+    cs = _visible_step(request, step_id)
+    case = cs.case
     chases = cs.chases.select_related("by_department", "actor")
-    return render(request, "workflow/step.html", {"cs": cs, "case": cs.case, "diagram": svg(cs.step.process), "chases": chases})
+    steps = list(CaseStep.objects.filter(case=case).select_related("step"))
+    done = {s.step.code for s in steps if s.state == CaseStep.State.DONE}
+    can_claim = cs.state == CaseStep.State.READY and cs.step.kind not in (StepKind.JOINT_INSPECTION, StepKind.DECISION) \
+        and has_role(request.user, cs.step.role, department=cs.department)
+    can_act = cs.state == CaseStep.State.CLAIMED and cs.claimant_id == request.user.pk and cs.step.kind != StepKind.JOINT_INSPECTION
+    joint_department = engine.joint_member_department(request.user, cs) if cs.step.kind == StepKind.JOINT_INSPECTION \
+        and cs.state in (CaseStep.State.READY, CaseStep.State.CLAIMED) else None
+    guide = list(case.item_version.materials.all()) if case.item_version_id else []
+    have = {cm.material_id: cm for cm in case.materials.all()}
+    return render(request, "workflow/step.html", {
+        "cs": cs, "case": case, "chases": chases, "can_claim": can_claim, "can_act": can_act, "joint_department": joint_department,
+        "diagram": svg(cs.step.process, current=cs.step.code, done=done),
+        "materials": [{"m": m, "cm": have.get(m.pk)} for m in guide],
+        "joint": cs.joint_opinions.select_related("department", "actor") if cs.step.kind == StepKind.JOINT_INSPECTION else [],
+        "joint_members": list(cs.step.joint_departments.all()) if cs.step.kind == StepKind.JOINT_INSPECTION else [],
+        "points": list(enumerate(cs.step.review_points or [])), "given": {a.get("point"): a for a in cs.answers or []},
+        "today": dt.date.today(),
+    })
 
 
 @login_required
 @require_POST
 def step_act(request, step_id):
-    cs = get_object_or_404(CaseStep, pk=step_id)
+    cs = _visible_step(request, step_id)
     action = request.POST.get("action", "")
-    answers = [{"point": p, "answer": request.POST.get(f"a{i}", "")} for i, p in enumerate(cs.step.review_points or [])]
+    post = request.POST
+    answers = [{"point": p, "answer": post.get(f"a{i}", ""), "note": post.get(f"n{i}", "")} for i, p in enumerate(cs.step.review_points or [])]
+    answers = [a for a in answers if a["answer"] or a["note"]]
     try:
         with transaction.atomic():
             if action == "claim":
                 engine.claim(request.user, cs)
                 messages.success(request, "已认领。")
-            elif action in ("agree", "disagree", "return"):
-                engine.complete(request.user, cs, opinion=action, text=request.POST.get("text", ""), answers=answers)
-                messages.success(request, {"agree": "已同意", "disagree": "已提出不同意见", "return": "已退回补正,计时暂停"}[action])
+            elif action in ("agree", "disagree"):
+                engine.complete(request.user, cs, opinion=action, text=post.get("text", ""), answers=answers)
+                messages.success(request, {"agree": "已同意", "disagree": "已提出不同意见"}[action])
+            elif action == "return":
+                picked = [{"material": int(k[2:]), "status": post.get(k), "reason": post.get(f"rr{k[2:]}", "")}
+                          for k in post if k.startswith("rm") and k[2:].isdigit() and post.get(k) in ("missing", "defective")]
+                engine.complete(request.user, cs, opinion="return", text=post.get("text", ""), answers=answers, materials=picked)
+                messages.success(request, "已退回补正:已出具补正告知书,办件计时暂停,窗口收齐材料后自动恢复。")
+            elif action == "joint":
+                raw = post.get("inspected_on", "").strip()
+                try:
+                    inspected = dt.date.fromisoformat(raw) if raw else None
+                except ValueError:
+                    raise DomainError("inspected_on", "踏勘日期格式应为 YYYY-MM-DD", field="inspected_on") from None
+                engine.joint_opinion(request.user, cs, opinion=post.get("opinion", ""), text=post.get("text", ""), inspected_on=inspected,
+                                     place=post.get("place", ""), participants=post.get("participants", ""), file=request.FILES.get("file"))
+                messages.success(request, "已提交本部门联合踏勘意见。")
             else:
                 raise DomainError("unknown_action", "未知操作")
     except DomainError as e:
@@ -60,7 +119,7 @@ def decisions(request):
                                     department_id__in=RoleGrant.objects.filter(user=request.user, role="bureau_leader").values("department_id"))
     ready = ready.select_related("case", "step").annotate(rank=light_rank("case__")).order_by("rank", "case__deadline", "id")
     rows = [{"cs": cs, "case": cs.case, "opinions": engine.opinions_for_decision(cs.case)} for cs in ready]
-    from .models import CaseDocument
+    from tongban.cases.models import CaseDocument
 
     recent = CaseDocument.objects.filter(signed_by=request.user).select_related("case").order_by("-id")[:10]
     previews = [("approval", "准予许可决定书"), ("denial", "不予许可决定书")]
@@ -74,7 +133,7 @@ def document(request, doc_id):
 
     from tongban.cases.selectors import is_visible
 
-    from .models import CaseDocument
+    from tongban.cases.models import CaseDocument
 
     doc = get_object_or_404(CaseDocument.objects.select_related("case"), pk=doc_id)
     if doc.signed_by_id != request.user.pk and not is_visible(request.user, doc.case):
@@ -108,10 +167,16 @@ def preview(request, number, kind):
 @login_required
 @require_POST
 def decide(request, number):
+    """The decision form of the leader's queue (and, for a promised item without a process, of the case page)."""
+    from django.utils.http import url_has_allowed_host_and_scheme
+
     case = get_object_or_404(Case, number=number)
     try:
         engine.decide(request.user, case, approve=request.POST.get("approve") == "1", note=request.POST.get("note", ""))
         messages.success(request, f"{case.number} 已作出决定,决定书已加盖电子印章。")
     except DomainError as e:
         messages.error(request, e.message)
+    back = request.POST.get("next", "")
+    if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        return redirect(back)
     return redirect("workflow:decisions")

@@ -141,7 +141,7 @@ class Command(BaseCommand):
     def seed_inbox(self, version, dept, n) -> int:
         """One real case on the item's current process, then `n` clones of it with the `dept` step open."""
         from tongban.cases import services
-        from tongban.cases.demo import _all_materials
+        from tongban.cases.demo import all_materials
         from tongban.cases.models import Case
         from tongban.core.identifiers import make_uscc
         from tongban.workcal.models import Clock
@@ -150,7 +150,7 @@ class Command(BaseCommand):
         clerk = User.objects.get(username="clerk")
         firm = services.register_applicant(clerk, kind="org", id_number=make_uscc("370811", 39000001, authority="9", kind="1"),
                                            name="济宁压测置业有限公司")
-        case = services.submit_case(clerk, applicant=firm, item=version.item, materials=_all_materials(version))
+        case = services.submit_case(clerk, applicant=firm, item=version.item, materials=all_materials(version))
         case = services.accept_case(clerk, case)
         tstep = CaseStep.objects.filter(case=case, department=dept, state=CaseStep.State.READY).select_related("step").first()
         if tstep is None:
