@@ -54,7 +54,7 @@ import time
 from http.cookies import SimpleCookie
 from urllib.parse import urlencode, urlsplit
 
-from harness import GUNICORN, PY, ROOT, free_port, headers_for, manage, p, pgbench_tps, recreate, wait_ready, with_db  # noqa: E402
+from harness import GUNICORN, ROOT, free_port, headers_for, manage, p, pgbench_tps, recreate, wait_ready, with_db  # noqa: E402
 
 sys.path.insert(0, str(ROOT))
 CSRF = "tongbanbenchworkflow0123456789ab"

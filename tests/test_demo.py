@@ -1,7 +1,7 @@
 import pytest
 from django.db.models import Count
 
-from tongban.catalog.demo import load_all
+from tongban.demo.load import load_all
 from tongban.catalog.models import Bundle, FeeEntry, Item, ItemVersion, PubStatus
 from tongban.catalog.selectors import delegation_report, search_all
 from tongban.core.identifiers import validate_uscc

@@ -157,9 +157,9 @@ def test_overdue_gap_commitment_turns_the_case_red(clerk, shop, food):
     scan_lights(D(2025, 3, 5))  # the clock is fine (deadline 10 March) but the commitment ran out on 4 March
     case.refresh_from_db()
     assert case.light == "red" and case.clock.light != "red"
-    from tongban.workcal.selectors import overdue_commitments
+    from tongban.supervision.selectors import overdue_commitments
 
-    assert list(overdue_commitments(D(2025, 3, 5))) == [case]
+    assert list(overdue_commitments(factories.grant(factories.UserFactory(), "supervisor"), D(2025, 3, 5))) == [case]
 
 
 def test_informed_commitment_creates_a_post_check_and_a_failed_check_is_a_breach(clerk, shop, food):

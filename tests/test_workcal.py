@@ -346,8 +346,8 @@ def test_scheduler_enqueues_the_morning_scan_once_per_working_day():
     assert run_due(dt.datetime(2025, 3, 3, 5, 0, tzinfo=tz)) == ["sweep_uploads"]  # housekeeping at 03:00
     assert run_due(monday_0700) == ["seal_audit", "auto_accept", "scan_clocks"]
     assert run_due(monday_0700 + dt.timedelta(hours=2)) == []
-    assert run_due(dt.datetime(2025, 10, 3, 7, 0, tzinfo=tz)) == ["seal_audit", "sweep_uploads"]  # 国庆: no scan, no acceptance clock
-    assert run_due(dt.datetime(2025, 10, 11, 7, 0, tzinfo=tz)) == ["seal_audit", "auto_accept", "scan_clocks", "sweep_uploads"]  # Saturday, 调休上班
+    assert run_due(dt.datetime(2025, 10, 3, 7, 0, tzinfo=tz)) == ["sweep_uploads", "seal_audit"]  # 国庆: no scan, no acceptance clock
+    assert run_due(dt.datetime(2025, 10, 11, 7, 0, tzinfo=tz)) == ["sweep_uploads", "seal_audit", "auto_accept", "scan_clocks"]  # Saturday, 调休上班
 
 
 
@@ -368,7 +368,7 @@ def test_suspended_days_are_recounted_when_the_year_is_published(django_capture_
 
 
 def test_correcting_a_published_year_recomputes_deadlines_in_it(django_capture_on_commit_callbacks):
-    admin = factories.grant(factories.UserFactory(), "system_admin")
+    factories.grant(factories.UserFactory(), "system_admin")
     c = clock(start=D(2026, 2, 2), limit=10, legal=10)
     before = c.deadline
     from tongban.workcal.models import CalendarDay

@@ -1,3 +1,4 @@
+import datetime as dt
 import os
 
 from django.apps import AppConfig
@@ -10,7 +11,11 @@ class CoreConfig(AppConfig):
     verbose_name = "基础"
 
     def ready(self):
+        from . import schedule
+        from .audit import seal_yesterday
+
         checks.register(audit_seal_key_check, checks.Tags.security, deploy=True)
+        schedule.register("seal_audit", seal_yesterday, at=dt.time(6, 0), every_day=True)
 
 
 def audit_seal_key_check(app_configs, **kwargs):

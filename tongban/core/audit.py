@@ -8,7 +8,7 @@ import json
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from .models import AuditEvent
+from .models import AuditEvent, AuditSeal
 
 
 def entry_hash(*, chain, seq, at, actor_id, action, object_type, object_id, data, prev_hash, actor_label="") -> str:
@@ -155,8 +155,6 @@ def seal_day(day) -> "AuditSeal | None":
 
     from django.utils import timezone
 
-    from .models import AuditSeal
-
     if day >= timezone.localdate():
         raise ValueError("only a day that is over can be sealed")
     existing = AuditSeal.objects.filter(day=day).first()
@@ -186,8 +184,6 @@ def seal_day(day) -> "AuditSeal | None":
 
 def verify_all() -> list[str]:
     """Every broken link, chain by chain and in the seals; empty when the log is intact."""
-    from .models import AuditSeal
-
     problems = []
     for chain in AuditEvent.objects.values_list("chain", flat=True).distinct().order_by("chain"):
         bad = verify_chain(chain)
@@ -230,3 +226,9 @@ def verify_all() -> list[str]:
                 problems.append(f"日封 {entry['day']} 与库外留存的记录不一致:数据库中的日封被改写")
         problems += [f"日封 {day} 未见于库外留存(补记:再次执行该日封印即写入)" for day in sorted(in_db) if day not in journaled]
     return problems
+
+
+def seal_yesterday(day: dt.date) -> dict:
+    """The morning job (registered in CoreConfig.ready): seal the chain heads of the day before `day`."""
+    seal = seal_day(day - dt.timedelta(days=1))
+    return {"day": str(seal.day), "chains": len(seal.heads)}

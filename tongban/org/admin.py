@@ -8,6 +8,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import Q
 
 from tongban.core.audit import record
+from tongban.core.models import AuditEvent
 
 from .admin_access import RoleAccess, SuperuserWrites
 from .models import Department, Hall, Region, Role, RoleGrant, User, Window, Zone
@@ -133,3 +134,22 @@ class UserAdmin(SystemAdminAccess, BaseUserAdmin):
         removed = [before[k] for k in before.keys() - after.keys()]
         if added or removed:
             record(request.user, "org.grants_changed", form.instance, data={"added": added, "removed": removed})
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(RoleAccess, admin.ModelAdmin):
+    """The audit log (core keeps it; the roles that read it are org's): read by system administrators; nobody writes here."""
+
+    role = Role.SYSTEM_ADMIN
+    list_display = ["at", "actor_label", "action", "object_type", "object_id"]
+    list_filter = ["action", "object_type"]
+    search_fields = ["object_id", "actor_label"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

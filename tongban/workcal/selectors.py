@@ -1,9 +1,8 @@
 import datetime as dt
 
-from django.db.models import Count
 from django.utils import timezone
 
-from .models import CalendarYear, Clock, ClockEvent, ClockState
+from .models import CalendarYear
 
 
 def calendar_warnings(today: dt.date | None = None) -> list[str]:
@@ -18,27 +17,7 @@ def calendar_warnings(today: dt.date | None = None) -> list[str]:
     return warnings
 
 
-def light_counts() -> dict:
-    rows = Clock.objects.exclude(state=ClockState.STOPPED).values("state", "light").annotate(n=Count("id"))
-    out = {"green": 0, "yellow": 0, "red": 0, "paused": 0}
-    for r in rows:
-        out["paused" if r["state"] == ClockState.PAUSED else r["light"]] += r["n"]
-    return out
-
-
-def recent_warnings(limit: int = 20):
-    return ClockEvent.objects.filter(kind__in=[ClockEvent.Kind.YELLOW, ClockEvent.Kind.RED]).select_related("clock").order_by("-at")[:limit]
-
-
 def years(today: dt.date | None = None):
     today = today or timezone.localdate()
     return CalendarYear.objects.filter(year__gte=today.year - 1, year__lte=today.year + 1)
 
-
-def overdue_commitments(today: dt.date | None = None, limit: int = 50):
-    """容缺 cases whose promised supply date has passed: listed for the supervisor."""
-    from tongban.cases.models import Case
-
-    today = today or timezone.localdate()
-    return (Case.objects.filter(gap_open=True, gap__deadline__lt=today).select_related("gap", "item_version", "applicant", "handler")
-            .order_by("gap__deadline")[:limit])

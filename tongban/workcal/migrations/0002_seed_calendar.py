@@ -1,8 +1,6 @@
 """Seed the official calendar from the `chinesecalendar` package (2004 to the last year it covers), the
 global warning policy, the "at most one month" level budgets, and the working-day index."""
 
-import datetime as dt
-
 from django.db import migrations
 
 NAMES = {

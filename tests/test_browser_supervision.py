@@ -1,0 +1,63 @@
+"""Browser test of 电子监察: a county supervisor opens the red card and a case behind it, on a desktop and a phone;
+the header shows them only 电子监察."""
+
+import datetime as dt
+import os
+
+import pytest
+
+from tests import factories
+from tests.test_browser import _login, page  # noqa: F401 - the playwright page fixture
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+SHOTS = os.environ.get("TONGBAN_SHOTS")  # a directory: save screenshots there to look at them
+
+
+def _shot(tab, name):
+    if SHOTS:
+        os.makedirs(SHOTS, exist_ok=True)
+        tab.screenshot(path=os.path.join(SHOTS, name), full_page=True)
+
+
+@pytest.fixture
+def counties(live_server):
+    from tests.test_supervision import QUFU, WENSHANG, accepted_case
+    from tongban.workcal.scan import scan_lights
+
+    admin = factories.catalog_admin()
+    clerk = factories.grant(factories.UserFactory(), "window_clerk")
+    qufu = [accepted_case(admin, clerk, QUFU, n) for n in range(2)]
+    wenshang = [accepted_case(admin, clerk, WENSHANG, 10 + n, on=dt.date(2025, 1, 2)) for n in range(3)]
+    scan_lights()
+    sup = factories.grant(factories.UserFactory(username="ws_sup", display_name="汶上督查", is_staff=True), "supervisor", WENSHANG)
+    sup.set_password("Tongban@2026")
+    sup.save()
+    return qufu, wenshang
+
+
+@pytest.mark.parametrize("width, height", [(1366, 768), (390, 844)])
+def test_county_supervisor_opens_the_red_card_and_a_case_behind_it(live_server, counties, page, width, height):  # noqa: F811
+    qufu, wenshang = counties
+    page.set_viewport_size({"width": width, "height": height})
+    _login(page, live_server.url, "ws_sup")
+    page.goto(live_server.url + "/supervision/")
+    assert page.locator("#light-red .fs-3").inner_text() == "3"
+    assert page.locator("#light-green .fs-3").inner_text() == "0"  # 曲阜市's green cases are not theirs
+    _shot(page, f"supervision-dashboard-{width}.png")
+    page.click("#light-red")
+    page.wait_for_selector("#cases")
+    rows = page.locator("#cases li.case-row")
+    assert rows.count() == 3 and all(c.number in page.locator("#cases").inner_text() for c in wenshang)
+    assert not any(c.number in page.content() for c in qufu)
+    box = page.locator("#cases").bounding_box()
+    assert box["x"] >= 0
+    _shot(page, f"supervision-cases-red-{width}.png")
+    rows.first.locator("a").first.click()
+    page.wait_for_load_state()
+    assert "/hall/cases/" in page.url and page.locator("h1").count() > 0
+    if width < 768:
+        page.click(".navbar-toggler")
+        page.wait_for_selector("#nav.show:not(.collapsing)")
+    nav = page.locator("#staff-nav").inner_text()
+    assert "电子监察" in nav and "受理工作台" not in nav and "审批待办" not in nav and "管理后台" not in nav
+    _shot(page, f"supervision-case-{width}.png")

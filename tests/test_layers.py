@@ -1,0 +1,47 @@
+"""The apps' layers (issue #9): core imports no app, org keeps the tokens and the roles, schedules are registered."""
+
+from django.test import RequestFactory
+
+from tests import factories
+from tongban.core import auth as core_auth
+from tongban.org import auth as org_auth
+from tongban.org.models import ApiToken
+
+
+def test_a_bearer_token_is_checked_by_org_whichever_module_a_router_imports(db):
+    clerk = factories.grant(factories.UserFactory(), "clerk")
+    _, key = ApiToken.issue(clerk, "叫号机")
+    for staff_auth in (org_auth.STAFF_AUTH, core_auth.STAFF_AUTH):
+        bearer = staff_auth[0]
+        assert bearer.authenticate(RequestFactory().get("/"), key) == clerk
+        assert bearer.authenticate(RequestFactory().get("/"), key + "x") is None
+
+
+def test_a_system_administrator_reads_the_audit_log_in_the_admin_and_cannot_change_it(client, db):
+    sysadmin = factories.grant(factories.UserFactory(is_staff=True), "system_admin")
+    client.force_login(sysadmin)
+    assert client.get("/admin/core/auditevent/").status_code == 200
+    assert client.get("/admin/core/auditevent/add/").status_code == 403
+
+
+def test_each_app_registers_its_daily_jobs_and_the_worker_runs_them_by_name(db):
+    import datetime as dt
+
+    from django_tasks_db.models import DBTaskResult
+
+    from tongban.core import schedule
+    from tongban.workcal.management.commands.run_schedule import run_due
+
+    assert [(j.name, j.at, j.every_day) for j in schedule.jobs()] == [
+        ("sweep_uploads", dt.time(3, 0), True), ("seal_audit", dt.time(6, 0), True),
+        ("auto_accept", dt.time(6, 15), False), ("scan_clocks", dt.time(6, 30), False),
+    ]
+    assert run_due(dt.datetime(2025, 3, 3, 7, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))) == [j.name for j in schedule.jobs()]
+    assert DBTaskResult.objects.filter(task_path="tongban.core.schedule.run_job").count() == 4
+    assert schedule.run_job.call("scan_clocks", "2025-03-03")["day"] == "2025-03-03"
+    assert schedule.run_job.call("auto_accept", "2025-03-03") == []
+    assert schedule.run_job.call("sweep_uploads", "2025-03-03") in ([], {"removed": 0})  # before and after the cases patch
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    assert schedule.run_job.call("seal_audit", today.isoformat())["day"] == str(today - dt.timedelta(days=1))

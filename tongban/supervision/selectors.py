@@ -1,0 +1,109 @@
+"""What a supervisor (督查人员) sees: counts and lists of the cases in the regions their grants cover.
+
+Everything here is scoped in one place, `supervised`: a supervisor's (or system administrator's) grant covers
+the cases whose region lies in the grant's region subtree — narrowed to one department's items when the grant
+names one. Counts and lists filter on the cases' stored, indexed columns (region path, light, deadline), and the
+lists page by keyset (after the last key seen), not by OFFSET."""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Count, DateField, Q, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from tongban.cases.models import Case
+from tongban.org.models import Role
+from tongban.org.scopes import grants
+from tongban.workcal.models import ClockEvent, ClockState
+
+PAGE = 50
+LIGHTS = {"red": "红灯(超期)", "yellow": "黄灯(预警)", "green": "绿灯(正常)", "paused": "暂停计时"}
+NO_DEADLINE = dt.date(9999, 12, 31)  # a paused clock has none: such cases come last
+
+
+def supervised(user) -> Q:
+    """The cases `user` supervises, as a filter on Case."""
+    if not user.is_authenticated or not user.is_active:
+        return Q(pk__in=[])
+    if user.is_superuser:
+        return Q()
+    q = Q(pk__in=[])
+    for role in (Role.SUPERVISOR, Role.SYSTEM_ADMIN):
+        for g in grants(user, role):
+            subtree = Q(region__path__startswith=g.region.path)
+            q |= subtree & Q(item__department_id=g.department_id) if g.department_id else subtree
+    return q
+
+
+def open_cases(user):
+    """Supervised cases whose clock runs or is paused (accepted and not yet decided)."""
+    return Case.objects.filter(supervised(user), clock__isnull=False).exclude(clock__state=ClockState.STOPPED)
+
+
+def light_counts(user) -> dict[str, int]:
+    """How many open supervised cases show each light; a paused clock counts as 暂停计时 whatever its light."""
+    out = dict.fromkeys(LIGHTS, 0)
+    for row in open_cases(user).values("clock__state", "light").annotate(n=Count("id")):
+        key = "paused" if row["clock__state"] == ClockState.PAUSED else (row["light"] or "green")
+        out[key] += row["n"]
+    return out
+
+
+@dataclass
+class Page:
+    rows: list
+    next_after: str | None  # the key to ask for the next page with (?after=…), None on the last page
+
+
+def cases_by_light(user, light: str, *, after: str | None = None, limit: int | None = None) -> Page:
+    """One page (`limit`, default PAGE) of the open supervised cases behind a light card, nearest deadline first."""
+    limit = limit or PAGE
+    qs = open_cases(user)
+    if light == "paused":
+        qs = qs.filter(clock__state=ClockState.PAUSED)
+    elif light == "green":
+        qs = qs.filter(Q(light="green") | Q(light="")).exclude(clock__state=ClockState.PAUSED)
+    else:
+        qs = qs.filter(light=light).exclude(clock__state=ClockState.PAUSED)
+    qs = qs.annotate(due=Coalesce("deadline", Value(NO_DEADLINE, output_field=DateField())))
+    if after:
+        due, last_id = _key(after)
+        qs = qs.filter(Q(due__gt=due) | Q(due=due, id__gt=last_id))
+    rows = list(qs.select_related("item_version", "applicant", "handler", "region", "bundle", "clock").order_by("due", "id")[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(rows, f"{rows[-1].due.isoformat()}.{rows[-1].id}" if more else None)
+
+
+def _key(after: str) -> tuple[dt.date, int]:
+    try:
+        day, last_id = after.split(".")
+        return dt.date.fromisoformat(day), int(last_id)
+    except ValueError:
+        return dt.date.min, 0  # a mangled key starts from the beginning
+
+
+def overdue_commitments(user, today: dt.date | None = None, limit: int = 50):
+    """容缺 cases whose promised supply date has passed, most overdue first."""
+    today = today or timezone.localdate()
+    return (Case.objects.filter(supervised(user), gap_open=True, gap__deadline__lt=today)
+            .select_related("gap", "item_version", "applicant", "handler", "bundle").order_by("gap__deadline", "id")[:limit])
+
+
+def recent_warnings(user, limit: int = 20):
+    """The latest yellow and red cards of the supervised cases' clocks and of their steps' clocks."""
+    clocks = Case.objects.filter(supervised(user), clock__isnull=False).values("clock_id")
+    events = list(ClockEvent.objects.filter(Q(clock_id__in=clocks) | Q(clock__parent_id__in=clocks),
+                                            kind__in=[ClockEvent.Kind.YELLOW, ClockEvent.Kind.RED])
+                  .select_related("clock__case", "clock__parent__case").order_by("-at", "-id")[:limit])
+    for e in events:
+        e.case = _case_of(e.clock) or (_case_of(e.clock.parent) if e.clock.parent_id else None)
+    return events
+
+
+def _case_of(clock):
+    try:
+        return clock.case
+    except Case.DoesNotExist:
+        return None
