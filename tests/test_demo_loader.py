@@ -3,9 +3,7 @@
 import io
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command, get_commands
-from django.test import override_settings
 
 from tongban.cases.models import Case
 from tongban.catalog.models import Item
@@ -15,15 +13,13 @@ pytestmark = pytest.mark.django_db
 
 
 def test_load_demo_loads_the_organisation_catalogue_processes_and_cases_once():
-    # settings.py gains "tongban.demo" on merge (and catalog's own load_demo goes); until then it comes first here
-    with override_settings(INSTALLED_APPS=["tongban.demo", *settings.INSTALLED_APPS]):
-        assert get_commands()["load_demo"] == "tongban.demo"
-        out = io.StringIO()
-        call_command("load_demo", stdout=out)
-        assert "演示数据已载入" in out.getvalue() and "演示账号" in out.getvalue()
-        counts = Item.objects.count(), Process.objects.count(), Case.objects.count()
-        assert all(counts)
-        again = io.StringIO()
-        call_command("load_demo", stdout=again)
-        assert "未重复载入" in again.getvalue()
-        assert (Item.objects.count(), Process.objects.count(), Case.objects.count()) == counts
+    assert get_commands()["load_demo"] == "tongban.demo"  # the loader above every app; catalog has none of its own
+    out = io.StringIO()
+    call_command("load_demo", stdout=out)
+    assert "演示数据已载入" in out.getvalue() and "演示账号" in out.getvalue()
+    counts = Item.objects.count(), Process.objects.count(), Case.objects.count()
+    assert all(counts)
+    again = io.StringIO()
+    call_command("load_demo", stdout=again)
+    assert "未重复载入" in again.getvalue()
+    assert (Item.objects.count(), Process.objects.count(), Case.objects.count()) == counts

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "tongban.cases",
     "tongban.workflow",
     "tongban.supervision",
+    "tongban.demo",
 ]
 
 MIDDLEWARE = [

@@ -13,7 +13,7 @@ from ninja import Field, Header, Query, Router, Schema, Status
 
 from tongban.catalog.models import Bundle, Item
 from tongban.core import tx
-from tongban.core.auth import STAFF_AUTH
+from tongban.org.auth import STAFF_AUTH
 from tongban.core.errors import DomainError, NotFound
 from tongban.core.schemas import answers
 

@@ -8,3 +8,6 @@ class CasesConfig(AppConfig):
 
     def ready(self):
         from . import signals  # noqa: F401
+        from .tasks import register_jobs
+
+        register_jobs()

@@ -2,7 +2,6 @@
 
 import datetime as dt
 
-from django.db import transaction
 from django.utils import timezone
 
 from tongban.catalog.models import Material

@@ -20,7 +20,7 @@ from tongban.workcal.days import add_working_days
 from . import events, selectors, transitions
 from .models import Applicant, Case, CaseMaterial, CaseState, Channel, Delivery, GapCommitment, Mandate, Notice, PostCheck
 from .common import (
-    S, record_event, expect, guide_materials_of, is_parent, locked, guide_material, not_parent, provisional_number, require_clerk,
+    S, record_event, guide_materials_of, is_parent, locked, guide_material, not_parent, provisional_number, require_clerk,
     require_submitter, set_state, store_material, today, record_visit,
 )
 from .decisions import complete_with, decide_now, complete_parent_if_done

@@ -1,6 +1,5 @@
 """The clerk workbench (综合受理窗口) and the public progress page. Thin: every act is a service call."""
 
-import datetime as dt
 
 from django.conf import settings
 from django.contrib import messages

@@ -10,7 +10,7 @@ from tongban.org import demo as org_demo
 from tongban.org.models import Department, Level, Region, User, Zone
 
 from . import services
-from .models import FeeEntry, Item, ItemFee, Topic
+from .models import FeeEntry, Item, Topic
 
 DATA_FILE = Path(__file__).with_name("demo") / "catalog.json"
 LEVELS = {"city": Level.CITY, "county": Level.COUNTY, "town": Level.TOWN}
@@ -87,28 +87,3 @@ def load_catalogue(actor: User, data: dict) -> dict:
             topics=[topics[c] for c in b.get("topics", []) if c in topics],
         )
     return {"items": Item.objects.count(), "delegated": delegated, "bundles": len(data["bundles"])}
-
-
-def load_all(stdout=None) -> dict:
-    """Load everything once; a second run changes nothing and reports what is there."""
-    data = read_data()
-    org_demo.load_towns()
-    org_demo.load_departments(data["departments"])
-    org_demo.load_halls(data["zones"])
-    accounts = org_demo.load_staff()
-    result = {"accounts": accounts, "loaded_now": False}
-    if not is_loaded():
-        actor = User.objects.get(username="admin")
-        with transaction.atomic():
-            result.update(load_catalogue(actor, data))
-        result["loaded_now"] = True
-    result.setdefault("items", Item.objects.count())
-    from tongban.cases.demo import load_cases
-    from tongban.workflow.demo import load_processes
-
-    result["accounts"] += load_processes(User.objects.get(username="admin"))
-    result["cases"] = load_cases()
-    from tongban.workflow.demo import load_back_office_cases
-
-    result["cases"] += load_back_office_cases()
-    return result

@@ -19,7 +19,7 @@ from tongban.org.models import Department, Level, Region
 
 from . import services
 from .models import (
-    CaseKind, FeeEntry, Item, ItemType, ItemVersion, Material, OnlineDepth, PubStatus, Scope, ServiceObject, Visits,
+    CaseKind, FeeEntry, Item, ItemType, ItemVersion, Material, OnlineDepth, Scope, ServiceObject, Visits,
 )
 
 ITEM_COLUMNS = [

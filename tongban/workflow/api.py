@@ -8,7 +8,7 @@ from ninja import Field, Query, Router, Schema
 
 from tongban.cases.models import Case
 from tongban.core import tx
-from tongban.core.auth import STAFF_AUTH
+from tongban.org.auth import STAFF_AUTH
 from tongban.core.errors import DomainError, NotFound
 from tongban.core.schemas import answers
 from tongban.org.models import User
