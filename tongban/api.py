@@ -2,12 +2,38 @@
 
 from django.http import Http404
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from tongban.core.api import router as core_router
 from tongban.core.errors import DomainError
 
-api = NinjaAPI(
+ERROR_DESCRIPTIONS = {
+    400: "业务规则不允许(中文说明,见 code 与 field)", 401: "未登录或接口令牌无效", 403: "超出角色或管辖范围",
+    404: "未找到(或无权查看,二者回答相同)", 409: "当前状态不允许该操作", 413: "请求体过大", 422: "参数不符合接口定义",
+}
+
+
+class TongbanAPI(NinjaAPI):
+    """Every operation declares every error answer it can give, with the one error body (ErrorOut): 400, 404,
+    413 and 422 everywhere; 401, 403 and 409 where the operation needs a login."""
+
+    def get_openapi_schema(self, *args, **kwargs):
+        schema = super().get_openapi_schema(*args, **kwargs)
+        from tongban.core.schemas import ErrorOut
+
+        schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+        schemas.setdefault("ErrorOut", ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}"))
+        body = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                codes = [400, 404, 413, 422] + ([401, 403, 409] if operation.get("security") else [])
+                for code in codes:
+                    responses.setdefault(code, {"description": ERROR_DESCRIPTIONS[code], "content": body})
+        return schema
+
+
+api = TongbanAPI(
     title="通办 tongban API",
     version="1.0.0",
     description="一体化政务服务平台接口:事项目录、办事指南、一件事、标识校验。错误以 JSON 返回:{code, message, field?}。",
@@ -28,6 +54,16 @@ def validation_error(request, exc: ValidationError):
         fields.append(".".join(loc) or "请求")
     message = "请求参数有误:" + "、".join(dict.fromkeys(fields)) + " 的值无效"
     return api.create_response(request, {"code": "invalid_input", "message": message, "details": exc.errors}, status=422)
+
+
+@api.exception_handler(HttpError)
+def http_error(request, exc: HttpError):
+    """ninja's own refusals (a body that is not JSON, too many requests) in the one error format, in Chinese."""
+    if exc.status_code == 400:
+        return api.create_response(request, {"code": "invalid_json", "message": "请求体不是有效的 JSON"}, status=400)
+    if exc.status_code == 429:
+        return api.create_response(request, {"code": "throttled", "message": "请求过于频繁,请稍后再试"}, status=429)
+    return api.create_response(request, {"code": "http_error", "message": str(exc)}, status=exc.status_code)
 
 
 @api.exception_handler(AuthenticationError)
