@@ -96,6 +96,10 @@ def test_a_false_informed_commitment_revokes_the_approval_and_is_recorded(client
     assert Breach.objects.filter(case=case).count() == 1
     again = call(client, "POST", f"/api/v1/cases/{case.number}/post-check", reviewer, {"passed": True})
     assert again.status_code == 409
+    supervisor = factories.grant(factories.UserFactory(), "supervisor")
+    client.force_login(supervisor)
+    board = client.get("/supervision/").content.decode()
+    assert case.number in board.split('id="breaches"')[1] and "承诺不实" in board
 
 
 def test_withdraw_answers_the_state_after_the_act_and_the_checklist_can_be_saved(client, people):

@@ -46,7 +46,7 @@ def record_decision(actor, case: Case, *, approve: bool, note: str = "", on: dt.
         decide_now(actor, case, approve, note, on)
     return case
 
-def check_deliverable(case: Case):
+def _check_deliverable(case: Case):
     not_parent(case, "送达结果")
     if case.gap_open and case.state in (CaseState.APPROVED, CaseState.DENIED):
         raise Conflict("gap_open", "容缺受理的材料尚未补齐,结果暂不能送达")
@@ -111,7 +111,7 @@ def deliver(actor, case: Case, *, method: str, received_by: str = "", id_checked
     require_clerk(actor, case, "送达结果")
     with tx.atomic():
         case = locked(case)
-        check_deliverable(case)
+        _check_deliverable(case)
         if method == Delivery.Method.WINDOW:
             if not received_by.strip() or not id_checked:
                 raise DomainError("receiver_check", "窗口领取须登记领取人并核验身份证件", field="received_by")
@@ -137,7 +137,7 @@ def register_mail(actor, case: Case, *, recipient: str, address: str, phone: str
             raise DomainError("mail_field", f"请填写{label}", field=field)
     with tx.atomic():
         case = locked(case)
-        check_deliverable(case)
+        _check_deliverable(case)
         delivery, _ = Delivery.objects.update_or_create(case=case, defaults=dict(
             method=Delivery.Method.MAIL, recipient=recipient, address=address, phone=phone, courier=courier,
             tracking_number=tracking_number, mail_state=Delivery.MailState.POSTED,
@@ -153,7 +153,7 @@ def confirm_mail_delivered(actor, case: Case, *, on: dt.date | None = None) -> C
         delivery = Delivery.objects.filter(case=case, method=Delivery.Method.MAIL).first()
         if delivery is None:
             raise Conflict("no_mail", "本办件没有邮寄记录")
-        check_deliverable(case)
+        _check_deliverable(case)
         delivery.mail_state, delivery.delivered_on = Delivery.MailState.DELIVERED, on
         complete_with(actor, case, delivery, on)
     return case

@@ -86,7 +86,7 @@ def register_mandate(actor, *, applicant: Applicant, agent_name: str, agent_id_n
     record(actor, "mandate.registered", applicant, data={"mandate": mandate.pk, "scope": scope})
     return mandate
 
-def next_number(region_code: str, day: dt.date) -> str:
+def _next_number(region_code: str, day: dt.date) -> str:
     """`370800-20261122-000123`: one sequence row per region and day, bumped in one statement."""
     with connection.cursor() as cur:
         cur.execute(
@@ -132,7 +132,7 @@ def submit_case(
         Notice.objects.create(case=case, kind=Notice.Kind.RECEIPT, issued_on=on)
         # Numbers last: the region's daily sequence row stays locked only from here to the commit.
         for c in [case, *(case.children.order_by("id") if bundle is not None else ())]:
-            c.number = next_number(c.region.code[:6], on)
+            c.number = _next_number(c.region.code[:6], on)
             Case.objects.filter(pk=c.pk).update(number=c.number, visits=c.visits)
     return case
 

@@ -107,3 +107,11 @@ def _case_of(clock):
         return clock.case
     except Case.DoesNotExist:
         return None
+
+
+def breaches(user, limit: int = 50):
+    """告知承诺不实: post-checks that found a false commitment (the approval revoked, a 失信记录 made), newest first."""
+    from tongban.cases.models import Breach
+
+    return (Breach.objects.filter(case__in=Case.objects.filter(supervised(user)).values("pk"))
+            .select_related("case__item_version", "case__bundle", "applicant").order_by("-on", "-id")[:limit])

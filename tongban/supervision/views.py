@@ -27,6 +27,7 @@ def dashboard(request):
         "events": selectors.recent_warnings(request.user),
         "years": workcal.years(),
         "overdue_gaps": selectors.overdue_commitments(request.user),
+        "breaches": selectors.breaches(request.user),
         "escalations": oversight.escalations(request.user, limit=10),
     })
 

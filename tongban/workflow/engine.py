@@ -30,7 +30,7 @@ def _history(case, actor, action, reason="", **data):
     record_event(case, actor, action, from_state=case.state, reason=reason, domain="workflow", **data)
 
 
-def process_steps(process) -> list:
+def _process_steps(process) -> list:
     """A published process's steps with their departments and regions (read once per server process)."""
     from tongban.core import memo
 
@@ -39,7 +39,7 @@ def process_steps(process) -> list:
 
     if process.published_at is None:
         return load()
-    return memo.frozen(("process_steps", process.pk, process.published_at), load)
+    return memo.frozen(("_process_steps", process.pk, process.published_at), load)
 
 
 def start(case: Case, on: dt.date | None = None, actor=None) -> CaseProcess | None:
@@ -53,7 +53,7 @@ def start(case: Case, on: dt.date | None = None, actor=None) -> CaseProcess | No
         return None
     run = CaseProcess.objects.create(case=case, process=process, started_on=on)
     rows, done = [], set()
-    for step in process_steps(process):
+    for step in _process_steps(process):
         cs = CaseStep(case=case, step=step, department_id=step.department_id)
         if not step.after:
             cs.state, cs.done_on, cs.started_on = DONE, on, on
@@ -294,10 +294,6 @@ def opinions_for_decision(case: Case) -> list[CaseStep]:
     """Every finished step's opinion, side by side for the leader (disagreements first)."""
     steps = CaseStep.objects.filter(case=case, state=DONE).exclude(step__kind__in=[StepKind.ACCEPT, StepKind.DECISION])
     return sorted(steps.select_related("step", "department", "claimant"), key=lambda s: (s.opinion == "agree", s.step.order))
-
-
-def decision_step_ready(case: Case) -> CaseStep | None:
-    return CaseStep.objects.filter(case=case, step__kind=StepKind.DECISION, state__in=[CaseStep.State.READY, CaseStep.State.CLAIMED]).first()
 
 
 def decide(actor, case: Case, *, approve: bool, note: str, on: dt.date | None = None) -> Case:

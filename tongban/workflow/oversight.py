@@ -25,18 +25,18 @@ UNFINISHED = (*OPEN, CaseStep.State.RETURNED)
 LEAD_ROLES = (Role.REVIEWER, Role.BUREAU_LEADER)
 
 
-def stage_key(step: Step) -> tuple:
+def _stage_key(step: Step) -> tuple:
     return (step.process_id, tuple(sorted(step.after)))
 
 
-def lead_steps_of_stage(step: Step) -> list[Step]:
+def _lead_steps_of_stage(step: Step) -> list[Step]:
     """The lead steps of the parallel stage `step` belongs to (normally one)."""
     leads = Step.objects.filter(process_id=step.process_id, is_lead=True).select_related("department__region")
-    return [s for s in leads if stage_key(s) == stage_key(step)]
+    return [s for s in leads if _stage_key(s) == _stage_key(step)]
 
 
 def _lead_department_of(actor, step: Step):
-    for lead in lead_steps_of_stage(step):
+    for lead in _lead_steps_of_stage(step):
         if any(has_role(actor, role, department=lead.department) for role in LEAD_ROLES):
             return lead.department
     return None
@@ -92,8 +92,8 @@ def lead_board(user, *, limit: int = 50) -> list[dict]:
     leads = list(leads)
     if not leads:
         return []
-    keys = {stage_key(s) for s in leads}
-    siblings = [s for s in Step.objects.filter(process_id__in={s.process_id for s in leads}) if stage_key(s) in keys]
+    keys = {_stage_key(s) for s in leads}
+    siblings = [s for s in Step.objects.filter(process_id__in={s.process_id for s in leads}) if _stage_key(s) in keys]
     sibling_ids = [s.pk for s in siblings]
     open_cases = CaseStep.objects.filter(step_id__in=sibling_ids, state__in=UNFINISHED).values("case_id")
     lead_rows = list(CaseStep.objects.filter(step_id__in=[s.pk for s in leads], case_id__in=open_cases)
@@ -102,10 +102,10 @@ def lead_board(user, *, limit: int = 50) -> list[dict]:
     branches = defaultdict(list)
     for cs in attach_chases(list(CaseStep.objects.filter(case_id__in=[r.case_id for r in lead_rows], step_id__in=sibling_ids)
                                  .select_related("step", "department", "claimant"))):
-        branches[(cs.case_id, stage_key(cs.step))].append(cs)
+        branches[(cs.case_id, _stage_key(cs.step))].append(cs)
     rows = []
     for lead in lead_rows:
-        stage = sorted(branches[(lead.case_id, stage_key(lead.step))], key=lambda b: (b.step.order, b.step_id))
+        stage = sorted(branches[(lead.case_id, _stage_key(lead.step))], key=lambda b: (b.step.order, b.step_id))
         for b in stage:
             b.chaseable = b.department_id != lead.department_id and b.state in OPEN
         running = [b for b in stage if b.state in OPEN]
