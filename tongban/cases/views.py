@@ -39,7 +39,7 @@ def workbench(request):
         messages.error(request, f"没有您可查看的编号为 {q} 的办件")
     count, cases = selectors.visible_cases(request.user)
     todo_count, todo = selectors.visible_cases(
-        request.user, states=[CaseState.RECEIVED, CaseState.CORRECTION, CaseState.APPROVED, CaseState.DENIED])
+        request.user, states=[CaseState.RECEIVED, CaseState.CORRECTION, CaseState.RETURNED, CaseState.APPROVED, CaseState.DENIED])
     return render(request, "cases/workbench.html", {"cases": cases, "count": count, "todo": todo, "todo_count": todo_count})
 
 

@@ -131,6 +131,7 @@ class GuideOut(Schema):
 
 
 class BundleMaterialOut(Schema):
+    id: int = Field(..., description="材料编号:一件事收件时用它指明这项合并材料(对所有需要它的事项都算提交)")
     key: str
     name: str
     role: str

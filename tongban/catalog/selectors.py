@@ -92,7 +92,7 @@ def bundle_guide(bundle: Bundle) -> dict:
             row = merged.get(m.merge_key)
             if row is None:
                 merged[m.merge_key] = row = {
-                    "key": m.merge_key, "name": m.name, "role": m.role, "role_label": m.get_role_display(),
+                    "id": m.pk, "key": m.merge_key, "name": m.name, "role": m.role, "role_label": m.get_role_display(),
                     "form": m.get_form_display(), "copies": m.copies, "source": m.get_source_display(),
                     "licence_type": m.licence_type, "items": [],
                 }
