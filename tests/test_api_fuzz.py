@@ -17,6 +17,20 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 EXAMPLES = 30
 
 
+@pytest.fixture(autouse=True)
+def keep_the_test_connection():
+    """The WSGI app is called directly (as Django's test client does, the request signals must not close the
+    test's own database connection, which holds its transaction)."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 @pytest.fixture
 def tokens(db, admin):
     """Two staff and something to find: a published item, a received case."""
