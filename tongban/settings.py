@@ -18,13 +18,38 @@ def env_bool(name: str, default: bool) -> bool:
 
 
 DEBUG = env_bool("DEBUG", False)
-# The demo default key is only usable with DEBUG or the local demo host list; production sets SECRET_KEY.
-SECRET_KEY = os.environ.get("SECRET_KEY", "tongban-demo-only-insecure-key-change-me-in-production")
-# The audit log's daily seals are anchored outside the database: each carries an HMAC under a key the database
-# never holds, and each is appended to a journal file (ship it to write-once storage or publish it daily).
-# Someone who can rewrite the database alone can then neither forge a seal nor drop the latest ones unseen.
-AUDIT_SEAL_KEY = os.environ.get("AUDIT_SEAL_KEY", "") or f"audit-seal:{SECRET_KEY}"
+# The demo (`make demo`, the tests, the benchmarks) runs with TONGBAN_DEMO=1 (or DEBUG): it may use the published
+# demo keys below and plain HTTP. Anywhere else every key must be set: the system check tongban.E001 refuses to
+# start without them (manage.py, and gunicorn through tongban/wsgi.py).
+DEMO = env_bool("TONGBAN_DEMO", DEBUG)
+
+
+def secret(name: str) -> str:
+    """A key from the environment; in the demo a published demo value, elsewhere "" (the check refuses to start)."""
+    value = os.environ.get(name, "").strip()
+    if value or not DEMO:
+        return value
+    return f"tongban-demo-only-{name.lower().replace('_', '-')}-not-secret"
+
+
+# The secret keys, each with one purpose, none derived from another (rotating one never breaks the others):
+# - SECRET_KEY: Django's sessions, CSRF tokens, password-reset links.
+SECRET_KEY = secret("SECRET_KEY")
+# - AUDIT_SEAL_KEY: the audit log's daily seals are anchored outside the database: each carries an HMAC under a key
+#   the database never holds, and each is appended to a journal file (ship it to write-once storage or publish it
+#   daily). Someone who can rewrite the database alone can then neither forge a seal nor drop the latest ones unseen.
+AUDIT_SEAL_KEY = secret("AUDIT_SEAL_KEY")
 AUDIT_SEAL_JOURNAL = Path(os.environ.get("AUDIT_SEAL_JOURNAL", VAR_DIR / "audit-seals.jsonl"))
+# - SEAL_KEY_ENCRYPTION_KEY: encrypts the authorities' electronic-seal private keys stored in the database.
+#   Older keys stay readable while listed in SEAL_KEY_ENCRYPTION_KEY_FALLBACKS (comma-separated).
+SEAL_KEY_ENCRYPTION_KEY = secret("SEAL_KEY_ENCRYPTION_KEY")
+SEAL_KEY_ENCRYPTION_KEY_FALLBACKS = [k.strip() for k in os.environ.get("SEAL_KEY_ENCRYPTION_KEY_FALLBACKS", "").split(",") if k.strip()]
+if DEMO:  # demo databases made before the keys were split encrypted their seal keys under the old demo SECRET_KEY
+    SEAL_KEY_ENCRYPTION_KEY_FALLBACKS.append("tongban-demo-only-insecure-key-change-me-in-production")
+# - CASE_TOKEN_KEY: the public progress address printed as a QR code on receipts and the pickup code; printed on
+#   paper, so it outlives any rotation of SECRET_KEY.
+CASE_TOKEN_KEY = secret("CASE_TOKEN_KEY")
+SECRET_KEY_SETTINGS = ["SECRET_KEY", "AUDIT_SEAL_KEY", "SEAL_KEY_ENCRYPTION_KEY", "CASE_TOKEN_KEY"]
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h.strip()]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
@@ -149,6 +174,14 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
 
-if not DEBUG:
-    SESSION_COOKIE_HTTPONLY = True
-    X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+if not DEMO:
+    # Production is served over HTTPS only, behind nginx (README, Security), which sets X-Forwarded-Proto.
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
