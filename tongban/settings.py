@@ -74,6 +74,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "tongban.core.limits.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -83,6 +84,21 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# Request size limits (tongban.core.limits; nginx and gunicorn refuse the same sizes first, see README):
+# 1 MB for every request, except the routes that take uploads: 20 MB a file, 100 MB a request.
+MB = 1024 * 1024
+REQUEST_MAX_BYTES = int(os.environ.get("REQUEST_MAX_MB", "1")) * MB
+UPLOAD_MAX_FILE_BYTES = int(os.environ.get("UPLOAD_MAX_FILE_MB", "20")) * MB
+UPLOAD_MAX_REQUEST_BYTES = int(os.environ.get("UPLOAD_MAX_REQUEST_MB", "100")) * MB
+UPLOAD_PATHS = [  # regular expressions on the path
+    r"/hall/new/$",  # intake with the materials' scans
+    r"/hall/cases/[^/]+/act/$",  # materials supplied later
+    r"/catalog/import/$",  # the catalogue's Excel import
+    r"/workcal/notice/$",  # a year's holiday notice (CSV or Excel)
+    r"/admin/catalog/",  # guides' blank forms and samples
+]
+DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BYTES  # the form fields besides the files
 
 ROOT_URLCONF = "tongban.urls"
 WSGI_APPLICATION = "tongban.wsgi.application"
