@@ -2,16 +2,18 @@
 
 from django.http import Http404
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from tongban.core.api import router as core_router
 from tongban.core.errors import DomainError
+from tongban.core.hygiene import StrictJSONParser
 
 api = NinjaAPI(
     title="通办 tongban API",
     version="1.0.0",
     description="一体化政务服务平台接口:事项目录、办事指南、一件事、标识校验。错误以 JSON 返回:{code, message, field?}。",
     urls_namespace="api",
+    parser=StrictJSONParser(),
 )
 
 
@@ -28,6 +30,16 @@ def validation_error(request, exc: ValidationError):
         fields.append(".".join(loc) or "请求")
     message = "请求参数有误:" + "、".join(dict.fromkeys(fields)) + " 的值无效"
     return api.create_response(request, {"code": "invalid_input", "message": message, "details": exc.errors}, status=422)
+
+
+@api.exception_handler(HttpError)
+def http_error(request, exc: HttpError):
+    """ninja wraps a body its parser refuses in HttpError(400): answer with the parser's own code and message."""
+    if isinstance(exc.__cause__, DomainError):
+        return domain_error(request, exc.__cause__)
+    code = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
+    message = {"Cannot parse request body": "请求体无法解析"}.get(str(exc), str(exc))
+    return api.create_response(request, {"code": code.get(exc.status_code, "http_error"), "message": message}, status=exc.status_code)
 
 
 @api.exception_handler(AuthenticationError)

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "tongban.core.limits.RequestSizeLimitMiddleware",
+    "tongban.core.hygiene.InputHygieneMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -99,6 +100,7 @@ UPLOAD_PATHS = [  # regular expressions on the path
     r"/admin/catalog/",  # guides' blank forms and samples
 ]
 DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BYTES  # the form fields besides the files
+JSON_MAX_DEPTH = 32  # the API's deepest body nests 4 levels (tongban.core.hygiene)
 
 ROOT_URLCONF = "tongban.urls"
 WSGI_APPLICATION = "tongban.wsgi.application"
