@@ -1,5 +1,6 @@
 """Settings come from the environment; the defaults run the demo on an embedded SQLite file."""
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -61,6 +62,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "ninja",
+    "tongban.org.apps.AxesConfig",  # django-axes
+    "csp",
     "django_tasks",
     "django_tasks_db",
     "tongban.core",
@@ -83,7 +86,11 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "tongban.core.sessions.IdleTimeoutMiddleware",
+    "tongban.core.sessions.NoStoreMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
 
 # Request size limits (tongban.core.limits; nginx and gunicorn refuse the same sizes first, see README):
@@ -150,10 +157,27 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
-AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+AUTH_PASSWORD_VALIDATORS = [  # ASVS L2: at least 12 characters, none of the 20,000 most common (breached) passwords
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Login throttling (django-axes): after AXES_FAILURE_LIMIT failed logins for one account, or from one address, that
+# account or address is locked for AXES_COOLOFF_MINUTES; a system administrator sees and lifts lockouts in the admin
+# (登录锁定). Behind nginx set TRUSTED_PROXIES=1 so the address is the client's, not the proxy's.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "10"))
+AXES_COOLOFF_TIME = dt.timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ADMIN = False  # tongban.org.admin shows lockouts to system administrators
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "tongban.core.sessions.client_ip"
+TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
+# A signed-in account left idle this long is signed out (tongban.core.sessions).
+STAFF_IDLE_TIMEOUT = int(os.environ.get("STAFF_IDLE_TIMEOUT_MINUTES", "30")) * 60
+SESSION_COOKIE_AGE = int(os.environ.get("SESSION_MAX_HOURS", "12")) * 3600  # and at most a working day in any case
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/hall/"
 
@@ -194,6 +218,26 @@ LOGGING = {
 
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): the pages load only our own static files (vendored under static/); no inline
+# script anywhere. style="" attributes stay allowed: the timeline places its bars by computed percentages.
+from csp.constants import NONE, SELF  # noqa: E402
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "frame-src": [SELF],
+        "frame-ancestors": [SELF],  # the leader's queue frames the decision preview (same origin only)
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+    },
+}
 if not DEMO:
     # Production is served over HTTPS only, behind nginx (README, Security), which sets X-Forwarded-Proto.
     SESSION_COOKIE_SECURE = True
