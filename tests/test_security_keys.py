@@ -52,7 +52,7 @@ def test_the_deploy_check_warns_about_the_demo_mode(tmp_path):
 
 def test_demo_keys_and_shared_keys_are_refused(settings):
     settings.DEMO = False
-    settings.AUDIT_SEAL_KEY = "tongban-demo-only-audit-seal-key-not-secret"
+    settings.AUDIT_SEAL_KEY = settings.DEMO_KEYS["AUDIT_SEAL_KEY"]
     settings.CASE_TOKEN_KEY = settings.SEAL_KEY_ENCRYPTION_KEY = "x" * 50
     found = {(e.id, e.msg.split(" ")[0]) for e in secret_keys_check(None)}
     assert ("tongban.E001", "AUDIT_SEAL_KEY") in found

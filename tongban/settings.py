@@ -25,12 +25,22 @@ DEBUG = env_bool("DEBUG", False)
 DEMO = env_bool("TONGBAN_DEMO", DEBUG)
 
 
+# Published, so worthless as secrets; the check refuses them outside the demo. SECRET_KEY and AUDIT_SEAL_KEY keep the
+# values the demo used before the keys were split, so an existing demo database still verifies its audit seals.
+DEMO_KEYS = {
+    "SECRET_KEY": "tongban-demo-only-insecure-key-change-me-in-production",
+    "AUDIT_SEAL_KEY": "audit-seal:tongban-demo-only-insecure-key-change-me-in-production",
+    "SEAL_KEY_ENCRYPTION_KEY": "tongban-demo-only-seal-key-encryption-key",
+    "CASE_TOKEN_KEY": "tongban-demo-only-case-token-key",
+}
+
+
 def secret(name: str) -> str:
     """A key from the environment; in the demo a published demo value, elsewhere "" (the check refuses to start)."""
     value = os.environ.get(name, "").strip()
     if value or not DEMO:
         return value
-    return f"tongban-demo-only-{name.lower().replace('_', '-')}-not-secret"
+    return DEMO_KEYS[name]
 
 
 # The secret keys, each with one purpose, none derived from another (rotating one never breaks the others):
@@ -46,11 +56,11 @@ AUDIT_SEAL_JOURNAL = Path(os.environ.get("AUDIT_SEAL_JOURNAL", VAR_DIR / "audit-
 SEAL_KEY_ENCRYPTION_KEY = secret("SEAL_KEY_ENCRYPTION_KEY")
 SEAL_KEY_ENCRYPTION_KEY_FALLBACKS = [k.strip() for k in os.environ.get("SEAL_KEY_ENCRYPTION_KEY_FALLBACKS", "").split(",") if k.strip()]
 if DEMO:  # demo databases made before the keys were split encrypted their seal keys under the old demo SECRET_KEY
-    SEAL_KEY_ENCRYPTION_KEY_FALLBACKS.append("tongban-demo-only-insecure-key-change-me-in-production")
+    SEAL_KEY_ENCRYPTION_KEY_FALLBACKS.append(DEMO_KEYS["SECRET_KEY"])
 # - CASE_TOKEN_KEY: the public progress address printed as a QR code on receipts and the pickup code; printed on
 #   paper, so it outlives any rotation of SECRET_KEY.
 CASE_TOKEN_KEY = secret("CASE_TOKEN_KEY")
-SECRET_KEY_SETTINGS = ["SECRET_KEY", "AUDIT_SEAL_KEY", "SEAL_KEY_ENCRYPTION_KEY", "CASE_TOKEN_KEY"]
+SECRET_KEY_SETTINGS = list(DEMO_KEYS)
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h.strip()]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 

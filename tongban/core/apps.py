@@ -26,10 +26,11 @@ def secret_keys_check(app_configs, **kwargs):
 
     names = getattr(settings, "SECRET_KEY_SETTINGS", [])
     values = {name: value(name) for name in names}
+    published = set(getattr(settings, "DEMO_KEYS", {}).values())
     errors = []
     if not getattr(settings, "DEMO", False):
         for name, key in values.items():
-            if not key or key.startswith("tongban-demo-only-"):
+            if not key or key in published or "tongban-demo-only-" in key:
                 errors.append(checks.Error(
                     f"{name} 未设置:非演示环境不得使用演示密钥启动({name} is not set: outside the demo the platform "
                     f"refuses to start without its own key)",
