@@ -96,23 +96,10 @@ def make_item(actor, *, department: Department | None = None, level: int = 2, ma
 
 
 def pdf_bytes(pages: int = 1) -> bytes:
-    """A small well-formed PDF (header, objects, cross-reference table, trailer): what a scanner exports."""
-    import io
+    """A small well-formed PDF: what a scanner exports."""
+    from tongban.core.pdf import blank_pdf
 
-    kids = " ".join(f"{3 + i} 0 R" for i in range(pages))
-    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", f"<< /Type /Pages /Kids [{kids}] /Count {pages} >>".encode()]
-    objects += [b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>"] * pages
-    out = io.BytesIO()
-    out.write(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n%s\nendobj\n" % (number, body))
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-    out.writelines(b"%010d 00000 n \n" % offset for offset in offsets)
-    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
-    return out.getvalue()
+    return blank_pdf(pages)
 
 
 def image_bytes(fmt: str = "PNG", size=(40, 30)) -> bytes:
