@@ -63,9 +63,18 @@ def test_a_page_number_past_64_bits_is_refused_and_the_largest_64_bit_one_clampe
     assert r.status_code == 200  # past the end: an empty page
     r = client.get("/api/v1/items", {"page": "9223372036854775807"})
     assert r.status_code == 422
+    assert client.get("/catalog/", {"page": "9" * 5000}).status_code == 400  # past what int() converts
+    assert client.get("/catalog/", {"page": "0" * 30 + "2"}).status_code == 200
+    assert client.get("/office/steps/" + "9" * 5000 + "/").status_code in (302, 404)
 
 
 def test_ordinary_input_passes(client, food_item):
     assert client.get("/search/", {"q": "饭店"}).status_code == 200
     assert client.get("/api/v1/identifiers/validate", {"kind": "id_card", "value": "370881198805061234"}).status_code == 200
     assert json.loads(client.get("/api/v1/items", {"page": "1"}).content)["count"] >= 1
+
+
+@pytest.mark.parametrize("path", ["/office/steps/99999999999999999999/", "/api/v1/workflow/steps/99999999999999999999",
+                                  "/hall/cases/x/notices/99999999999999999999.pdf"])
+def test_an_id_past_64_bits_in_the_path_is_a_404(clerk_client, path):
+    assert clerk_client.get(path).status_code == 404

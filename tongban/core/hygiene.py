@@ -1,7 +1,7 @@
 """Input hygiene at the edge, the same for every route: what no field of ours can hold is refused before a view runs.
 
 - a NUL byte in the path, a query parameter or a form field (PostgreSQL cannot store it; no text needs it);
-- a query number past 64 bits (no column holds it; the database would fail on it);
+- a number past 64 bits in the path (404) or a query parameter (no column holds it; the database would fail on it);
 - in a JSON body (the API's parser): NUL bytes, lone surrogates (not encodable as UTF-8) and nesting deeper
   than settings.JSON_MAX_DEPTH.
 
@@ -20,6 +20,7 @@ from .errors import Invalid
 
 INT64_MAX = 2**63 - 1
 _NUMBER = re.compile(r"\s*[+-]?\d+\s*")
+_DIGITS = re.compile(r"\d+")
 FREE_TEXT_PARAMS = {"q", "item_q", "value"}  # searched or checked as text, never turned into numbers
 
 
@@ -30,6 +31,12 @@ def refusal(request, code: str, message: str, field: str | None = None, status: 
             body["field"] = field
         return JsonResponse(body, status=422 if field else status)
     return render(request, "400.html", {"message": message}, status=status)
+
+
+def _past_int64(digits: str) -> bool:
+    """Whether a run of decimal digits is past 2**63 - 1 (compared as text first: int() refuses 4,300+ digits)."""
+    digits = digits.lstrip("0")
+    return len(digits) > 19 or (len(digits) == 19 and int(digits) > INT64_MAX)
 
 
 def _text_problem(key: str, value: str, where: str) -> str | None:
@@ -45,12 +52,14 @@ class InputHygieneMiddleware:
     def __call__(self, request):
         if "\x00" in request.path:
             return refusal(request, "invalid_path", "地址中含有空字符(NUL),无法识别")
+        if any(_past_int64(run) for run in _DIGITS.findall(request.path_info)):
+            return refusal(request, "not_found", "未找到:地址中的编号超出范围", status=404)
         for key, values in request.GET.lists():
             for value in values:
                 problem = _text_problem(key, value, "参数")
                 if problem:
                     return refusal(request, "invalid_input", problem, field=key.replace("\x00", ""))
-                if key not in FREE_TEXT_PARAMS and _NUMBER.fullmatch(value) and abs(int(value)) > INT64_MAX:
+                if key not in FREE_TEXT_PARAMS and _NUMBER.fullmatch(value) and _past_int64(value.strip().lstrip("+-")):
                     return refusal(request, "invalid_input", f"参数“{key}”的数值超出范围", field=key)
         if request.method not in ("GET", "HEAD", "OPTIONS") and request.content_type in (
                 "application/x-www-form-urlencoded", "multipart/form-data"):
