@@ -78,3 +78,7 @@ def test_ordinary_input_passes(client, food_item):
                                   "/hall/cases/x/notices/99999999999999999999.pdf"])
 def test_an_id_past_64_bits_in_the_path_is_a_404(clerk_client, path):
     assert clerk_client.get(path).status_code == 404
+
+
+def test_a_long_implementation_code_in_the_path_is_no_number(client, food_item):
+    assert client.get(f"/guide/{food_item.implementation_code}/").status_code == 200
