@@ -1,8 +1,9 @@
 """Uploaded materials: the type is read from the content, never from the file name."""
 
+from django.conf import settings
+
 from tongban.core.errors import DomainError
 
-MAX_BYTES = 20 * 1024 * 1024
 SIGNATURES = [
     (b"%PDF-", "application/pdf"),
     (b"\xff\xd8\xff", "image/jpeg"),
@@ -35,8 +36,9 @@ def check_upload(file) -> str:
     The magic bytes only name the claimed type; the structure must then hold: a PDF is parsed (its catalogue and
     page tree read), an image is decoded. HTML with `%PDF-` in its first kilobyte is refused."""
     size = getattr(file, "size", None)
-    if size is not None and size > MAX_BYTES:
-        raise DomainError("file_too_large", f"文件“{file.name}”超过20MB,请压缩后上传", field="file")
+    limit = settings.UPLOAD_MAX_FILE_BYTES  # 20 MB unless configured; the same limit stops the upload as it streams
+    if size is not None and size > limit:
+        raise DomainError("file_too_large", f"文件“{file.name}”超过{limit // (1024 * 1024)}MB,请压缩后上传", field="file")
     if size == 0:
         raise DomainError("file_empty", f"文件“{file.name}”是空文件", field="file")
     file.seek(0)
@@ -62,7 +64,7 @@ def _pdf_problem(file) -> str | None:
 
     from pyhanko.pdf_utils.reader import PdfFileReader
 
-    data = file.read(MAX_BYTES + 1)
+    data = file.read(settings.UPLOAD_MAX_FILE_BYTES + 1)
     start = data.find(b"%PDF-", 0, 1024)  # junk before the header: the offsets count from the header
     try:
         reader = PdfFileReader(io.BytesIO(data[start:]), strict=False)
