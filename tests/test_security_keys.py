@@ -15,7 +15,8 @@ KEYS = ["SECRET_KEY", "AUDIT_SEAL_KEY", "SEAL_KEY_ENCRYPTION_KEY", "CASE_TOKEN_K
 
 
 def production_env(tmp_path, **overrides):
-    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "TONGBAN_DEMO", *KEYS}}
+    # not the test process's own switches (the browser tests set DJANGO_ALLOW_ASYNC_UNSAFE in this process)
+    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "TONGBAN_DEMO", "DJANGO_ALLOW_ASYNC_UNSAFE", *KEYS}}
     env.update({k: secrets.token_urlsafe(50) for k in KEYS})
     env.update(DJANGO_SETTINGS_MODULE="tongban.settings", ALLOWED_HOSTS="zwfw.example.gov.cn", TONGBAN_VAR_DIR=str(tmp_path))
     env.update(overrides)
