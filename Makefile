@@ -7,6 +7,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt | cksum | cut -d' ' -f1)
 APT_PACKAGES := fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b poppler-utils
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
+# make's targets run the demo: its published keys (production sets its own; see README, Security)
+export TONGBAN_DEMO ?= 1
 
 .PHONY: demo test venv system-deps browser-deps migrate serve openapi bench clean
 

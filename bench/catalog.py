@@ -37,6 +37,7 @@ MATERIALS = ["申请书", "营业执照", "法定代表人身份证明", "经营
 def setup(database_url: str):
     os.environ["DATABASE_URL"] = database_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tongban.settings")
+    os.environ.setdefault("TONGBAN_DEMO", "1")  # the published demo keys
     import django
 
     django.setup()

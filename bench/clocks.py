@@ -28,6 +28,7 @@ def main():
     args = ap.parse_args()
     os.environ["DATABASE_URL"] = args.database_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tongban.settings")
+    os.environ.setdefault("TONGBAN_DEMO", "1")  # the published demo keys
     import django
 
     django.setup()

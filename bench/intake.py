@@ -138,7 +138,7 @@ def main():
 
     env = {k: v for k, v in os.environ.items() if k != "DEBUG"}
     env.update(DATABASE_URL=args.database_url, DB_CONN_MAX_AGE="600", ALLOWED_HOSTS="127.0.0.1",
-               DJANGO_SETTINGS_MODULE="tongban.settings", LOG_LEVEL="ERROR")
+               DJANGO_SETTINGS_MODULE="tongban.settings", TONGBAN_DEMO="1", LOG_LEVEL="ERROR")
     t = time.perf_counter()
     recreate(args.database_url)
     manage(env, "migrate", "--noinput")

@@ -93,3 +93,20 @@ def make_item(actor, *, department: Department | None = None, level: int = 2, ma
     if publish:
         services.publish_version(actor, item.versions.get())
     return item
+
+
+def pdf_bytes(pages: int = 1) -> bytes:
+    """A small well-formed PDF: what a scanner exports."""
+    from tongban.core.pdf import blank_pdf
+
+    return blank_pdf(pages)
+
+
+def image_bytes(fmt: str = "PNG", size=(40, 30)) -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", size, (200, 120, 40)).save(out, fmt)
+    return out.getvalue()

@@ -23,8 +23,12 @@ def page(chromium_path, tmp_path):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
-        yield context.new_page()
+        page = context.new_page()
+        violations = []  # every page a browser test visits renders under the Content-Security-Policy
+        page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+        yield page
         browser.close()
+    assert violations == [], violations
 
 
 @pytest.fixture

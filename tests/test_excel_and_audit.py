@@ -276,12 +276,3 @@ def test_a_torn_journal_line_and_a_seal_missing_from_the_journal_are_reported_no
     settings.AUDIT_SEAL_JOURNAL.write_text(lines[0] + "\n")
     seal_day(latest.day)  # sealing the day again writes the missing journal line
     assert verify_all() == []
-
-
-def test_the_deploy_check_asks_for_a_separate_audit_seal_key(monkeypatch):
-    from tongban.core.apps import audit_seal_key_check
-
-    monkeypatch.delenv("AUDIT_SEAL_KEY", raising=False)
-    assert [w.id for w in audit_seal_key_check(None)] == ["tongban.W001"]
-    monkeypatch.setenv("AUDIT_SEAL_KEY", "a-key-kept-apart")
-    assert audit_seal_key_check(None) == []

@@ -19,7 +19,7 @@ from tongban.workcal.scan import scan_lights
 pytestmark = pytest.mark.django_db
 D = dt.date
 S = CaseMaterial.Status
-PDF = b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF"
+PDF = factories.pdf_bytes()
 
 
 @pytest.fixture(autouse=True)
@@ -294,8 +294,8 @@ def test_ofd_png_and_jpg_are_accepted(clerk, shop, food):
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         z.writestr("OFD.xml", "<ofd:OFD/>")
-    files = [SimpleUploadedFile("a.ofd", buf.getvalue()), SimpleUploadedFile("b.png", b"\x89PNG\r\n\x1a\n" + b"0" * 20),
-             SimpleUploadedFile("c.jpg", b"\xff\xd8\xff\xe0" + b"0" * 20)]
+    files = [SimpleUploadedFile("a.ofd", buf.getvalue()), SimpleUploadedFile("b.png", factories.image_bytes("PNG")),
+             SimpleUploadedFile("c.jpg", factories.image_bytes("JPEG"))]
     ms = materials_of(food)
     case = services.submit_case(clerk, applicant=shop, item=food, materials=[{"material": m.pk, "file": f} for m, f in zip(ms, files)])
     assert sorted(case.materials.values_list("content_type", flat=True)) == ["application/ofd", "image/jpeg", "image/png"]

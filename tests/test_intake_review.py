@@ -151,9 +151,23 @@ def test_a_resubmission_at_the_window_is_a_visit(clerk, shop, food):
 def test_uploads_are_stored_under_a_random_name_with_the_real_type(clerk, shop, food):
     m = food.versions.get().materials.first()
     case = services.submit_case(clerk, applicant=shop, item=food, materials=[
-        {"material": m.pk, "file": SimpleUploadedFile("x.html", b"%PDF-<html><script>alert(1)</script>")}])
+        {"material": m.pk, "file": SimpleUploadedFile("x.html", factories.pdf_bytes())}])
     stored = case.materials.get().file.name
     assert stored.endswith(".pdf") and "x.html" not in stored
+
+
+@pytest.mark.parametrize("name, data", [
+    ("x.pdf", b"%PDF-<html><script>alert(1)</script></html>"),
+    ("y.pdf", b"<html>" + b" " * 200 + b"%PDF-1.7\n<script>alert(1)</script>"),
+    ("z.pdf", factories.pdf_bytes()[:-60]),  # cut off: no cross-reference table to read
+    ("a.png", b"\x89PNG\r\n\x1a\n<html><script>alert(1)</script></html>"),
+    ("b.jpg", factories.image_bytes("JPEG")[:40]),
+])
+def test_disguised_or_damaged_uploads_are_refused(clerk, shop, food, name, data):
+    m = food.versions.get().materials.first()
+    with pytest.raises(DomainError) as e:
+        services.submit_case(clerk, applicant=shop, item=food, materials=[{"material": m.pk, "file": SimpleUploadedFile(name, data)}])
+    assert e.value.code == "file_damaged" and e.value.field == "file" and name in e.value.message
 
 
 def test_a_damaged_zip_is_refused_not_a_crash(clerk, shop, food):
@@ -245,13 +259,15 @@ def test_the_acceptance_notice_carries_the_pickup_code_and_lists_originals_seen(
 
 def test_uploaded_materials_are_served_only_within_scope(client, clerk, shop, food):
     m = food.versions.get().materials.first()
-    case = services.submit_case(clerk, applicant=shop, item=food, materials=[{"material": m.pk, "file": SimpleUploadedFile("a.pdf", b"%PDF-1.4 x")}])
+    case = services.submit_case(clerk, applicant=shop, item=food, materials=[{"material": m.pk, "file": SimpleUploadedFile("a.pdf", factories.pdf_bytes(1))}])
     assert client.get(f"/hall/cases/{case.number}/materials/{m.pk}/").status_code == 302  # login first
     client.force_login(factories.grant(factories.UserFactory(), "window_clerk", "370830"))
     assert client.get(f"/hall/cases/{case.number}/materials/{m.pk}/").status_code == 403
     client.force_login(clerk)
     r = client.get(f"/hall/cases/{case.number}/materials/{m.pk}/")
     assert r.status_code == 200 and b"".join(r.streaming_content).startswith(b"%PDF")
+    assert r["Content-Type"] == "application/pdf" and r["X-Content-Type-Options"] == "nosniff"
+    assert r["Content-Disposition"].startswith("attachment;") and f"{case.number}-{m.pk}.pdf" in r["Content-Disposition"]
 
 
 def test_audit_seals_only_finished_days_and_a_deleted_seal_day_is_reported(admin, food_item, django_capture_on_commit_callbacks):
@@ -320,7 +336,7 @@ def test_a_clerk_receives_only_at_windows_within_their_own_scope(admin, shop):
 def test_a_pdf_with_bytes_before_its_header_is_accepted(clerk, shop, food):
     m = food.versions.get().materials.first()
     case = services.submit_case(clerk, applicant=shop, item=food, materials=[
-        {"material": m.pk, "file": SimpleUploadedFile("scan.pdf", b"\r\n\xef\xbb\xbf%PDF-1.4\n%%EOF")}])
+        {"material": m.pk, "file": SimpleUploadedFile("scan.pdf", b"\r\n\xef\xbb\xbf" + factories.pdf_bytes())}])
     assert case.materials.get().content_type == "application/pdf"
 
 
@@ -336,10 +352,10 @@ def test_files_left_by_a_rolled_back_submit_are_swept_after_a_day(clerk, shop, f
     settings.MEDIA_ROOT = tmp_path
     m = food.versions.get().materials.first()
     kept = services.submit_case(clerk, applicant=shop, item=food, materials=[
-        {"material": m.pk, "file": SimpleUploadedFile("a.pdf", b"%PDF-1.7 kept")}]).materials.get().file.name
+        {"material": m.pk, "file": SimpleUploadedFile("a.pdf", factories.pdf_bytes(2))}]).materials.get().file.name
     with pytest.raises(RuntimeError), transaction.atomic():
         services.submit_case(clerk, applicant=shop, item=food, materials=[
-            {"material": m.pk, "file": SimpleUploadedFile("b.pdf", b"%PDF-1.7 rolled back")}])
+            {"material": m.pk, "file": SimpleUploadedFile("b.pdf", factories.pdf_bytes(1))}])
         raise RuntimeError("the request failed after the file was stored")
     stored = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*.pdf"))
     orphan = next(n for n in stored if n != kept)
@@ -363,9 +379,9 @@ def test_a_superseded_upload_is_kept_as_evidence(clerk, shop, food, settings, tm
     settings.MEDIA_ROOT = tmp_path
     m = food.versions.get().materials.first()
     case = services.submit_case(clerk, applicant=shop, item=food, materials=[
-        {"material": m.pk, "file": SimpleUploadedFile("a.pdf", b"%PDF-1.7 blurred scan")}])
+        {"material": m.pk, "file": SimpleUploadedFile("a.pdf", factories.pdf_bytes(2))}])
     first = case.materials.get().file.name
-    services.record_materials(clerk, case, entries=[{"material": m.pk, "file": SimpleUploadedFile("b.pdf", b"%PDF-1.7 clear scan")}])
+    services.record_materials(clerk, case, entries=[{"material": m.pk, "file": SimpleUploadedFile("b.pdf", factories.pdf_bytes(1))}])
     cm = case.materials.get()
     assert cm.file.name != first and sorted(cm.files.values_list("file", flat=True)) == sorted([first, cm.file.name])
     old = time.time() - 2 * 86400

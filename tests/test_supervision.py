@@ -16,7 +16,7 @@ from tongban.workcal.scan import scan_lights
 
 pytestmark = pytest.mark.django_db
 D = dt.date
-PDF = b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF"
+PDF = factories.pdf_bytes()
 QUFU, WENSHANG = "370881", "370830"  # 曲阜市, 汶上县
 
 

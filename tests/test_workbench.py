@@ -8,7 +8,7 @@ from tongban.cases.models import Case, CaseState
 from tongban.core.identifiers import make_id_card
 
 pytestmark = pytest.mark.django_db
-PDF = b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF"
+PDF = factories.pdf_bytes()
 
 
 @pytest.fixture

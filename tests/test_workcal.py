@@ -10,8 +10,9 @@ from tests import factories
 from tongban.core.errors import Conflict, DomainError
 from tongban.workcal import clocks, days, services
 from tongban.workcal.days import add_working_days, is_working_day, working_days_between
-from tongban.workcal.models import Clock, ClockEvent, ClockState, Light, WarningPolicy, WorkdayIndex
+from tongban.workcal.models import CalendarYear, Clock, ClockEvent, ClockState, Light, WarningPolicy, WorkdayIndex
 from tongban.workcal.scan import scan_lights
+from tongban.workcal.statutory import statutory_holidays
 
 pytestmark = pytest.mark.django_db
 D = dt.date
@@ -270,6 +271,8 @@ NOTICE_2027 = "\n".join([
     "2027-01-01,休,元旦",
     *[f"2027-02-{d:02d},休,春节" for d in range(5, 13)],  # 2月5日至12日放假
     "2027-02-14,班,春节调休", "2027-02-20,班,春节调休",
+    "2027-04-05,休,清明节", *[f"2027-05-{d:02d},休,劳动节" for d in range(1, 6)], "2027-06-09,休,端午节",
+    "2027-09-15,休,中秋节", *[f"2027-10-{d:02d},休,国庆节" for d in range(1, 8)],
 ])
 
 
@@ -305,6 +308,33 @@ def test_a_bad_notice_is_refused_row_by_row():
 def test_only_system_admins_publish_a_year():
     with pytest.raises(DomainError):
         services.publish_year(factories.catalog_admin(), 2027, [(D(2027, 1, 1), "holiday", "元旦")], "通知")
+
+
+def test_a_one_row_notice_is_refused_as_the_official_calendar_of_a_year(client):
+    admin = factories.grant(factories.UserFactory(), "system_admin")
+    with pytest.raises(DomainError) as e:
+        services.publish_year(admin, 2031, [(D(2031, 1, 1), "holiday", "元旦")], "通知")
+    assert e.value.code == "notice_incomplete" and "01月22日(春节)" in e.value.message and "10月03日(国庆节)" in e.value.message
+    assert not CalendarYear.objects.filter(year=2031, published=True).exists()
+    rows = [(d, "holiday", name) for d, name in statutory_holidays(2031).items() if name != "国庆节"]
+    with pytest.raises(DomainError, match="国庆节"):
+        services.publish_year(admin, 2031, rows, "通知")
+    client.force_login(admin)
+    r = client.post("/workcal/notice/", {"year": 2031, "source": "通知", "file": SimpleUploadedFile("n.csv", "2031-01-01,休,元旦\n".encode())},
+                    follow=True)
+    assert r.status_code == 200 and "缺少法定节假日" in r.content.decode()
+
+
+def test_past_years_are_checked_under_the_rules_then_in_force():
+    from tongban.workcal.statutory import required_in_notice
+
+    assert D(2014, 1, 30) not in required_in_notice(2014)  # 除夕 2014 was a working day
+    assert D(2024, 5, 2) not in required_in_notice(2024) and D(2025, 5, 2) in required_in_notice(2025)
+    assert D(2006, 5, 3) in required_in_notice(2006) and not any(n == "清明节" for n in required_in_notice(2006).values())
+    import chinese_calendar
+
+    for year in (2006, 2014, 2019, 2024, 2025, 2026):  # every real notice lists all of them
+        assert all(chinese_calendar.is_holiday(d) for d in required_in_notice(year)), year
 
 
 def test_notice_page_publishes_a_year_from_excel(client):

@@ -6,6 +6,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from tongban.core.api import router as core_router
 from tongban.core.errors import DomainError
+from tongban.core.hygiene import StrictJSONParser
 
 ERROR_DESCRIPTIONS = {
     400: "业务规则不允许(中文说明,见 code 与 field)", 401: "未登录或接口令牌无效", 403: "超出角色或管辖范围",
@@ -38,6 +39,7 @@ api = TongbanAPI(
     version="1.0.0",
     description="一体化政务服务平台接口:事项目录、办事指南、一件事、标识校验。错误以 JSON 返回:{code, message, field?}。",
     urls_namespace="api",
+    parser=StrictJSONParser(),
 )
 
 
@@ -53,17 +55,21 @@ def validation_error(request, exc: ValidationError):
         loc = [str(p) for p in err.get("loc", []) if p not in ("query", "path", "body")]
         fields.append(".".join(loc) or "请求")
     message = "请求参数有误:" + "、".join(dict.fromkeys(fields)) + " 的值无效"
-    return api.create_response(request, {"code": "invalid_input", "message": message, "details": exc.errors}, status=422)
+    if any(err.get("type") in ("less_than_equal", "greater_than_equal", "less_than", "greater_than") for err in exc.errors):
+        message = "请求参数超出范围:" + "、".join(dict.fromkeys(fields))
+    return api.create_response(request, {"code": "invalid_input", "message": message, "field": fields[0] if fields else None,
+                                         "details": exc.errors}, status=422)
 
 
 @api.exception_handler(HttpError)
 def http_error(request, exc: HttpError):
-    """ninja's own refusals (a body that is not JSON, too many requests) in the one error format, in Chinese."""
-    if exc.status_code == 400:
-        return api.create_response(request, {"code": "invalid_json", "message": "请求体不是有效的 JSON"}, status=400)
-    if exc.status_code == 429:
-        return api.create_response(request, {"code": "throttled", "message": "请求过于频繁,请稍后再试"}, status=429)
-    return api.create_response(request, {"code": "http_error", "message": str(exc)}, status=exc.status_code)
+    """ninja wraps a body its parser refuses in HttpError(400): answer with the parser's own code and message."""
+    if isinstance(exc.__cause__, DomainError):
+        return domain_error(request, exc.__cause__)
+    code = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+            429: "throttled"}
+    message = {"Cannot parse request body": "请求体无法解析", "Too many requests.": "请求过于频繁,请稍后再试"}.get(str(exc), str(exc))
+    return api.create_response(request, {"code": code.get(exc.status_code, "http_error"), "message": message}, status=exc.status_code)
 
 
 @api.exception_handler(AuthenticationError)

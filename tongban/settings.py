@@ -1,5 +1,6 @@
 """Settings come from the environment; the defaults run the demo on an embedded SQLite file."""
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -18,13 +19,48 @@ def env_bool(name: str, default: bool) -> bool:
 
 
 DEBUG = env_bool("DEBUG", False)
-# The demo default key is only usable with DEBUG or the local demo host list; production sets SECRET_KEY.
-SECRET_KEY = os.environ.get("SECRET_KEY", "tongban-demo-only-insecure-key-change-me-in-production")
-# The audit log's daily seals are anchored outside the database: each carries an HMAC under a key the database
-# never holds, and each is appended to a journal file (ship it to write-once storage or publish it daily).
-# Someone who can rewrite the database alone can then neither forge a seal nor drop the latest ones unseen.
-AUDIT_SEAL_KEY = os.environ.get("AUDIT_SEAL_KEY", "") or f"audit-seal:{SECRET_KEY}"
+# The demo (`make demo`, the tests, the benchmarks) runs with TONGBAN_DEMO=1 (or DEBUG): it may use the published
+# demo keys below and plain HTTP. Anywhere else every key must be set: the system check tongban.E001 refuses to
+# start without them (manage.py, and gunicorn through tongban/wsgi.py).
+DEMO = env_bool("TONGBAN_DEMO", DEBUG)
+
+
+# Published, so worthless as secrets; the check refuses them outside the demo. SECRET_KEY and AUDIT_SEAL_KEY keep the
+# values the demo used before the keys were split, so an existing demo database still verifies its audit seals.
+DEMO_KEYS = {
+    "SECRET_KEY": "tongban-demo-only-insecure-key-change-me-in-production",
+    "AUDIT_SEAL_KEY": "audit-seal:tongban-demo-only-insecure-key-change-me-in-production",
+    "SEAL_KEY_ENCRYPTION_KEY": "tongban-demo-only-seal-key-encryption-key",
+    "CASE_TOKEN_KEY": "tongban-demo-only-case-token-key",
+}
+
+
+def secret(name: str) -> str:
+    """A key from the environment; in the demo a published demo value, elsewhere "" (the check refuses to start)."""
+    value = os.environ.get(name, "").strip()
+    if value or not DEMO:
+        return value
+    return DEMO_KEYS[name]
+
+
+# The secret keys, each with one purpose, none derived from another (rotating one never breaks the others):
+# - SECRET_KEY: Django's sessions, CSRF tokens, password-reset links.
+SECRET_KEY = secret("SECRET_KEY")
+# - AUDIT_SEAL_KEY: the audit log's daily seals are anchored outside the database: each carries an HMAC under a key
+#   the database never holds, and each is appended to a journal file (ship it to write-once storage or publish it
+#   daily). Someone who can rewrite the database alone can then neither forge a seal nor drop the latest ones unseen.
+AUDIT_SEAL_KEY = secret("AUDIT_SEAL_KEY")
 AUDIT_SEAL_JOURNAL = Path(os.environ.get("AUDIT_SEAL_JOURNAL", VAR_DIR / "audit-seals.jsonl"))
+# - SEAL_KEY_ENCRYPTION_KEY: encrypts the authorities' electronic-seal private keys stored in the database.
+#   Older keys stay readable while listed in SEAL_KEY_ENCRYPTION_KEY_FALLBACKS (comma-separated).
+SEAL_KEY_ENCRYPTION_KEY = secret("SEAL_KEY_ENCRYPTION_KEY")
+SEAL_KEY_ENCRYPTION_KEY_FALLBACKS = [k.strip() for k in os.environ.get("SEAL_KEY_ENCRYPTION_KEY_FALLBACKS", "").split(",") if k.strip()]
+if DEMO:  # demo databases made before the keys were split encrypted their seal keys under the old demo SECRET_KEY
+    SEAL_KEY_ENCRYPTION_KEY_FALLBACKS.append(DEMO_KEYS["SECRET_KEY"])
+# - CASE_TOKEN_KEY: the public progress address printed as a QR code on receipts and the pickup code; printed on
+#   paper, so it outlives any rotation of SECRET_KEY.
+CASE_TOKEN_KEY = secret("CASE_TOKEN_KEY")
+SECRET_KEY_SETTINGS = list(DEMO_KEYS)
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h.strip()]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
@@ -36,6 +72,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "ninja",
+    "tongban.org.apps.AxesConfig",  # django-axes
+    "csp",
     "django_tasks",
     "django_tasks_db",
     "tongban.core",
@@ -50,6 +88,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "tongban.core.limits.RequestSizeLimitMiddleware",
+    "tongban.core.hygiene.InputHygieneMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -57,8 +97,28 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "tongban.core.sessions.IdleTimeoutMiddleware",
+    "tongban.core.sessions.NoStoreMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
+
+# Request size limits (tongban.core.limits; nginx and gunicorn refuse the same sizes first, see README):
+# 1 MB for every request, except the routes that take uploads: 20 MB a file, 100 MB a request.
+MB = 1024 * 1024
+REQUEST_MAX_BYTES = int(os.environ.get("REQUEST_MAX_MB", "1")) * MB
+UPLOAD_MAX_FILE_BYTES = int(os.environ.get("UPLOAD_MAX_FILE_MB", "20")) * MB
+UPLOAD_MAX_REQUEST_BYTES = int(os.environ.get("UPLOAD_MAX_REQUEST_MB", "100")) * MB
+UPLOAD_PATHS = [  # regular expressions on the path
+    r"/hall/new/$",  # intake with the materials' scans
+    r"/hall/cases/[^/]+/act/$",  # materials supplied later
+    r"/catalog/import/$",  # the catalogue's Excel import
+    r"/workcal/notice/$",  # a year's holiday notice (CSV or Excel)
+    r"/admin/catalog/",  # guides' blank forms and samples
+]
+DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BYTES  # the form fields besides the files
+JSON_MAX_DEPTH = 32  # the API's deepest body nests 4 levels (tongban.core.hygiene)
 
 ROOT_URLCONF = "tongban.urls"
 WSGI_APPLICATION = "tongban.wsgi.application"
@@ -108,10 +168,27 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
-AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+AUTH_PASSWORD_VALIDATORS = [  # ASVS L2: at least 12 characters, none of the 20,000 most common (breached) passwords
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Login throttling (django-axes): after AXES_FAILURE_LIMIT failed logins for one account, or from one address, that
+# account or address is locked for AXES_COOLOFF_MINUTES; a system administrator sees and lifts lockouts in the admin
+# (登录锁定). Behind nginx set TRUSTED_PROXIES=1 so the address is the client's, not the proxy's.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "10"))
+AXES_COOLOFF_TIME = dt.timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ADMIN = False  # tongban.org.admin shows lockouts to system administrators
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "tongban.core.sessions.client_ip"
+TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
+# A signed-in account left idle this long is signed out (tongban.core.sessions).
+STAFF_IDLE_TIMEOUT = int(os.environ.get("STAFF_IDLE_TIMEOUT_MINUTES", "30")) * 60
+SESSION_COOKIE_AGE = int(os.environ.get("SESSION_MAX_HOURS", "12")) * 3600  # and at most a working day in any case
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/hall/"
 
@@ -150,6 +227,34 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
 
-if not DEBUG:
-    SESSION_COOKIE_HTTPONLY = True
-    X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): the pages load only our own static files (vendored under static/); no inline
+# script anywhere. style="" attributes stay allowed: the timeline places its bars by computed percentages.
+from csp.constants import NONE, SELF  # noqa: E402
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "frame-src": [SELF],
+        "frame-ancestors": [SELF],  # the leader's queue frames the decision preview (same origin only)
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+    },
+}
+if not DEMO:
+    # Production is served over HTTPS only, behind nginx (README, Security), which sets X-Forwarded-Proto.
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)

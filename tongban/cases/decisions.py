@@ -88,20 +88,15 @@ def complete_parent_if_done(actor, child: Case, on: dt.date):
 
 def track_token(number: str) -> str:
     """The unguessable part of the public progress address printed in the QR code."""
-    import hashlib
-    import hmac
+    from tongban.core.keys import keyed_digest
 
-    from django.conf import settings
-
-    return hmac.new(settings.SECRET_KEY.encode(), f"track:{number}".encode(), hashlib.sha256).hexdigest()[:12]
+    return keyed_digest("CASE_TOKEN_KEY", "track", number)[:12]
 
 def pickup_code(case: Case) -> str:
     """The code the applicant shows at the exit window; derived so it needs no storage before delivery."""
-    import hashlib
+    from tongban.core.keys import keyed_digest
 
-    from django.conf import settings
-
-    digest = hashlib.sha256(f"{settings.SECRET_KEY}:pickup:{case.number}".encode()).hexdigest()
+    digest = keyed_digest("CASE_TOKEN_KEY", "pickup", case.number)
     return f"{int(digest[:12], 16) % 1000000:06d}"
 
 def deliver(actor, case: Case, *, method: str, received_by: str = "", id_checked: bool = False, code: str = "",

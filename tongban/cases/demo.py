@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from tongban.catalog.models import ItemVersion
 from tongban.core.identifiers import make_id_card, make_uscc
+from tongban.core.pdf import blank_pdf
 from tongban.org.models import User
 from tongban.workcal.days import get_calendar
 from tongban.workcal.scan import scan_lights
@@ -14,7 +15,7 @@ from tongban.workcal.scan import scan_lights
 from . import services
 from .models import Case
 
-PDF = b"%PDF-1.4\n% tongban demo scan\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = blank_pdf()  # uploads must parse as PDF
 
 PEOPLE = [("孔德成", "370881", 1985), ("颜丽华", "370830", 1979), ("孟祥军", "370811", 1990), ("曾凡玲", "370881", 1972),
           ("仲伟", "370830", 1995), ("闵庆芳", "370811", 1983)]

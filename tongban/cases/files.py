@@ -1,8 +1,9 @@
 """Uploaded materials: the type is read from the content, never from the file name."""
 
+from django.conf import settings
+
 from tongban.core.errors import DomainError
 
-MAX_BYTES = 20 * 1024 * 1024
 SIGNATURES = [
     (b"%PDF-", "application/pdf"),
     (b"\xff\xd8\xff", "image/jpeg"),
@@ -30,10 +31,14 @@ def sniff(head: bytes, file) -> str | None:
 
 
 def check_upload(file) -> str:
-    """The content type of an acceptable upload (PDF, JPG, PNG, OFD up to 20 MB), or a DomainError."""
+    """The content type of an acceptable upload (PDF, JPG, PNG, OFD up to 20 MB), or a DomainError.
+
+    The magic bytes only name the claimed type; the structure must then hold: a PDF is parsed (its catalogue and
+    page tree read), an image is decoded. HTML with `%PDF-` in its first kilobyte is refused."""
     size = getattr(file, "size", None)
-    if size is not None and size > MAX_BYTES:
-        raise DomainError("file_too_large", f"文件“{file.name}”超过20MB,请压缩后上传", field="file")
+    limit = settings.UPLOAD_MAX_FILE_BYTES  # 20 MB unless configured; the same limit stops the upload as it streams
+    if size is not None and size > limit:
+        raise DomainError("file_too_large", f"文件“{file.name}”超过{limit // (1024 * 1024)}MB,请压缩后上传", field="file")
     if size == 0:
         raise DomainError("file_empty", f"文件“{file.name}”是空文件", field="file")
     file.seek(0)
@@ -42,7 +47,55 @@ def check_upload(file) -> str:
     file.seek(0)
     if content_type is None:
         raise DomainError("file_type", f"文件“{file.name}”不是PDF、JPG、PNG或OFD格式(按文件内容识别)", field="file")
+    problem = STRUCTURE_CHECKS[content_type](file) if content_type in STRUCTURE_CHECKS else None
+    file.seek(0)
+    if problem:
+        kind = "PDF" if content_type == "application/pdf" else "图片"
+        raise DomainError("file_damaged", f"文件“{file.name}”不是有效的{kind}文件({problem}),请重新扫描或导出后上传", field="file")
     return content_type
+
+
+MAX_PIXELS = 100_000_000  # a 20 MB scan never needs more; a decompression bomb does
+
+
+def _pdf_problem(file) -> str | None:
+    """None when the file parses as a PDF: header, cross-reference table, trailer, catalogue and a page tree."""
+    import io
+
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    data = file.read(settings.UPLOAD_MAX_FILE_BYTES + 1)
+    start = data.find(b"%PDF-", 0, 1024)  # junk before the header: the offsets count from the header
+    try:
+        reader = PdfFileReader(io.BytesIO(data[start:]), strict=False)
+        count = reader.root["/Pages"]["/Count"]
+    except Exception:  # noqa: BLE001 - whatever the parser trips on, the file is not a readable PDF
+        return "无法解析文件结构"
+    if not isinstance(count, int) or count < 1:
+        return "没有页面"
+    return None
+
+
+def _image_problem(file) -> str | None:
+    """None when the image decodes completely (a JPEG at reduced scale: every block is still read)."""
+    from PIL import Image
+
+    try:
+        with Image.open(file) as image:
+            if image.width * image.height > MAX_PIXELS:
+                return "图片像素过多"
+            image.verify()
+        file.seek(0)
+        with Image.open(file) as image:
+            if image.format == "JPEG":
+                image.draft("RGB", (max(1, image.width // 8), max(1, image.height // 8)))
+            image.load()
+    except Exception:  # noqa: BLE001 - truncated, corrupt or not an image at all
+        return "无法解码图片"
+    return None
+
+
+STRUCTURE_CHECKS = {"application/pdf": _pdf_problem, "image/jpeg": _image_problem, "image/png": _image_problem}
 
 
 EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png", "application/ofd": ".ofd"}

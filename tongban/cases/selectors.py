@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db.models import Q
 
 from tongban.core.errors import NotAllowed
+from tongban.core.paging import clamp_page
 from tongban.org.models import Role, RoleGrant
 
 from . import transitions
@@ -85,6 +86,7 @@ def visible_cases(user, *, state: str | None = None, states=None, page: int = 1)
     if states:
         qs = qs.filter(state__in=states)
     qs = qs.order_by("-id")
+    page = clamp_page(page)
     return qs.count(), list(qs[(page - 1) * PAGE : page * PAGE])
 
 

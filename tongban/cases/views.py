@@ -252,4 +252,9 @@ def material_file(request, number, material_id):
     cm = get_object_or_404(CaseMaterial, case=case, material_id=material_id)
     if not cm.file:
         raise Http404("该材料没有上传文件")
-    return FileResponse(cm.file.open("rb"), content_type=cm.content_type or "application/octet-stream")
+    # Always a download with the type checked at upload (never inline, never sniffed by the browser).
+    from .files import EXTENSIONS
+
+    content_type = cm.content_type if cm.content_type in EXTENSIONS else "application/octet-stream"
+    return FileResponse(cm.file.open("rb"), content_type=content_type, as_attachment=True,
+                        filename=f"{case.number}-{material_id}{EXTENSIONS.get(content_type, '')}")

@@ -33,8 +33,9 @@ def guide(implementation_code: str, number: int | None = None) -> ItemVersion | 
 def item_page(*, q: str = "", level: int | None = None, department_id: int | None = None, topic: str | None = None,
               service_object: str | None = None, page: int = 1, page_size: int = PAGE_SIZE) -> tuple[int, list[ItemVersion]]:
     """(count, effective item versions) for the catalogue list and the items API."""
-    page = max(1, page)
-    offset = (page - 1) * page_size
+    from tongban.core.paging import clamp_page
+
+    offset = (clamp_page(page) - 1) * page_size
     if q.strip():
         filters = {}
         if level:

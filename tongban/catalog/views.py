@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from tongban.core.errors import DomainError
+from tongban.core.paging import clamp_page
 from tongban.core.qr import qr_svg
 from tongban.org.models import Department, Level, Region, Role
 from tongban.org.scopes import has_role
@@ -58,7 +59,7 @@ def catalogue(request):
     department_id = _int(request.GET.get("department"))
     topic = request.GET.get("topic") or None
     obj = request.GET.get("object") if request.GET.get("object") in ServiceObject.values else None
-    page = max(1, _int(request.GET.get("page"), 1))
+    page = clamp_page(request.GET.get("page"))
     count, versions = selectors.item_page(q=q, level=level, department_id=department_id, topic=topic, service_object=obj, page=page)
     pages = Paginator(range(count), selectors.PAGE_SIZE).get_page(page) if count else None
     title = "事项目录"

@@ -20,3 +20,24 @@ def render_pdf(template_name: str, context: dict, *, base_url: str | None = None
 
     html = render_to_string(template_name, context)
     return weasyprint.HTML(string=html, base_url=base_url or str(settings.BASE_DIR)).write_pdf()
+
+
+def blank_pdf(pages: int = 1) -> bytes:
+    """A small well-formed PDF of blank A4 pages (header, objects, cross-reference table, trailer): what the demo
+    and the tests upload as a scan, since an upload must parse as a PDF."""
+    import io
+
+    kids = " ".join(f"{3 + i} 0 R" for i in range(pages))
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", f"<< /Type /Pages /Kids [{kids}] /Count {pages} >>".encode()]
+    objects += [b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>"] * pages
+    out = io.BytesIO()
+    out.write(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n%s\nendobj\n" % (number, body))
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    out.writelines(b"%010d 00000 n \n" % offset for offset in offsets)
+    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
+    return out.getvalue()

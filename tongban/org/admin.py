@@ -3,6 +3,8 @@ and staff of the regions their grant covers: they give and take role grants only
 see or set the superuser flag or Django permissions, and cannot touch an account that holds grants elsewhere
 (or a superuser). Region codes (GB/T 2260) are read-only. Every change of a staff account is audited."""
 
+from axes.admin import AccessAttemptAdmin
+from axes.models import AccessAttempt
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import Q
@@ -152,4 +154,20 @@ class AuditEventAdmin(RoleAccess, admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+# --- login lockouts (django-axes) ---------------------------------------------------------------------------------
+
+@admin.register(AccessAttempt)
+class LoginLockoutAdmin(RoleAccess, AccessAttemptAdmin):
+    """Failed logins by account and address, with their lockout status: system administrators see them and lift a
+    lockout by deleting its row. Nothing here is added or edited by hand."""
+
+    role = Role.SYSTEM_ADMIN
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

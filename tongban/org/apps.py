@@ -1,3 +1,4 @@
+from axes.apps import AppConfig as AxesAppConfig
 from django.apps import AppConfig
 
 
@@ -5,3 +6,16 @@ class OrgConfig(AppConfig):
     name = "tongban.org"
     label = "org"
     verbose_name = "组织机构"
+
+
+class AxesConfig(AxesAppConfig):
+    """django-axes (login throttling) under Chinese names in the admin: axes ships no Chinese translation."""
+
+    verbose_name = "登录安全"
+
+    def ready(self):
+        super().ready()
+        from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+        for model, name in ((AccessAttempt, "登录锁定"), (AccessLog, "登录记录"), (AccessFailureLog, "登录失败记录")):
+            model._meta.verbose_name = model._meta.verbose_name_plural = name

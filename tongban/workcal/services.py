@@ -78,11 +78,25 @@ def publish_year(actor, year: int, rows: list[tuple[dt.date, str, str]], source:
         raise DomainError("source_required", "请注明通知文号,如 国办发明电〔2025〕7号", field="source")
     if not days.FIRST.year <= year <= days.LAST.year:
         raise DomainError("year_range", f"年份应在{days.FIRST.year}至{days.LAST.year}之间", field="year")
+    _require_every_statutory_holiday(year, rows)
     token = publishing.set(True)
     try:
         return _publish(actor, year, rows, source)
     finally:
         publishing.reset(token)
+
+
+def _require_every_statutory_holiday(year, rows) -> None:
+    """A year's notice names every statutory holiday (as 休) before it can replace the computed calendar: a notice
+    of one row, or one that forgot 国庆, would silently turn holidays into working days for every deadline."""
+    from .statutory import required_in_notice
+
+    off = {d for d, kind, _ in rows if kind == DayKind.HOLIDAY}
+    missing = [f"{d:%m月%d日}({name})" for d, name in sorted(required_in_notice(year).items()) if d not in off]
+    if missing:
+        raise DomainError("notice_incomplete",
+                          f"{year}年的通知缺少法定节假日:{'、'.join(missing)}。一年的通知须列出全部法定节假日(类型“休”)"
+                          "才能作为正式日历公布", field="file", details=missing)
 
 
 def _publish(actor, year, rows, source) -> CalendarYear:

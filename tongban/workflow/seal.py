@@ -1,9 +1,7 @@
 """Electronic seals on decision documents: PAdES signatures (pyHanko) with ECDSA P-256, one key and
 self-signed certificate per authority, behind a provider interface so an SM2 seal can be plugged in."""
 
-import base64
 import datetime as dt
-import hashlib
 import io
 from dataclasses import dataclass
 from typing import Protocol
@@ -47,9 +45,9 @@ def provider() -> SealProvider:
 
 
 def _fernet():
-    from cryptography.fernet import Fernet
+    from tongban.core.keys import fernet
 
-    return Fernet(base64.urlsafe_b64encode(hashlib.sha256(f"{settings.SECRET_KEY}:seal-keys".encode()).digest()))
+    return fernet("SEAL_KEY_ENCRYPTION_KEY")
 
 
 def ensure_seal(department):
