@@ -183,12 +183,12 @@ def test_a_damaged_zip_is_refused_not_a_crash(clerk, shop, food):
     assert e.value.code == "file_type"
 
 
-def test_pages_answer_403_or_a_message_never_500(client, clerk, shop, food):
+def test_pages_answer_404_out_of_scope_or_a_message_never_500(client, clerk, shop, food):
     case = services.submit_case(clerk, applicant=shop, item=food, materials=everything(food))
     outsider = factories.grant(factories.UserFactory(), "window_clerk", "370830")
     client.force_login(outsider)
-    assert client.get(f"/hall/cases/{case.number}/").status_code == 403
-    assert client.post(f"/hall/cases/{case.number}/act/", {"action": "accept"}).status_code == 403
+    assert client.get(f"/hall/cases/{case.number}/").status_code == 404  # out of scope answers like a number that does not exist
+    assert client.post(f"/hall/cases/{case.number}/act/", {"action": "accept"}).status_code == 404
     r = client.get("/hall/", {"q": case.number})
     assert r.status_code == 200 and "没有您可查看" in r.content.decode()  # no redirect to a case outside the scope
     client.force_login(clerk)
@@ -262,7 +262,7 @@ def test_uploaded_materials_are_served_only_within_scope(client, clerk, shop, fo
     case = services.submit_case(clerk, applicant=shop, item=food, materials=[{"material": m.pk, "file": SimpleUploadedFile("a.pdf", factories.pdf_bytes(1))}])
     assert client.get(f"/hall/cases/{case.number}/materials/{m.pk}/").status_code == 302  # login first
     client.force_login(factories.grant(factories.UserFactory(), "window_clerk", "370830"))
-    assert client.get(f"/hall/cases/{case.number}/materials/{m.pk}/").status_code == 403
+    assert client.get(f"/hall/cases/{case.number}/materials/{m.pk}/").status_code == 404
     client.force_login(clerk)
     r = client.get(f"/hall/cases/{case.number}/materials/{m.pk}/")
     assert r.status_code == 200 and b"".join(r.streaming_content).startswith(b"%PDF")

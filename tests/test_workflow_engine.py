@@ -95,7 +95,7 @@ def test_return_for_correction_stops_the_case_and_step_clocks_until_supplied(run
     case, reviewers, _ = running
     cs = step(case, "review_fire")
     engine.claim(reviewers["fire"], cs)
-    engine.complete(reviewers["fire"], cs, opinion="return", text="请补充消防车道平面图", answers=[], on=D(2025, 3, 5))
+    engine.complete(reviewers["fire"], cs, opinion="return", text="请补充消防车道平面图", answers=[], materials=[{"material": cs.case.item_version.materials.first().pk, "reason": "请补充消防车道平面图"}], on=D(2025, 3, 5))
     cs.refresh_from_db()
     case.clock.refresh_from_db()
     assert cs.state == "returned" and cs.clock.state == "paused" and case.clock.state == "paused"
@@ -326,7 +326,7 @@ def test_a_return_for_correction_during_an_art45_step_keeps_the_clock_stopped(wi
     case, people = with_expert_review
     cs = step(case, "review_fire")
     engine.claim(people["fire"], cs)
-    engine.complete(people["fire"], cs, opinion="return", text="请补充消防设计说明", answers=[], on=D(2025, 3, 5))
+    engine.complete(people["fire"], cs, opinion="return", text="请补充消防设计说明", answers=[], materials=[{"material": cs.case.item_version.materials.first().pk, "reason": "请补充消防设计说明"}], on=D(2025, 3, 5))
     case = Case.objects.get(pk=case.pk)
     assert case.clock.suspensions.get(end__isnull=True).reason == "correction"
     engine.resume_after_correction(people["fire"], case, on=D(2025, 3, 7))

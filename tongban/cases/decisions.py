@@ -39,10 +39,9 @@ def record_decision(actor, case: Case, *, approve: bool, note: str = "", on: dt.
     not_parent(case, "作出决定")
     with tx.atomic():
         case = locked(case)
-        if through_process:
-            transitions.check(case, "return")  # the same state rule: an accepted item case in review
-        else:
-            transitions.check(case, "decide")
+        transitions.check(case, "decide_process" if through_process else "decide")
+        if approve and PostCheck.objects.filter(case=case, result=PostCheck.Result.FAILED).exists():
+            raise Conflict("commitment_false", "告知承诺经核查不实,不能准予许可")
         decide_now(actor, case, approve, note, on)
     return case
 
@@ -175,7 +174,8 @@ def record_post_check(actor, case: Case, *, passed: bool, note: str, on: dt.date
         record_event(case, actor, "post_checked", from_state=case.state, reason=note, passed=passed)
         if not passed:
             Breach.objects.create(applicant=case.applicant, case=case, on=on, note=note)
-            if case.state in (CaseState.APPROVED, CaseState.COMPLETED):
+            if case.state in transitions.VERBS["revoke"].states:
+                transitions.check(case, "revoke")
                 before = case.state
                 set_state(case, CaseState.REVOKED)
                 reason = f"告知承诺事后核查不实,依法撤销许可:{note}"

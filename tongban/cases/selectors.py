@@ -54,7 +54,7 @@ SCOPE_EXTENSIONS: list = []
 CASE_ROLES = [Role.WINDOW_CLERK, Role.REVIEWER, Role.BUREAU_LEADER, Role.SUPERVISOR, Role.SYSTEM_ADMIN, Role.AGENT]
 
 
-def _scope(user) -> Q:
+def _scope(user, staff_only: bool = False) -> Q:
     """Cases a user may see: clerks, leaders and supervisors their region's; department-bound grants only
     their department's items; an agent only the cases under their own mandates."""
     if not user.is_authenticated:
@@ -62,7 +62,8 @@ def _scope(user) -> Q:
     if user.is_superuser:
         return Q()
     q = Q(pk__in=[])
-    for g in RoleGrant.objects.filter(user=user, role__in=CASE_ROLES).select_related("region"):
+    roles = [r for r in CASE_ROLES if r != Role.AGENT] if staff_only else CASE_ROLES
+    for g in RoleGrant.objects.filter(user=user, role__in=roles).select_related("region"):
         if g.role == Role.AGENT:
             q |= Q(mandate__agent_user=user)
         elif g.department_id:
@@ -74,8 +75,10 @@ def _scope(user) -> Q:
     return q
 
 
-def is_visible(user, case: Case) -> bool:
-    return Case.objects.filter(_scope(user), pk=case.pk).exists()
+def is_visible(user, case: Case, *, staff_only: bool = False) -> bool:
+    """Whether `user` may see `case`; `staff_only` leaves out agents (帮代办员), who see their mandates' cases but
+    not the back office's internal opinions."""
+    return Case.objects.filter(_scope(user, staff_only), pk=case.pk).exists()
 
 
 def visible_cases(user, *, state: str | None = None, states=None, page: int = 1):

@@ -221,7 +221,7 @@ def record_materials(actor, case: Case, *, entries: list[dict], on: dt.date | No
         raise DomainError("materials_empty", "请至少核对一项材料", field="materials")
     with tx.atomic():
         _check_materials(actor, case, entries=entries, on=on)
-    return locked(case) if not is_parent(case) else case
+        return locked(case) if not is_parent(case) else case
 
 def _outstanding(case: Case) -> list[Material]:
     """Main and auxiliary materials of the guide that are neither received, nor under 容缺 (auxiliary
@@ -501,7 +501,7 @@ def withdraw_case(actor, case: Case, *, reason: str = "申请人申请撤回", o
             c = case if c.pk == case.pk else locked(c)
             before = c.state
             if c.clock_id:
-                clocks.stop_clock(actor, c.clock, on=on)
+                c.clock = clocks.stop_clock(actor, c.clock, on=on)
             set_state(c, CaseState.WITHDRAWN, gap_open=False)
             record_event(c, actor, "withdrawn", from_state=before, reason=reason)
             events.case_withdrawn.send(sender=Case, case=c, actor=actor, on=on, reason=reason)

@@ -11,7 +11,6 @@ from django.views.decorators.http import require_POST
 
 from tongban.catalog import selectors as catalog
 from tongban.catalog.models import Bundle, Item, PubStatus
-from django.core.exceptions import PermissionDenied
 
 from tongban.core.errors import DomainError, NotAllowed
 from tongban.core.qr import qr_svg
@@ -79,8 +78,8 @@ def _case_for(request, number) -> Case:
     case = get_object_or_404(Case.objects.select_related("item_version", "applicant", "handler", "bundle", "clock"), number=number)
     try:
         selectors.require_visible(request.user, case)
-    except NotAllowed as e:
-        raise PermissionDenied(e.message) from None
+    except NotAllowed:
+        raise Http404("未找到该办件") from None  # out of scope answers like a number that does not exist
     return case
 
 

@@ -155,7 +155,7 @@ def _visible_step(request, step_id: int) -> CaseStep:
     from tongban.cases.selectors import is_visible
 
     cs = CaseStep.objects.select_related("case__item_version", "step", "department__region", "claimant").filter(pk=step_id).first()
-    if cs is None or not is_visible(request.auth, cs.case):
+    if cs is None or not is_visible(request.auth, cs.case, staff_only=True):
         raise NotFound("未找到该环节,或您无权查看")
     return cs
 
@@ -178,7 +178,7 @@ def case_steps(request, number: str):
     from tongban.cases.selectors import is_visible
 
     case = Case.objects.filter(number=number).first()
-    if case is None or not is_visible(request.auth, case):
+    if case is None or not is_visible(request.auth, case, staff_only=True):
         raise NotFound("未找到该办件,或您无权查看")
     steps = CaseStep.objects.filter(case=case).select_related("case__item_version", "step", "department", "claimant").order_by("step__order", "id")
     return [step_out(cs) for cs in steps]
@@ -252,7 +252,7 @@ def decide(request, number: str, data: DecideIn):
 
     with tx.outer():
         case = Case.objects.select_related("item_version", "item__department", "region", "applicant").filter(number=number).first()
-        if case is None or not is_visible(request.auth, case):
+        if case is None or not is_visible(request.auth, case, staff_only=True):
             raise NotFound("未找到该办件,或您无权查看")
         case = engine.decide(request.auth, case, approve=data.approve, note=data.note)
         doc = case.documents.order_by("-id").first()

@@ -130,7 +130,9 @@ def _review(case, code, user, ago: int | None = None, opinion="agree", text="", 
     if finish:
         answers = [{"point": p, "answer": "符合" if opinion == "agree" else "不符合", "note": "" if opinion == "agree" else text}
                    for p in cs.step.review_points]
-        engine.complete(user, cs, opinion=opinion, text=text, answers=answers, on=working_days_ago(ago))
+        materials = [{"material": case.item_version.materials.order_by("order").first().pk, "status": "defective", "reason": text}] \
+            if opinion == "return" else []
+        engine.complete(user, cs, opinion=opinion, text=text, answers=answers, materials=materials, on=working_days_ago(ago))
 
 
 def _planning_cases() -> int:

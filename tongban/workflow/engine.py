@@ -6,7 +6,7 @@ import datetime as dt
 from django.utils import timezone
 
 from tongban.cases import services as case_services
-from tongban.cases.common import record_event
+from tongban.cases.common import locked, record_event
 from tongban.cases.models import Case, CaseState
 from tongban.core import tx
 from tongban.core.errors import Conflict, DomainError
@@ -15,6 +15,7 @@ from tongban.org.scopes import has_role, require
 from tongban.workcal import clocks
 
 from .definitions import effective_process
+from . import transitions
 from .models import SUSPEND_REASONS, CaseProcess, CaseStep, JointOpinion, StepKind, light_rank
 
 DONE = CaseStep.State.DONE
@@ -142,8 +143,7 @@ def claim(actor, case_step: CaseStep) -> CaseStep:
     require(actor, case_step.step.role, department=case_step.department, what="认领环节")
     with tx.atomic():
         cs = CaseStep.objects.select_for_update(of=("self",)).select_related("case__item_version", "step", "department__region", "claimant").get(pk=case_step.pk)
-        if cs.state != CaseStep.State.READY:
-            raise Conflict("step_not_ready", f"该环节当前为“{cs.get_state_display()}”,不能认领")
+        transitions.check(cs, "claim")
         cs.state, cs.claimant = CaseStep.State.CLAIMED, actor
         cs.save()
         _history(cs.case, actor, "step_claimed", step=cs.step.code)
@@ -157,8 +157,13 @@ def complete(actor, case_step: CaseStep, *, opinion: str, text: str, answers: li
     status missing/defective and a reason) and suspends the case and step clocks until the window receives it."""
     on = _today(on)
     with tx.atomic():
+        case = locked(case_step.case)  # lock order everywhere: the case (a bundle's parent first), then its steps
         cs = CaseStep.objects.select_for_update(of=("self",)).select_related("case__item_version", "step", "department__region", "claimant").get(pk=case_step.pk)
-        if cs.state != CaseStep.State.CLAIMED or cs.claimant_id != getattr(actor, "pk", None):
+        cs.case = case
+        if opinion not in CaseStep.Opinion.values:
+            raise DomainError("opinion", "意见应为同意、不同意或退回补正", field="opinion")
+        transitions.check(cs, "return" if opinion == CaseStep.Opinion.RETURN else "complete")
+        if cs.claimant_id != getattr(actor, "pk", None) or not has_role(actor, cs.step.role, department=cs.department):
             raise Conflict("step_not_claimed", "只有认领人可以办理该环节")
         points = cs.step.review_points or []
         given = {a.get("point"): a for a in answers}
@@ -174,22 +179,19 @@ def complete(actor, case_step: CaseStep, *, opinion: str, text: str, answers: li
         unexplained = [a["point"] for a in answers if a.get("answer") == "不符合" and not str(a.get("note", "")).strip()]
         if unexplained and opinion == CaseStep.Opinion.AGREE:
             raise DomainError("review_note", f"审查要点不符合却同意,请说明理由:{'、'.join(unexplained)}", field="answers")
-        if opinion not in CaseStep.Opinion.values:
-            raise DomainError("opinion", "意见应为同意、不同意或退回补正", field="opinion")
         if opinion != CaseStep.Opinion.AGREE and not text.strip():
             raise DomainError("opinion_text", "不同意或退回补正须说明理由", field="text")
-        if cs.step.kind == StepKind.JOINT_INSPECTION:
-            raise DomainError("joint_step", "联合踏勘由各部门分别提交意见", field="opinion")
+        if opinion == CaseStep.Opinion.RETURN and not materials:
+            raise DomainError("return_materials", "退回补正须列明需要补交的材料(一次性告知申请人)", field="materials")
         cs.opinion, cs.opinion_text, cs.answers = opinion, text, answers
-        case = Case.objects.select_for_update().get(pk=cs.case_id)
         if opinion == CaseStep.Opinion.RETURN:
             # the applicant is told exactly what to supply (cases issues the notice and shows 补正中); both clocks pause
             case_services.return_for_correction(actor, case, department=cs.department, step_name=cs.step.name, text=text,
                                                 items=list(materials), on=on)
             case.state = CaseState.RETURNED
-            cs.state = CaseStep.State.RETURNED
+            cs.clock = clocks.suspend_clock(actor, cs.clock, "correction", on=on, note=text)
+            cs.state, cs.deadline = CaseStep.State.RETURNED, None  # no deadline while the clock stands still
             cs.save()
-            clocks.suspend_clock(actor, cs.clock, "correction", on=on, note=text)
             _settle_case_clock(actor, case, on)
             _history(case, actor, "step_returned", reason=text, step=cs.step.code)
             return cs
@@ -213,9 +215,9 @@ def resume_after_correction(actor, case: Case, on: dt.date | None = None) -> lis
     back = list(CaseStep.objects.select_for_update(of=("self",)).select_related("step", "clock").filter(
         case=case, state=CaseStep.State.RETURNED))
     for cs in back:
-        clocks.resume_clock(actor, cs.clock, on=on)
-        cs.state = CaseStep.State.CLAIMED
-        cs.save(update_fields=["state"])
+        cs.clock = clocks.resume_clock(actor, cs.clock, on=on)
+        cs.state, cs.deadline, cs.light = CaseStep.State.CLAIMED, cs.clock.deadline, cs.clock.light
+        cs.save(update_fields=["state", "deadline", "light"])
     if back:
         _history(case, actor, "correction_supplied", steps=[cs.step.code for cs in back])
         _settle_case_clock(actor, case, on)
@@ -261,9 +263,10 @@ def joint_opinion(actor, case_step: CaseStep, department=None, *, opinion: str, 
         if len(value) > size:
             raise DomainError("too_long", f"{ {'place': '踏勘地点', 'participants': '参加人员', 'text': '意见'}[name]}不得超过{size}字", field=name)
     with tx.atomic():
+        case = locked(case_step.case)
         cs = CaseStep.objects.select_for_update(of=("self",)).select_related("case__item_version", "step", "department__region", "claimant").get(pk=case_step.pk)
-        if cs.step.kind != StepKind.JOINT_INSPECTION or cs.state not in (CaseStep.State.READY, CaseStep.State.CLAIMED):
-            raise Conflict("not_joint", "该环节不是进行中的联合踏勘")
+        cs.case = case
+        transitions.check(cs, "joint_opinion")
         members = set(cs.step.joint_departments.values_list("pk", flat=True))
         if department.pk not in members:
             raise DomainError("joint_member", f"{department}不是本次联合踏勘的参加部门", field="department")
@@ -279,7 +282,6 @@ def joint_opinion(actor, case_step: CaseStep, department=None, *, opinion: str, 
             jo.content_type = check_upload(file)
             jo.file.save(stored_name(jo.content_type), file, save=False)
         jo.save()
-        case = Case.objects.select_for_update().get(pk=cs.case_id)
         _history(case, actor, "joint_opinion", reason=text, step=cs.step.code, department=department.name, opinion=opinion)
         answered = set(cs.joint_opinions.values_list("department_id", flat=True))
         if answered >= members:
@@ -313,11 +315,13 @@ def decide(actor, case: Case, *, approve: bool, note: str, on: dt.date | None = 
         return case
     require(actor, Role.BUREAU_LEADER, department=step.department, what="作出审批决定")
     with tx.atomic():
-        cs = CaseStep.objects.select_for_update(of=("self",)).select_related("clock").get(pk=step.pk)
+        case = locked(case)
+        cs = CaseStep.objects.select_for_update(of=("self",)).select_related("clock", "step").get(pk=step.pk)
         if cs.state == DONE:
             raise Conflict("already_decided", "该办件已作出决定")
-        if cs.state not in (CaseStep.State.READY, CaseStep.State.CLAIMED):
+        if cs.state == CaseStep.State.WAITING:
             raise Conflict("decision_not_ready", "审查环节尚未全部完成,不能作出决定")
+        transitions.check(cs, "decide")
         cs.claimant, cs.opinion, cs.opinion_text = actor, ("agree" if approve else "disagree"), note
         cs.state, cs.done_on = DONE, on
         cs.light = clocks.stop_clock(actor, cs.clock, on=on).light
@@ -340,8 +344,7 @@ def reassign(actor, case_step: CaseStep, reviewer, *, reason: str) -> CaseStep:
         raise DomainError("reassign_target", f"改派对象须为{case_step.department}的办理人员", field="reviewer")
     with tx.atomic():
         cs = CaseStep.objects.select_for_update(of=("self",)).select_related("case__item_version", "step", "department__region", "claimant").get(pk=case_step.pk)
-        if cs.state not in (CaseStep.State.READY, CaseStep.State.CLAIMED):
-            raise Conflict("step_not_open", f"该环节当前为“{cs.get_state_display()}”,不能改派")
+        transitions.check(cs, "reassign")
         old = cs.claimant_id
         cs.claimant, cs.state = reviewer, CaseStep.State.CLAIMED
         cs.save()
@@ -384,7 +387,7 @@ def inbox(user, *, department=None, state: str | None = None, mine: bool = False
     related = ("case__item_version", "step", "claimant", "department")
     steps = list(qs.select_related(*related).annotate(rank=light_rank()).order_by("rank", "deadline", "id")
                  [(page - 1) * limit: page * limit])
-    if not mine and state != CaseStep.State.CLAIMED:  # joint inspections the user's departments have still to answer
+    if page == 1 and not mine and state != CaseStep.State.CLAIMED:  # joint inspections the departments have still to answer
         reviewing = by_role.get(Role.REVIEWER, set())
         joint = CaseStep.objects.filter(step__kind=StepKind.JOINT_INSPECTION, state__in=[CaseStep.State.READY, CaseStep.State.CLAIMED],
                                         step__joint_departments__in=sorted(reviewing)).exclude(

@@ -4,6 +4,7 @@ red steps escalated to department heads and supervisors with a reassign form. Ev
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -34,7 +35,7 @@ def _back(request, fallback: str):
 def case_timeline(request, number):
     case = get_object_or_404(Case.objects.select_related("clock", "applicant"), number=number)
     if not can_see(request.user, case):
-        return _forbidden(request, "您无权查看该办件的审批进度")
+        raise Http404("未找到该办件")  # out of scope answers like a number that does not exist
     try:
         data = timeline(case)
     except NotFound:

@@ -56,7 +56,7 @@ def can_see(user, case: Case) -> bool:
     """Staff who may see the case, or whose department has a step on it (also as a joint-inspection member)."""
     if not user.is_authenticated:
         return False
-    if user.is_superuser or is_visible(user, case):
+    if user.is_superuser or is_visible(user, case, staff_only=True):
         return True
     mine = RoleGrant.objects.filter(user=user, department__isnull=False).values("department_id")
     return CaseStep.objects.filter(Q(department_id__in=mine) | Q(step__joint_departments__in=mine), case=case).exists()

@@ -44,7 +44,7 @@ def _visible_step(request, step_id) -> CaseStep:
 
     cs = get_object_or_404(CaseStep.objects.select_related("case__item_version", "case__applicant", "step__process", "department", "claimant"),
                            pk=step_id)
-    if not is_visible(request.user, cs.case):
+    if not is_visible(request.user, cs.case, staff_only=True):
         raise Http404("未找到该环节")
     return cs
 
@@ -137,8 +137,8 @@ def document(request, doc_id):
     from tongban.cases.models import CaseDocument
 
     doc = get_object_or_404(CaseDocument.objects.select_related("case"), pk=doc_id)
-    if doc.signed_by_id != request.user.pk and not is_visible(request.user, doc.case):
-        return render(request, "403.html", {"exception": "无权查看该决定书"}, status=403)
+    if doc.signed_by_id != request.user.pk and not is_visible(request.user, doc.case, staff_only=True):
+        raise Http404("未找到该决定书")
     return FileResponse(doc.file.open("rb"), content_type="application/pdf", filename=f"{doc.case.number}-{doc.kind}.pdf")
 
 
@@ -150,7 +150,11 @@ def preview(request, number, kind):
     leader who may decide this case. A POST (the decision form's preview buttons) carries the draft reasons."""
     from .documents import preview_decision
 
+    from tongban.cases.selectors import is_visible
+
     case = get_object_or_404(Case.objects.select_related("applicant", "region"), number=number)
+    if not is_visible(request.user, case, staff_only=True):
+        raise Http404("未找到该办件")
     step = CaseStep.objects.filter(case=case, step__kind=StepKind.DECISION).select_related("department__region").first()
     if step is None or kind not in ("approval", "denial"):
         raise Http404("该办件没有审批决定环节")
@@ -171,7 +175,11 @@ def decide(request, number):
     """The decision form of the leader's queue (and, for a promised item without a process, of the case page)."""
     from django.utils.http import url_has_allowed_host_and_scheme
 
+    from tongban.cases.selectors import is_visible
+
     case = get_object_or_404(Case, number=number)
+    if not is_visible(request.user, case, staff_only=True):
+        raise Http404("未找到该办件")
     try:
         engine.decide(request.user, case, approve=request.POST.get("approve") == "1", note=request.POST.get("note", ""))
         messages.success(request, f"{case.number} 已作出决定,决定书已加盖电子印章。")
