@@ -134,6 +134,26 @@ def delegation_report(city: Region) -> dict:
     }
 
 
+def drafts_for(user, q: str = ""):
+    """Open drafts of the items whose department the user's 事项管理员 grants cover (system administrators and
+    superusers as has_role lets them), newest items first."""
+    from django.db.models import Q
+
+    from tongban.org.models import Role
+    from tongban.org.scopes import grants
+
+    qs = ItemVersion.objects.filter(status=PubStatus.DRAFT).select_related("item__department", "item__region").prefetch_related("materials")
+    if not user.is_superuser:
+        scope = Q(pk__in=[])
+        for role in (Role.CATALOG_ADMIN, Role.SYSTEM_ADMIN):
+            for g in grants(user, role):
+                scope |= Q(item__department=g.department) if g.department_id else Q(item__region__path__startswith=g.region.path)
+        qs = qs.filter(scope)
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(item__implementation_code__icontains=q) | Q(item__department__name__icontains=q))
+    return qs.order_by("item__region__code", "item__department__order", "item__basic_code")
+
+
 def guide_materials(version: ItemVersion) -> dict[int, Material]:
     """The materials of a version's guide by id, in order; a published version's never change, so they are
     read from the database once per server process."""
