@@ -98,7 +98,7 @@ def load(n_items: int) -> int:
             entries.append(SearchEntry(
                 kind="item", item_version=v, level=it.level, department=it.department, region=it.region, valid_from=today,
                 title=" ".join(search.tokens(v.name)), body=" ".join(search.tokens(f"{it.department.name} {v.conditions} {v.legal_basis}")),
-                initials=search.initials(v.name),
+                initials=search.initials_tokens([v.name]),
             ))
         SearchEntry.objects.bulk_create(entries, batch_size=2000)
         with connection.cursor() as cur:

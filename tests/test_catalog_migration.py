@@ -218,3 +218,20 @@ def _bytes(wb) -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def test_citizens_find_the_published_items_by_everyday_words(ms_admin, messy, client):
+    excel.import_workbook(ms_admin, upload(messy.bytes()), mode="valid")
+    services.publish_drafts(ms_admin, list(ItemVersion.objects.filter(status=PubStatus.DRAFT)))
+
+    def found(q):
+        return [i["name"] for i in client.get("/api/v1/items", {"q": q, "region": "511421"}).json()["items"]]
+
+    assert "社会保险费补缴" in found("社保补缴")
+    assert "社会保险费补缴" in found("社会保险补缴")
+    assert found("开饭店")[0] == "食品经营许可"  # the alias the province gave
+    assert "居民身份证申领" in found("办身份证")
+    assert all(n.startswith("企业职工基本养老保险关系转出") for n in found("养老保险转出"))
+    assert "居民身份证申领" in found("sfz")
+    page = client.get("/search/", {"q": "结婚", "region": "511421"}).content.decode()
+    assert "结婚登记" in page and "仁寿县民政局" in page

@@ -42,9 +42,22 @@ def parse_department(value: str | None) -> int | None:
     return dept.pk
 
 
+def parse_region(value: str | None):
+    if not value:
+        return None
+    from tongban.org.models import Region
+
+    region = Region.objects.filter(code=value.strip()).first()
+    if region is None:
+        raise DomainError("invalid_region", f"区划参数无效:{value[:20]} 不在区划代码表中(6位县级以上代码,乡级9位)", field="region")
+    return region
+
+
 class ItemOut(Schema):
     code: str
     name: str
+    region: str
+    region_code: str
     type: str
     type_name: str
     department: str
@@ -126,6 +139,11 @@ class GuideOut(Schema):
     topics: list[str]
     zones: list[str]
     delegated_from: str | None
+    sub_unit: str
+    province_basic_code: str
+    province_implementation_code: str
+    source_url: str
+    group_name: str
     url: str
 
 
@@ -164,7 +182,7 @@ def absolute(path: str) -> str:
 def item_out(v) -> dict:
     item = v.item
     return {
-        "code": item.implementation_code, "name": v.name, "type": item.type_code, "type_name": item.get_type_code_display(),
+        "code": item.implementation_code, "name": v.name, "region": item.region.name, "region_code": item.region.code, "type": item.type_code, "type_name": item.get_type_code_display(),
         "department": item.department.name, "level": item.level, "level_name": item.get_level_display(),
         "promised_limit": v.promised_limit, "legal_limit": v.legal_limit, "url": absolute(item.get_absolute_url()),
     }
@@ -198,6 +216,8 @@ def guide_out(v) -> dict:
         "topics": [t.name for t in v.topics.all()],
         "zones": [str(z) for z in item.zones.all()],
         "delegated_from": item.delegated_from.implementation_code if item.delegated_from else None,
+        "sub_unit": item.sub_unit, "province_basic_code": item.province_basic_code,
+        "province_implementation_code": item.province_implementation_code, "source_url": item.source_url, "group_name": item.group_name,
     }
 
 
@@ -207,9 +227,12 @@ def list_items(
     q: str = Query("", description="检索词,支持中文分词、同义词和拼音首字母"),
     level: str | None = Query(None, description="行使层级:province/city/county/town/village 或 1–5"),
     department: str | None = Query(None, description="实施部门 ID 或统一社会信用代码"),
+    region: str | None = Query(None, description="行政区划代码:只列该区划及其下级区划的事项(如 511421 仁寿县)"),
     page: int = Query(1, ge=1, le=10000),
 ):
-    count, versions = selectors.item_page(q=q, level=parse_level(level), department_id=parse_department(department), page=page)
+    count, versions = selectors.item_page(
+        q=q, level=parse_level(level), department_id=parse_department(department), region=parse_region(region), page=page,
+    )
     return {"count": count, "page": page, "items": [item_out(v) for v in versions]}
 
 

@@ -82,10 +82,36 @@ def catalogue(request):
     })
 
 
+SEARCH_PAGE_SIZE = 30
+REGION_COOKIE = "tb_region"
+
+
+def _search_region(request) -> Region | None:
+    """The region whose items come first: the one chosen in the switcher (kept in a cookie), else the region
+    of the user's first grant, else none."""
+    code = request.GET.get("region")
+    if code is None:
+        code = request.COOKIES.get(REGION_COOKIE)
+    if code:
+        return Region.objects.filter(code=code).first()
+    if request.user.is_authenticated:
+        grant = request.user.grants.select_related("region").order_by("id").first()
+        return grant.region if grant else None
+    return None
+
+
 def search_page(request):
     q = request.GET.get("q", "").strip()[:100]
-    result = selectors.search_all(q) if q else {"bundles": [], "items": [], "count": 0}
-    return render(request, "catalog/search.html", {"q": q, **result})
+    page = max(1, _int(request.GET.get("page"), 1))
+    region = _search_region(request)
+    result = selectors.search_all(q, SEARCH_PAGE_SIZE, page=page, prefer=region) if q else {"bundles": [], "items": [], "count": 0}
+    pages = Paginator(range(result["count"]), SEARCH_PAGE_SIZE).get_page(page) if result["count"] else None
+    response = render(request, "catalog/search.html", {
+        "q": q, **result, "pages": pages, "region": region, "regions": selectors.search_regions(),
+    })
+    if "region" in request.GET:
+        response.set_cookie(REGION_COOKIE, request.GET["region"][:12], max_age=365 * 86400, samesite="Lax")
+    return response
 
 
 def guide_page(request, code):
@@ -100,6 +126,7 @@ def guide_page(request, code):
     return render(request, "catalog/guide.html", {
         "v": version, "item": version.item, "qr": qr_svg(url, scale=3, title="手机扫码查看办事指南"), "qr_url": url,
         "history": history, "bundles": bundles, "is_current": number is None, "process": outline(process) if process else None,
+        "can_edit": request.user.is_authenticated and has_role(request.user, Role.CATALOG_ADMIN, department=version.item.department),
     })
 
 
