@@ -397,7 +397,7 @@ def import_workbook(actor, upload, mode: str = "all") -> ImportReport:
     report.seconds_validate = time.perf_counter() - started
 
     if report.errors and report.mode == "all":
-        report.error_workbook = error_workbook(sheets, report, everything=True)
+        report.error_workbook = error_workbook(sheets, report)  # the bad rows only: the refusal stays as fast as the check
         return report
     started = time.perf_counter()
     good_depts = [r for n, r in dept_rows if n not in report.failed_rows.get(DEPARTMENTS, {})]
@@ -418,7 +418,7 @@ def import_workbook(actor, upload, mode: str = "all") -> ImportReport:
                 report.draft_ids = [v.pk for v in out["versions"]]
         report.written = True
     if report.errors:
-        report.error_workbook = error_workbook(sheets, report, everything=False)
+        report.error_workbook = error_workbook(sheets, report)
     report.seconds_write = time.perf_counter() - started
     return report
 
@@ -630,27 +630,39 @@ def template_workbook() -> bytes:
     return buf.getvalue()
 
 
-def error_workbook(sheets: dict, report: ImportReport, *, everything: bool) -> bytes:
-    """The rows not imported, as uploaded, each with its 错误原因; fix them and upload this workbook again."""
-    wb = Workbook()
-    wb.remove(wb.active)
+def error_workbook(sheets: dict, report: ImportReport) -> bytes:
+    """The rows with errors (and the materials of an item with errors), as uploaded, each with its 错误原因. After an
+    import of the valid rows these are exactly the rows not imported: fix them and upload this workbook again. After
+    an all-or-nothing refusal they are the list of rows to fix in the original workbook."""
+    from openpyxl.cell import WriteOnlyCell
+
+    wb = Workbook(write_only=True)
     for name, sheet in sheets.items():
         failed = report.failed_rows.get(name, {})
         ws = wb.create_sheet(name)
-        ws.append([*sheet.header, REASON])
-        for n, values in sheet.rows:
-            if everything or n in failed:
-                ws.append([*list(values) + [None] * (len(sheet.header) - len(values)), ";".join(failed.get(n, []))])
-        reason_col = len(sheet.header) + 1
-        for r in range(1, ws.max_row + 1):
-            ws.cell(row=r, column=reason_col).fill = REASON_FILL
-        ws.column_dimensions[get_column_letter(reason_col)].width = 80
-        columns = SHEETS[name]
-        positions = {sheet.index[c.key] + 1 for c in columns if c.kind in TEXT_KINDS and c.key in sheet.index}
-        for col in positions:
-            for r in range(2, ws.max_row + 1):
-                ws.cell(row=r, column=col).number_format = "@"
+        text_positions = {sheet.index[c.key] for c in SHEETS[name] if c.kind in TEXT_KINDS and c.key in sheet.index}
+        ws.column_dimensions[get_column_letter(len(sheet.header) + 1)].width = 80
         ws.freeze_panes = "A2"
+
+        def reason_cell(value):
+            cell = WriteOnlyCell(ws, value=value)
+            cell.fill = REASON_FILL
+            return cell
+
+        ws.append([*sheet.header, reason_cell(REASON)])
+        width = len(sheet.header)
+        for n, values in sheet.rows:
+            if n not in failed:
+                continue
+            row = []
+            for i, v in enumerate(list(values)[:width] + [None] * (width - len(values))):
+                if i in text_positions and v is not None:
+                    cell = WriteOnlyCell(ws, value=v)
+                    cell.number_format = "@"
+                    row.append(cell)
+                else:
+                    row.append(v)
+            ws.append([*row, reason_cell(";".join(failed.get(n, [])) or None)])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
