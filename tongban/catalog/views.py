@@ -201,6 +201,9 @@ def drafts_page(request):
     except DomainError as e:
         return render(request, "catalog/drafts.html", {"error": e.message}, status=403)
     drafts = selectors.drafts_for(request.user, q=request.GET.get("q", "").strip())
+    preselect = {int(i) for i in request.GET.get("ids", "").split(",") if i.isdigit()}
+    if preselect:  # from the admin's "publish the selected drafts" action
+        drafts = drafts.filter(pk__in=preselect)
     result = None
     if request.method == "POST":
         ids = [int(i) for i in request.POST.getlist("version") if i.isdigit()]
@@ -232,7 +235,7 @@ def drafts_page(request):
             drafts = selectors.drafts_for(request.user, q=request.GET.get("q", "").strip())
     page = Paginator(drafts, 100).get_page(request.GET.get("page"))
     return render(request, "catalog/drafts.html", {
-        "page": page, "result": result, "today": timezone.localdate(), "q": request.GET.get("q", ""),
+        "page": page, "result": result, "today": timezone.localdate(), "q": request.GET.get("q", ""), "preselect": preselect,
     })
 
 
