@@ -394,6 +394,8 @@ def import_workbook(actor, upload, mode: str = "all") -> ImportReport:
 
     dept_rows = _check_departments(sheets.get(DEPARTMENTS), ctx, report)
     item_rows = _check_items(sheets.get(ITEMS), sheets.get(MATERIALS), ctx, report)
+    order = {DEPARTMENTS: 0, ITEMS: 1, MATERIALS: 2}
+    report.errors.sort(key=lambda e: (order.get(e["sheet"], -1), e["row"]))  # stable: a row's errors keep their column order
     report.seconds_validate = time.perf_counter() - started
 
     if report.errors and report.mode == "all":

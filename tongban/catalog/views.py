@@ -207,7 +207,10 @@ def drafts_page(request):
     result = None
     if request.method == "POST":
         ids = [int(i) for i in request.POST.getlist("version") if i.isdigit()]
-        chosen = [v for v in selectors.drafts_for(request.user).filter(pk__in=ids)]
+        if request.POST.get("all_matching"):  # every draft the filter shows, on every page
+            chosen = list(selectors.drafts_for(request.user, q=request.POST.get("q", "").strip()))
+        else:
+            chosen = list(selectors.drafts_for(request.user).filter(pk__in=ids))
         correction = request.POST.get("correction", "").strip() if request.POST.get("as_correction") else ""
         valid_from = None
         if not chosen:
