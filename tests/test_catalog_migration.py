@@ -235,3 +235,11 @@ def test_citizens_find_the_published_items_by_everyday_words(ms_admin, messy, cl
     assert "居民身份证申领" in found("sfz")
     page = client.get("/search/", {"q": "结婚", "region": "511421"}).content.decode()
     assert "结婚登记" in page and "仁寿县民政局" in page
+
+
+def test_an_item_outside_its_departments_region_is_refused(ms_admin, messy):
+    wb = messy.workbook
+    ws = wb["事项"]
+    ws.cell(row=2, column=1).value = "511402"  # 东坡区: not 仁寿县, whose department the row names
+    report = excel.import_workbook(ms_admin, upload(messy.bytes()), mode="all")
+    assert any(e["row"] == 2 and "不能实施东坡区(511402)的事项" in e["message"] for e in report.errors)

@@ -495,6 +495,8 @@ def _check_items(items: Sheet | None, materials: Sheet | None, ctx: Context, rep
         if dept is not None and not has_role(ctx.actor, Role.CATALOG_ADMIN, region=dept.region) and not (
                 dept.pk and has_role(ctx.actor, Role.CATALOG_ADMIN, department=dept)):
             problems.append(("实施主体统一社会信用代码", f"您没有{dept.name}的事项管理员权限"))
+        if dept is not None and region is not None and not dept.region.contains(region):
+            problems.append(("区划代码", f"实施主体「{dept.name}」属于{dept.region.name}({dept.region.code}),不能实施{region.name}({region.code})的事项"))
         if row.get("level") is None and region is not None and "行使层级" not in problems_columns(problems):
             row["level"] = min(region.level, Level.VILLAGE)
         legal, promised = row.get("legal_limit"), row.get("promised_limit")
