@@ -243,3 +243,34 @@ def test_an_item_outside_its_departments_region_is_refused(ms_admin, messy):
     ws.cell(row=2, column=1).value = "511402"  # 东坡区: not 仁寿县, whose department the row names
     report = excel.import_workbook(ms_admin, upload(messy.bytes()), mode="all")
     assert any(e["row"] == 2 and "不能实施东坡区(511402)的事项" in e["message"] for e in report.errors)
+
+
+def test_the_api_imports_and_publishes_as_an_external_client(client, ms_admin, messy):
+    """A bearer-token client: upload (valid rows), list the drafts, publish them; refused drafts named."""
+    import base64
+
+    from tongban.org.models import ApiToken
+
+    _, key = ApiToken.issue(ms_admin, "省级平台同步")
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
+    r = client.post("/api/v1/catalog/import", {"file": upload(messy.bytes()), "mode": "valid"}, **auth)
+    assert r.status_code == 200, r.content[:500]
+    body = r.json()
+    assert body["written"] and body["items_created"] == messy.items - len(messy.bad_items) and body["errors"]
+    assert load_workbook(io.BytesIO(base64.b64decode(body["error_workbook"])))["事项"].max_row - 1 == len(messy.bad_items)
+    drafts = client.get("/api/v1/catalog/drafts", {"q": "社会保险费补缴"}, **auth).json()
+    assert {d["name"] for d in drafts} >= {"社会保险费补缴"}
+    r = client.post("/api/v1/catalog/drafts/publish", {"versions": body["draft_ids"]}, content_type="application/json", **auth)
+    out = r.json()
+    assert len(out["published"]) == len(body["draft_ids"]) - len(messy.placeholders)
+    assert {f["name"] for f in out["failed"]} == messy.placeholders
+    clerk = factories_clerk()
+    _, clerk_key = ApiToken.issue(clerk, "窗口")
+    r = client.post("/api/v1/catalog/drafts/publish", {"versions": [1]}, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {clerk_key}")
+    assert r.status_code == 403 and "仅事项管理员" in r.json()["message"]
+
+
+def factories_clerk():
+    from tests import factories
+
+    return factories.grant(factories.UserFactory(), "window_clerk", "511421")
