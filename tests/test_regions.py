@@ -88,3 +88,17 @@ def _error(fn) -> str:
     with pytest.raises(DomainError) as e:
         fn()
     return e.value.message
+
+
+def test_a_county_administrator_imports_its_towns_in_the_admin_and_not_another_countys(client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    user = factories.grant(factories.UserFactory(is_staff=True, username="rs_sysadmin"), "system_admin", region_code="511421")
+    client.force_login(user)
+    assert 'id="import-towns-link"' in client.get("/admin/org/region/").content.decode()
+    csv = "统计用区划代码,名称\n511421102000,文宫镇\n511421102201,高庙村民委员会\n511423100000,止戈镇\n".encode()
+    r = client.post("/admin/org/region/import-towns/", {"file": SimpleUploadedFile("towns.csv", csv, content_type="text/csv")}, follow=True)
+    page = r.content.decode()
+    assert "新增 2 个" in page and "不在您管辖范围而跳过 1 个" in page
+    assert Region.objects.filter(code="511421102201").exists() and not Region.objects.filter(code="511423100").exists()
+    assert AuditEvent.objects.filter(action="org.towns_imported").exists()

@@ -79,8 +79,47 @@ class RegionAdmin(SystemAdminAccess, admin.ModelAdmin):
     search_fields = ["code", "name"]
     raw_id_fields = ["parent"]
 
+    change_list_template = "admin/org/region/change_list.html"
+
     def region_of(self, obj):
         return obj.parent or obj
+
+    def get_urls(self):
+        from django.urls import path
+
+        return [path("import-towns/", self.admin_site.admin_view(self.import_towns_view), name="org_region_import_towns"), *super().get_urls()]
+
+    def import_towns_view(self, request):
+        """乡镇、村级区划 from the statistics bureau's CSV, for the counties of the administrator's own regions."""
+        from django.contrib import messages
+        from django.shortcuts import redirect
+        from django.template.response import TemplateResponse
+
+        from .regions import import_towns
+
+        if not self.may_edit(request):
+            raise PermissionDenied
+        if request.method == "POST" and request.FILES.get("file"):
+            try:
+                text = request.FILES["file"].read().decode("utf-8-sig")
+            except UnicodeDecodeError:
+                messages.error(request, "文件应为 UTF-8 编码的 CSV")
+                return redirect(request.path)
+            try:
+                report = import_towns(request.user, text)
+            except DomainError as e:
+                messages.error(request, e.message)
+                return redirect(request.path)
+            note = f"新增 {report.added} 个、更名 {report.renamed} 个乡级/村级区划"
+            if report.skipped:
+                note += f";上级区划不在代码表中而跳过 {len(report.skipped)} 个(如 {'、'.join(report.skipped[:5])})"
+            if report.outside:
+                note += f";不在您管辖范围而跳过 {len(report.outside)} 个"
+            messages.success(request, note)
+            return redirect("admin:org_region_changelist")
+        return TemplateResponse(request, "admin/org/region/import_towns.html", {
+            **self.admin_site.each_context(request), "title": "导入乡镇、村级区划(统计用区划代码)", "opts": self.model._meta,
+        })
 
     def get_readonly_fields(self, request, obj=None):
         return ["code", "level", "parent", "valid_from"] if obj is not None else []

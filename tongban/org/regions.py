@@ -17,7 +17,7 @@ from tongban.core.errors import DomainError
 from tongban.core.regions import DATA_FILE, read_rows
 
 from .models import Level, Region, Role
-from .scopes import require
+from .scopes import has_role, require
 
 CODE_WIDTH = {Level.PROVINCE: 6, Level.CITY: 6, Level.COUNTY: 6, Level.TOWN: 9, Level.VILLAGE: 12}
 
@@ -137,6 +137,7 @@ class TownImport:
     added: int = 0
     renamed: int = 0
     skipped: list[str] = field(default_factory=list)
+    outside: list[str] = field(default_factory=list)
 
 
 CODE_HEADERS = ("code", "统计用区划代码", "区划代码", "代码")
@@ -164,7 +165,8 @@ def import_towns(actor, text: str) -> TownImport:
         rows.append((code, name))
     report = TownImport()
     with transaction.atomic():
-        require(actor, Role.SYSTEM_ADMIN, what="导入乡镇、村级区划") if actor is not None else None
+        if actor is not None:
+            require(actor, Role.SYSTEM_ADMIN, what="导入乡镇、村级区划")
         existing = {r.code: r for r in Region.objects.filter(code__in=[c for c, _ in rows] + list({c[:6] for c, _ in rows} | {c[:9] for c, _ in rows}))}
         for code, name in sorted(rows, key=lambda r: (len(r[0]), r[0])):
             parent = existing.get(code[:6] if len(code) == 9 else code[:9])
@@ -177,10 +179,13 @@ def import_towns(actor, text: str) -> TownImport:
             if parent is None:
                 report.skipped.append(code)
                 continue
+            if actor is not None and not has_role(actor, Role.SYSTEM_ADMIN, region=parent):
+                report.outside.append(code)  # another administrator's county
+                continue
             obj = Region.objects.create(code=code, name=name, level=level_of(code), parent=parent)
             existing[code] = obj
             report.added += 1
         if actor is not None:
             record(actor, "org.towns_imported", object_type="org.region", object_id="towns",
-                   data={"added": report.added, "renamed": report.renamed, "skipped": len(report.skipped)})
+                   data={"added": report.added, "renamed": report.renamed, "skipped": len(report.skipped), "outside": len(report.outside)})
     return report
