@@ -222,3 +222,9 @@ def test_external_codes_are_searchable_and_in_the_guide_api(client, admin):
     assert names(client, q="511A0074300009") == ["食品经营许可"]
     body = client.get(f"/api/v1/items/{item.implementation_code}").json()
     assert body["province_basic_code"] == "511A0074300009" and body["group_name"] == "食品经营许可"
+
+
+def test_everyday_words_of_the_new_synonyms(client, renshou):
+    assert "社会保险费补缴" in names(client, q="补交社保")
+    assert "社会保障卡申领" in names(client, q="社保卡")
+    assert "企业职工基本养老保险关系转出" in names(client, q="社保转移")

@@ -32,8 +32,9 @@ _LATIN = re.compile(r"^[a-z0-9]+$")
 SYNONYM_CACHE_KEY = "catalog:synonyms:v1"
 ALWAYS = dt.date(1970, 1, 1)  # a published bundle is effective until unpublished
 FILTER_COLUMNS = {"level": "level", "department_id": "department_id", "region_id": "region_id"}
-STOP = {"的", "和", "与", "及", "或", "等", "在", "对", "为", "我要", "我想", "想", "要", "办理", "如何", "怎么", "怎样", "哪里",
-        "在哪", "在哪里", "去哪", "需要", "什么", "材料", "手续", "流程", "办", "吗", "呢", "了", "一下", "咨询"}
+STOP = {"的", "和", "与", "及", "或", "等", "在", "对", "为", "我要", "办理", "如何", "怎么", "怎样", "哪里"}  # never indexed
+QUERY_STOP = STOP | {"我想", "想", "要", "在哪", "在哪里", "去哪", "需要", "什么", "材料", "手续", "流程", "办", "吗", "呢", "了",
+                     "一下", "咨询"}  # words of a question, not of an item: dropped from queries only
 
 
 def _join_singles(words: list[str]) -> list[str]:
@@ -68,7 +69,7 @@ def tokens(text: str) -> list[str]:
 def query_words(chunk: str) -> list[str]:
     """The words of one typed chunk, cut in precise mode (so a compound stays one word), stop words dropped."""
     words = _join_singles([w.strip() for w in rjieba.cut(chunk) if w.strip()])
-    kept = [w for w in words if w not in STOP and (len(w) > 1 or not _is_cjk(w) or len(chunk) == 1)]
+    kept = [w for w in words if w not in QUERY_STOP and (len(w) > 1 or not _is_cjk(w) or len(chunk) == 1)]
     return kept
 
 
@@ -130,7 +131,7 @@ def query_groups(q: str) -> tuple[list[list[list[str]]], list[str]]:
     for chunk in _WORD.findall(q):
         if chunk in table:  # whole-word synonyms first (饭店 may be cut differently from how the table spells it)
             words.append(chunk)
-        elif chunk not in STOP:
+        elif chunk not in QUERY_STOP:
             words.extend(query_words(chunk))
     seen = set()
     for w in words:
@@ -141,7 +142,7 @@ def query_groups(q: str) -> tuple[list[list[list[str]]], list[str]]:
         if _is_cjk(w) and len(w) > 2 and parts(w):
             alternatives.append(parts(w))  # a tuple: all of these words, anywhere
         for exp in table.get(w, []):
-            phrase = [t for t in rjieba.cut(exp) if t.strip()]  # main words, matched as a phrase
+            phrase = [t for t in rjieba.cut(exp) if t.strip() and (len(t) > 1 or not _is_cjk(t))]  # main words (single characters are not indexed), as a phrase
             if phrase and phrase not in alternatives:
                 alternatives.append(phrase)
             if len(phrase) == 1 and parts(phrase[0]) and parts(phrase[0]) not in alternatives:
