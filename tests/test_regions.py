@@ -102,3 +102,11 @@ def test_a_county_administrator_imports_its_towns_in_the_admin_and_not_another_c
     assert "新增 2 个" in page and "不在您管辖范围而跳过 1 个" in page
     assert Region.objects.filter(code="511421102201").exists() and not Region.objects.filter(code="511423100").exists()
     assert AuditEvent.objects.filter(action="org.towns_imported").exists()
+
+
+def test_department_screens_do_not_list_the_national_table(client, meishan_admin, admin_client):
+    factories.DepartmentFactory(name="仁寿县市场监督管理局", region=Region.objects.get(code="511421"))
+    page = admin_client.get("/admin/org/department/").content.decode()
+    assert "仁寿县" in page and "新疆维吾尔自治区" not in page
+    r = client.get("/admin/autocomplete/", {"app_label": "org", "model_name": "department", "field_name": "region", "term": "仁寿"})
+    assert r.status_code == 200 and any(x["text"] == "仁寿县" for x in r.json()["results"])

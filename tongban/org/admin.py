@@ -145,8 +145,9 @@ class RegionAdmin(SystemAdminAccess, admin.ModelAdmin):
 @admin.register(Department)
 class DepartmentAdmin(SystemAdminAccess, admin.ModelAdmin):
     list_display = ["name", "region", "function", "credit_code", "is_approval_bureau"]
-    list_filter = ["is_approval_bureau", "region"]
-    search_fields = ["name", "credit_code"]
+    list_filter = ["is_approval_bureau", ("region", admin.RelatedOnlyFieldListFilter)]  # regions with departments, not the national table
+    search_fields = ["name", "credit_code", "region__name", "region__code"]
+    autocomplete_fields = ["region"]  # a searchable choice among 3,000 regions
 
 
 class ZoneInline(SystemAdminAccess, admin.TabularInline):
@@ -157,6 +158,7 @@ class ZoneInline(SystemAdminAccess, admin.TabularInline):
 @admin.register(Hall)
 class HallAdmin(SystemAdminAccess, admin.ModelAdmin):
     list_display = ["name", "region", "address"]
+    autocomplete_fields = ["region"]
     inlines = [ZoneInline]
 
 
