@@ -109,7 +109,10 @@ class ItemRegionFilter(admin.SimpleListFilter):
         if not request.user.is_superuser:
             paths = [g.region.path for role in (Role.CATALOG_ADMIN, Role.SYSTEM_ADMIN) for g in grants(request.user, role)]
             regions = regions.filter(reduce(or_, (Q(path__startswith=p) for p in paths), Q(pk__in=[])))
-        return [(r.code, f"{r.name}({r.code})") for r in regions.order_by("code")[:200]]
+        # with the regions above them, as a tree: 四川省 › 眉山市 › 仁寿县
+        codes = {c for path in regions.values_list("path", flat=True) for c in path.split("/") if c}
+        tree = Region.objects.filter(code__in=codes).order_by("path")[:300]
+        return [(r.code, "\u3000" * (r.level - 1) + f"{r.name}({r.code})") for r in tree]
 
     def queryset(self, request, queryset):
         if not self.value():
