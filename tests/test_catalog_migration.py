@@ -274,3 +274,16 @@ def factories_clerk():
     from tests import factories
 
     return factories.grant(factories.UserFactory(), "window_clerk", "511421")
+
+
+def test_a_title_row_above_the_header_and_a_missing_required_column_are_understood(ms_admin, messy):
+    ws = messy.workbook["事项"]
+    ws.insert_rows(1)
+    ws.cell(row=1, column=1).value = "仁寿县政务服务事项实施清单(2026年版)"
+    header = [c.value for c in ws[2]]
+    ws.delete_cols(header.index("办件类型") + 1)  # a required column missing: named once, and every row says so
+    report = excel.import_workbook(ms_admin, upload(messy.bytes()), mode="all")
+    sheet_errors = [e for e in report.errors if e["sheet"] == "事项" and e["row"] == 2 and "缺少必填列:办件类型" in e["message"]]
+    assert len(sheet_errors) == 1
+    assert sum(1 for e in report.errors if e["column"] == "办件类型" and "不能为空" in e["message"]) == messy.items
+    assert not any("事项名称" in e["message"] and "不能为空" in e["message"] for e in report.errors)  # the header was found

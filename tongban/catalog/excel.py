@@ -301,9 +301,20 @@ class Sheet:
     index: dict  # key → column position
 
 
+def _header_row(rows: list, columns) -> int:
+    """The index of the header among the first rows: provincial exports often put a title row (仁寿县政务服务事项
+    实施清单) or a merged group row above it. The first row naming at least two known columns; else the first row."""
+    known = {norm(n) for c in columns for n in (c.label, *c.aliases)}
+    for i, row in enumerate(rows[:6]):
+        if sum(1 for v in row if norm(_text(v)) in known) >= 2:
+            return i
+    return 0
+
+
 def _read_sheet(ws, columns, errors: list) -> Sheet:
     rows = list(ws.iter_rows(values_only=True))
-    header = [_text(v) for v in (rows[0] if rows else ())]
+    at = _header_row(rows, columns)
+    header = [_text(v) for v in (rows[at] if rows else ())]
     normalised = {norm(h): i for i, h in enumerate(header) if h}
     index = {}
     for col in columns:
@@ -313,9 +324,9 @@ def _read_sheet(ws, columns, errors: list) -> Sheet:
                 break
     missing = [c.label for c in columns if c.required and c.key not in index]
     if missing:
-        errors.append({"sheet": ws.title, "row": 1, "column": SEP.join(missing),
+        errors.append({"sheet": ws.title, "row": at + 1, "column": SEP.join(missing),
                        "message": f"工作表「{ws.title}」缺少必填列:{SEP.join(missing)}(可下载导入模板对照列名)"})
-    body = [(n, r) for n, r in enumerate(rows[1:], start=2) if any(v not in MISSING_CELLS for v in r)]
+    body = [(n, r) for n, r in enumerate(rows[at + 1:], start=at + 2) if any(v not in MISSING_CELLS for v in r)]
     return Sheet(ws.title, header, body, index)
 
 
@@ -381,6 +392,7 @@ def import_workbook(actor, upload, mode: str = "all") -> ImportReport:
     sheets = {key: _read_sheet(wb[names[norm(key)]], cols, sheet_errors) for key, cols in SHEETS.items() if norm(key) in names}
     for e in sheet_errors:
         report.errors.append(e)
+    wb.close()  # read-only workbooks keep the file open
     for key, sheet in sheets.items():
         report.rows[key] = len(sheet.rows)
 

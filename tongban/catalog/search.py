@@ -227,8 +227,10 @@ def search(q: str, *, kind: str | None = None, filters: dict | None = None, limi
     return run([groups[j] for j in sorted(kept)])
 
 
-def was_relaxed(q: str, total: int) -> bool:
-    return total > 0 and len(query_groups(q)[0]) > 1 and search(q, limit=0, relax=False)[0] == 0
+def was_relaxed(q: str, total: int, kind: str | None = None) -> bool:
+    """Whether `total` results came from a relaxed query (no document has every word): the page says so."""
+    groups, latin = query_groups(q)
+    return total > 0 and len(groups) > 1 and _run(groups, latin, kind, None, None, None, 0, 0, True)[0] == 0
 
 
 def _run(groups, latin, kind, filters, region_path, prefer_regions, limit, offset, count_only):

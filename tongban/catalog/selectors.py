@@ -88,7 +88,7 @@ def search_all(q: str, limit: int = 30, *, page: int = 1, prefer: Region | None 
         found = {b.id: b for b in Bundle.objects.filter(id__in=entries.values(), status=PubStatus.PUBLISHED)}
         bundles = [found[entries[i]] for i in bundle_ids if entries.get(i) in found]
     total, versions = item_page(q=q, page_size=limit, page=page, prefer=prefer)
-    return {"bundles": bundles, "items": versions, "count": total, "relaxed": search.was_relaxed(q, total) if page == 1 else False}
+    return {"bundles": bundles, "items": versions, "count": total, "relaxed": search.was_relaxed(q, total, SearchEntry.Kind.ITEM) if page == 1 else False}
 
 
 def bundle_guide(bundle: Bundle) -> dict:
