@@ -287,3 +287,17 @@ def test_a_title_row_above_the_header_and_a_missing_required_column_are_understo
     assert len(sheet_errors) == 1
     assert sum(1 for e in report.errors if e["column"] == "办件类型" and "不能为空" in e["message"]) == messy.items
     assert not any("事项名称" in e["message"] and "不能为空" in e["message"] for e in report.errors)  # the header was found
+
+
+def test_the_drafts_page_corrects_a_version_published_today(ms_admin, messy, client):
+    excel.import_workbook(ms_admin, upload(messy.bytes()), mode="valid")
+    v1 = ItemVersion.objects.get(name="社会保险费补缴")
+    services.publish_version(ms_admin, v1)
+    draft = services.new_draft(ms_admin, v1.item)
+    client.force_login(ms_admin)
+    r = client.post("/catalog/drafts/", {"version": [draft.pk], "as_correction": "1", "correction": ""})
+    assert "更正须填写更正原因" in r.content.decode()
+    r = client.post("/catalog/drafts/", {"version": [draft.pk], "as_correction": "1", "correction": "承诺时限录入错误"})
+    assert "已更正 1 项" in r.content.decode()
+    guide = client.get(f"/guide/{v1.item.implementation_code}/").content.decode()
+    assert "第2版" in guide and "更正:承诺时限录入错误" in guide
