@@ -301,3 +301,26 @@ def test_the_drafts_page_corrects_a_version_published_today(ms_admin, messy, cli
     assert "已更正 1 项" in r.content.decode()
     guide = client.get(f"/guide/{v1.item.implementation_code}/").content.decode()
     assert "第2版" in guide and "更正:承诺时限录入错误" in guide
+
+
+def test_a_row_that_moves_an_existing_item_to_another_department_is_reported_not_a_crash(ms_admin, messy, client):
+    excel.import_workbook(ms_admin, upload(messy.bytes()), mode="valid")
+    ws = messy.workbook["事项"]
+    ws.cell(row=2, column=2).value = messy_workbook.credit(1001)  # 食品经营许可 now named under 行政审批局
+    report = excel.import_workbook(ms_admin, upload(messy.bytes()), mode="valid")
+    assert any(e["row"] == 2 and "实施主体变更须新建实施事项" in e["message"] for e in report.errors)
+    client.force_login(ms_admin)
+    r = client.post("/catalog/import/", {"file": upload(messy.bytes()), "mode": "all"})
+    assert r.status_code == 400 and "实施主体变更须新建实施事项" in r.content.decode()
+
+
+def test_a_clash_while_writing_is_reported_and_nothing_is_kept(ms_admin, messy, monkeypatch):
+    from django.db import IntegrityError
+
+    def clash(*a, **k):
+        raise IntegrityError("duplicate key value violates unique constraint")
+
+    monkeypatch.setattr(services, "import_drafts", clash)
+    report = excel.import_workbook(ms_admin, upload(messy.bytes()), mode="valid")
+    assert not report.written and any("同时导入" in e["message"] for e in report.errors)
+    assert not Department.objects.filter(region__code="511421").exists()  # the departments rolled back with it

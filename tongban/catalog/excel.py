@@ -417,20 +417,25 @@ def import_workbook(actor, upload, mode: str = "all") -> ImportReport:
     good_depts = [r for n, r in dept_rows if n not in report.failed_rows.get(DEPARTMENTS, {})]
     good_items = [r for n, r in item_rows if n not in report.failed_rows.get(ITEMS, {})]
     if good_depts or good_items:
-        from django.db import transaction
+        from django.db import IntegrityError, transaction
 
-        with transaction.atomic():
-            if good_depts:
-                report.departments = org_services.save_departments(actor, good_depts)
-                saved = {d.credit_code: d for d in Department.objects.filter(credit_code__in=[r["credit_code"] for r in good_depts])}
-                for r in good_items:
-                    if r["department"].pk is None:
-                        r["department"] = saved[r["department"].credit_code]
-            if good_items:
-                out = services.import_drafts(actor, good_items)
-                report.items_created, report.drafts, report.unchanged = out["created"], out["drafted"], out["unchanged"]
-                report.draft_ids = [v.pk for v in out["versions"]]
-        report.written = True
+        try:
+            with transaction.atomic():
+                if good_depts:
+                    report.departments = org_services.save_departments(actor, good_depts)
+                    saved = {d.credit_code: d for d in Department.objects.filter(credit_code__in=[r["credit_code"] for r in good_depts])}
+                    for r in good_items:
+                        if r["department"].pk is None:
+                            r["department"] = saved[r["department"].credit_code]
+                if good_items:
+                    out = services.import_drafts(actor, good_items)
+                    report.items_created, report.drafts, report.unchanged = out["created"], out["drafted"], out["unchanged"]
+                    report.draft_ids = [v.pk for v in out["versions"]]
+            report.written = True
+        except (DomainError, IntegrityError) as e:  # e.g. the same items written by another upload meanwhile
+            report.departments, report.items_created, report.drafts, report.unchanged, report.draft_ids = {}, 0, 0, 0, []
+            message = e.message if isinstance(e, DomainError) else "写入时发现与其他人同时导入的数据冲突(相同事项或部门已存在)"
+            report.errors.append({"sheet": "", "row": 0, "column": "", "message": f"{message};未写入任何数据,请重新导入"})
     if report.errors:
         report.error_workbook = error_workbook(sheets, report)
     report.seconds_write = time.perf_counter() - started
@@ -473,6 +478,11 @@ def _check_departments(sheet: Sheet | None, ctx: Context, report: ImportReport) 
 def _check_items(items: Sheet | None, materials: Sheet | None, ctx: Context, report: ImportReport) -> list[tuple[int, dict]]:
     if items is None:
         return []
+    from .models import Item
+
+    existing = {(region_code, basic): dept_id for region_code, basic, dept_id in Item.objects.filter(
+        region__code__in={_text(v[items.index["region"]]) for _, v in items.rows} if "region" in items.index else [],
+    ).values_list("region__code", "basic_code", "department_id")}
     by_key: dict[tuple, list] = {}  # (region code, basic code) → [(row, material dict)]
     material_problems: dict[tuple, list] = {}
     for n, values in (materials.rows if materials else []):
@@ -526,6 +536,8 @@ def _check_items(items: Sheet | None, materials: Sheet | None, ctx: Context, rep
             if region is not None and key in seen:
                 problems.append(("主项编码", f"与第{seen[key]}行重复(同一区划同一基本编码)"))
             seen.setdefault(key, n)
+            if dept is not None and key in existing and existing[key] != dept.pk:
+                problems.append(("实施主体统一社会信用代码", f"{region.name}已有基本编码{basic}的事项,由另一部门实施;实施主体变更须新建实施事项"))
         mats = by_key.pop((region.code, basic), []) if region is not None and basic else []
         names = {}
         for mn, m in mats:
