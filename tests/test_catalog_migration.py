@@ -324,3 +324,34 @@ def test_a_clash_while_writing_is_reported_and_nothing_is_kept(ms_admin, messy, 
     report = excel.import_workbook(ms_admin, upload(messy.bytes()), mode="valid")
     assert not report.written and any("同时导入" in e["message"] for e in report.errors)
     assert not Department.objects.filter(region__code="511421").exists()  # the departments rolled back with it
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_administrators_importing_the_same_workbook_at_once(needs_postgres):
+    """Real concurrent connections: one upload writes, the other is told of the clash; nothing doubled, no 500."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    messy = messy_workbook.build(120)
+    data = messy.bytes()
+    admins = [messy_workbook.meishan_admin(f"ms_{k}") for k in range(2)]
+    start = threading.Barrier(2)
+
+    def run(admin):
+        try:
+            start.wait()
+            return excel.import_workbook(admin, upload(data), mode="valid")
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(2) as pool:
+        reports = list(pool.map(run, admins))
+    written = [r for r in reports if r.written]
+    assert len(written) >= 1
+    assert Item.objects.count() == messy.items - len(messy.bad_items)
+    assert Department.objects.filter(region__code="511421").count() == 16
+    for r in reports:
+        if not r.written:
+            assert any("同时导入" in e["message"] or "冲突" in e["message"] for e in r.errors)
