@@ -355,3 +355,31 @@ def test_two_administrators_importing_the_same_workbook_at_once(needs_postgres):
     for r in reports:
         if not r.written:
             assert any("同时导入" in e["message"] or "冲突" in e["message"] for e in r.errors)
+
+
+def test_a_rounded_credit_code_is_recovered_only_when_one_known_code_rounds_to_it():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from tongban.catalog.excel import Context, parse_credit
+    from tongban.core.errors import DomainError
+    from tongban.core.identifiers import make_uscc
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.integers(min_value=0, max_value=10**8 - 1), st.sampled_from(["511421", "370881", "110105"]))
+    def check(serial, region):
+        code = make_uscc(region, serial)
+        if not code.isdigit():
+            return
+        ctx = Context(actor=None, regions={}, departments={}, fees={})
+        ctx.know_digit_code(code)
+        for shown in (float(f"{int(code):.14e}"), float(f"{int(code):.15e}")):  # what Excel and openpyxl keep
+            assert parse_credit(shown, ctx) == code
+        twin = str(int(float(f"{int(code):.14e}")))  # another known code that rounds the same at 15 digits: ambiguous
+        if twin == code:
+            return
+        ctx.know_digit_code(twin)
+        with pytest.raises(DomainError):
+            parse_credit(float(f"{int(code):.14e}"), ctx)
+
+    check()
