@@ -1,4 +1,5 @@
-"""Catalogue benchmark: guide page and search latency with 20,000 published items.
+"""Catalogue benchmark: guide page and search latency with 20,000 published items; the import of a county's
+~1,050-row workbook (validate + write) and the refusal of the same workbook (validation only).
 
     .venv/bin/python bench/catalog.py                         # SQLite (a scratch file under var/)
     .venv/bin/python bench/catalog.py --database-url postgres://postgres@127.0.0.1:5432/tongban_bench
@@ -99,7 +100,7 @@ def load(n_items: int) -> int:
             entries.append(SearchEntry(
                 kind="item", item_version=v, level=it.level, department=it.department, region=it.region, valid_from=today,
                 title=" ".join(search.tokens(v.name)), body=" ".join(search.tokens(f"{it.department.name} {v.conditions} {v.legal_basis}")),
-                initials=search.initials(v.name),
+                initials=search.initials_tokens([v.name]),
             ))
         SearchEntry.objects.bulk_create(entries, batch_size=2000)
         with connection.cursor() as cur:
@@ -115,6 +116,35 @@ def load(n_items: int) -> int:
                 )
                 cur.execute("ANALYZE")
     return Item.objects.count()
+
+
+def import_timings() -> dict:
+    """The migration of a county's ~1,050-item workbook (tests/messy_workbook.py, with its planted errors): the refused
+    upload (all or nothing: validation only, then the error workbook) and the import of the valid rows as drafts
+    (validation + write). Rolled back afterwards, so the dataset stays as loaded."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.db import transaction
+
+    from tests import messy_workbook
+    from tongban.catalog import excel
+
+    messy = messy_workbook.build()
+    data = messy.bytes()
+    out = {}
+    with transaction.atomic():
+        admin = messy_workbook.meishan_admin("bench_ms_admin")
+        t = time.perf_counter()
+        refused = excel.import_workbook(admin, SimpleUploadedFile("a.xlsx", data), mode="all")
+        out["refused_s"] = time.perf_counter() - t
+        out["refused_validate_s"] = refused.seconds_validate
+        assert not refused.written and refused.errors
+        t = time.perf_counter()
+        done = excel.import_workbook(admin, SimpleUploadedFile("a.xlsx", data), mode="valid")
+        out["import_s"] = time.perf_counter() - t
+        out["import_validate_s"], out["import_write_s"] = done.seconds_validate, done.seconds_write
+        out["rows"], out["imported"], out["errors"] = messy.items, done.items_created, len(refused.errors)
+        transaction.set_rollback(True)
+    return out
 
 
 def timed(client, urls: list[str]) -> list[float]:
@@ -160,9 +190,14 @@ def main():
     for label, v in (("baseline (validate)", base), ("guide page", guide), ("search", found)):
         print(f"{label:<20} p50 {p(v, 50):7.2f} ms   p95 {p(v, 95):7.2f} ms   p99 {p(v, 99):7.2f} ms   ({len(v)} requests)")
     print(f"ratio p95 to baseline: guide {p(guide, 95) / p(base, 95):.1f}x, search {p(found, 95) / p(base, 95):.1f}x")
+    imp = import_timings()
+    print(f"import of {imp['rows']} rows ({imp['errors']} errors planted): refused upload {imp['refused_s']:.2f} s "
+          f"(validation {imp['refused_validate_s']:.2f} s); valid rows as drafts {imp['import_s']:.2f} s "
+          f"(validation {imp['import_validate_s']:.2f} s + write {imp['import_write_s']:.2f} s, {imp['imported']} items)")
     print(json.dumps({
         "items": n, "database": connection.vendor, "guide_p95_ms": round(p(guide, 95), 2), "search_p95_ms": round(p(found, 95), 2),
-        "baseline_p95_ms": round(p(base, 95), 2),
+        "baseline_p95_ms": round(p(base, 95), 2), "import_rows": imp["rows"], "import_s": round(imp["import_s"], 2),
+        "refused_s": round(imp["refused_s"], 2), "refused_validate_s": round(imp["refused_validate_s"], 2),
     }))
 
 

@@ -159,3 +159,31 @@ def test_bundles_are_kept_by_a_region_wide_admin_of_their_region(client, staff_a
     client.force_login(department_bound)
     assert client.get("/admin/catalog/bundle/add/").status_code == 403
     assert Bundle.objects.get(pk=bundle.pk).name == "我要开饭店"
+
+
+def test_admin_screens_speak_chinese_and_link_the_import(client, staff_admin, draft):
+    client.force_login(staff_admin)
+    page = client.get(change_url(draft)).content.decode()
+    assert "Published by" not in page and "发布人" in page
+    assert "publicity(公示)" not in page and 'value="publicity"' in page and "公示" in page
+    assert 'name="flow"' in page and "[&quot;" not in page  # 办理流程 one step per line, not raw JSON
+    r = client.post(change_url(draft), unchanged_post(client.get(change_url(draft)), flow="申请\r\n受理\r\n决定", uncounted_procedures=["publicity"]))
+    assert r.status_code == 302, r.content.decode()[-1500:]
+    draft.refresh_from_db()
+    assert draft.flow == ["申请", "受理", "决定"] and draft.uncounted_procedures == ["publicity"]
+    items = client.get("/admin/catalog/item/").content.decode()
+    assert 'id="admin-import-link"' in items and "/catalog/import/" in items
+    assert "四川省" not in items  # the region filter lists regions with items, not the national table
+
+
+def test_a_new_draft_from_the_items_own_page(client, staff_admin, food_item):
+    client.force_login(staff_admin)
+    page = client.get(f"/admin/catalog/item/{food_item.pk}/change/").content.decode()
+    assert 'id="new-draft"' in page
+    r = client.post(f"/catalog/items/{food_item.implementation_code}/draft/")
+    draft = food_item.versions.get(status="draft")
+    assert r.status_code == 302 and r["Location"] == f"/admin/catalog/itemversion/{draft.pk}/change/"
+    guide = client.get(f"/guide/{food_item.implementation_code}/").content.decode()
+    assert 'id="new-draft"' in guide
+    client.logout()
+    assert 'id="new-draft"' not in client.get(f"/guide/{food_item.implementation_code}/").content.decode()

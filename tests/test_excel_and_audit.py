@@ -39,21 +39,24 @@ def add_item_row(wb, template_row: int, *, main_code: str, name: str, **changes)
 def test_export_then_import_unchanged_changes_nothing(admin, food_item):
     report = excel.import_workbook(admin, workbook_bytes(exported(admin)))
     assert report.ok, report.errors
-    assert (report.items_created, report.versions_published, report.unchanged) == (0, 0, 1)
+    assert (report.items_created, report.drafts, report.unchanged) == (0, 0, 1)
     assert food_item.versions.count() == 1
 
 
-def test_import_creates_new_items_and_new_versions(admin, food_item):
+def test_import_creates_new_items_and_new_versions_as_drafts(admin, food_item):
     wb = exported(admin)
     add_item_row(wb, 2, main_code="77001", name="公共场所卫生许可")
-    wb["事项"].cell(row=2, column=13).value = 3  # 承诺时限 of 食品经营许可: 5 → 3
-    wb["事项"].cell(row=2, column=24).value = "2099-01-01"  # the new version starts later
+    header = [c.value for c in wb["事项"][1]]
+    wb["事项"].cell(row=2, column=header.index("承诺时限") + 1).value = 3  # 承诺时限 of 食品经营许可: 5 → 3
     report = excel.import_workbook(admin, workbook_bytes(wb))
     assert report.ok, report.errors
-    assert (report.items_created, report.versions_published) == (1, 2)
+    assert (report.items_created, report.drafts) == (1, 1)
     assert food_item.versions.count() == 2
-    assert ItemVersion.objects.get(item=food_item, number=2).promised_limit == 3
-    assert Item.objects.get(main_code="77001").versions.get().materials.get().name == "公共场所卫生许可申请表"
+    draft = ItemVersion.objects.get(item=food_item, number=2)
+    assert (draft.status, draft.promised_limit) == ("draft", 3)
+    assert food_item.versions.effective().get().promised_limit == 5  # citizens still read the published guide
+    new = Item.objects.get(main_code="77001").versions.get()
+    assert new.status == "draft" and new.materials.get().name == "公共场所卫生许可申请表"
 
 
 def test_half_bad_import_writes_nothing_and_reports_each_bad_row(admin, food_item):
@@ -71,6 +74,7 @@ def test_half_bad_import_writes_nothing_and_reports_each_bad_row(admin, food_ite
     by_row = {(e["sheet"], e["row"]): e for e in report.errors}
     assert set(by_row) == {("事项", 4), ("事项", 5), ("事项", 6), ("事项", 7)}
     assert by_row[("事项", 4)]["column"] == "承诺时限" and "不得超过法定时限" in by_row[("事项", 4)]["message"]
+    assert by_row[("事项", 5)]["column"] == "实施主体统一社会信用代码"
     assert "校验位错误" in by_row[("事项", 5)]["message"]
     assert "不在收费清单内" in by_row[("事项", 6)]["message"]
     assert "加急件" in by_row[("事项", 7)]["message"]
@@ -86,7 +90,7 @@ def test_import_page_shows_row_errors_to_the_catalog_admin(client, admin, food_i
     r = client.post("/catalog/import/", {"file": workbook_bytes(wb)})
     assert r.status_code == 400
     page = r.content.decode()
-    assert "未写入任何数据" in page and "不得超过法定时限" in page
+    assert "未写入任何数据" in page and "不得超过法定时限" in page and "错误工作簿" in page
     export = client.get("/catalog/export.xlsx")
     assert export.status_code == 200 and export["Content-Type"] == XLSX
 

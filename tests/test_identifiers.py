@@ -14,9 +14,9 @@ from tongban.core.regions import region_table
 STANDARD_ID = "11010519491231002X"
 
 
-def error_of(fn, value):
+def error_of(fn, value, **kw):
     with pytest.raises(DomainError) as e:
-        fn(value)
+        fn(value, **kw)
     return e.value
 
 
@@ -94,20 +94,48 @@ def test_bad_credit_codes_get_a_specific_chinese_message(value, words):
     assert words in error_of(validate_uscc, value).message
 
 
-def test_region_codes_must_exist_in_the_shipped_table():
+@pytest.mark.django_db
+def test_region_codes_must_exist_in_the_database_table():
     assert validate_region_code("370800") == "370800"
-    assert validate_region_code("370881") == "370881"
+    assert validate_region_code("511421") == "511421"  # 四川省眉山市仁寿县: the whole nation to county level
     assert "不存在" in error_of(validate_region_code, "379999").message
     assert "6位数字" in error_of(validate_region_code, "37080").message
 
 
-def test_region_table_has_every_province_and_all_of_shandong():
+@pytest.mark.django_db
+def test_a_region_added_in_the_database_is_valid_and_a_deleted_one_is_not():
+    from tongban.org.models import Region
+
+    Region.objects.create(code="511499", name="眉山天府新区", level=3, parent=Region.objects.get(code="511400"))
+    assert validate_region_code("511499") == "511499"
+    Region.objects.filter(code="511425").delete()  # the file still lists 青神县; the database decides
+    assert "不存在" in error_of(validate_region_code, "511425").message
+
+
+@pytest.mark.django_db
+def test_a_retired_code_stays_valid_for_records_dated_before_its_end():
+    import datetime as dt
+
+    from tongban.org.models import Region
+
+    Region.objects.filter(code="511421").update(valid_to=dt.date(2026, 1, 1))
+    assert validate_region_code("511421", on=dt.date(2025, 12, 31)) == "511421"
+    assert "已于2026-01-01停用" in error_of(validate_region_code, "511421", on=dt.date(2026, 1, 1)).message
+
+
+def test_region_table_has_every_province_and_every_county():
     table = region_table()
     provinces = [r for r in table.values() if r.level == 1]
     assert len(provinces) == 34
     shandong_cities = [r for r in table.values() if r.parent == "370000"]
     assert len(shandong_cities) == 16
     assert table["370116"].name == "莱芜区"  # 2019 merger of 莱芜 into 济南
+    assert table["511421"].name == "仁寿县" and table["511421"].parent == "511400"
+    assert table["110101"].parent == "110000"  # 市辖区 placeholders dropped: districts hang under the municipality
+    assert table["469001"].parent == "460000"  # 省直辖县级行政区划 too
+    assert table["441900"].level == 2  # 东莞市: a city without counties, listed once
+    assert "370871" not in table  # statistics-only development zones are not GB/T 2260 codes
+    assert len([r for r in table.values() if r.level == 3]) > 2800
     assert all(r.parent in table for r in table.values() if r.parent)
 
 

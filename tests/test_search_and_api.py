@@ -126,3 +126,105 @@ def test_an_all_digit_credit_code_is_not_mistaken_for_an_id(client, admin):
     dept = factories.DepartmentFactory(name="曲阜市教育和体育局", function="education", region=factories.region("370881"), credit_code=validate_uscc(code))
     factories.make_item(admin, department=dept, level=3, name="民办幼儿园设立")
     assert client.get("/api/v1/items", {"department": code}).json()["count"] == 1
+
+
+@pytest.fixture
+def renshou(db):
+    """Published items of 仁寿县 (四川省眉山市) whose names trip naive Chinese search, and the same item in 曲阜市."""
+    from tests import messy_workbook
+
+    admin = messy_workbook.meishan_admin("rs_admin")
+    county = factories.region("511421")
+    hrss = factories.DepartmentFactory(name="仁寿县人力资源和社会保障局", region=county, function="hrss")
+    police = factories.DepartmentFactory(name="仁寿县公安局", region=county, function="police")
+    made = {}
+    for name, dept in [("社会保险费补缴", hrss), ("城乡居民基本医疗保险费补缴", hrss), ("企业职工基本养老保险关系转出", hrss),
+                       ("居民身份证申领", police), ("普通护照签发", police), ("社会保障卡申领", hrss)]:
+        made[name] = factories.make_item(admin, department=dept, level=3, name=name, materials=[])
+    qufu = factories.DepartmentFactory(name="曲阜市公安局", region=factories.region("370881"), function="police")
+    made["曲阜居民身份证申领"] = factories.make_item(admin_for_shandong(), department=qufu, level=3, name="居民身份证申领", materials=[])
+    return made
+
+
+def admin_for_shandong():
+    return factories.catalog_admin("370881")
+
+
+def names(client, **params):
+    return [i["name"] for i in client.get("/api/v1/items", params).json()["items"]]
+
+
+def test_compounds_are_found_inside_longer_words(client, renshou):
+    assert names(client, q="社会保险") == ["社会保险费补缴"]
+
+
+@pytest.mark.parametrize("q", ["社保补缴", "社会保险补缴"])
+def test_colloquial_and_full_words_find_the_back_payment_items(client, renshou, q):
+    found = names(client, q=q)
+    assert "社会保险费补缴" in found
+
+
+def test_a_query_no_item_matches_whole_is_relaxed_to_its_specific_words(client, renshou):
+    found = names(client, q="社保 补缴 手续")  # 手续 is a stop word; 社保 + 补缴 both in 社会保险费补缴
+    assert "社会保险费补缴" in found and "居民身份证申领" not in found
+    page = client.get("/search/", {"q": "医保卡补缴"}).content.decode()  # no item has both: the 补缴 items still show
+    assert "补缴" in page and "relaxed-note" in page
+
+
+@pytest.mark.parametrize("q", ["身份证 办理", "如何 办理 身份证", "办理身份证需要什么材料"])
+def test_stop_words_typed_as_words_are_dropped(client, renshou, q):
+    assert "居民身份证申领" in names(client, q=q)
+
+
+def test_every_name_token_is_indexed(client, renshou):
+    assert names(client, q="转出") == ["企业职工基本养老保险关系转出"]
+
+
+def test_pinyin_initials_match_anywhere_in_a_name(client, renshou):
+    assert set(names(client, q="sfz")) == {"居民身份证申领"}
+    assert names(client, q="bj")[:2] and all("补缴" in n for n in names(client, q="bj"))
+
+
+def test_the_users_region_comes_first_and_the_switcher_keeps_it(client, renshou):
+    body = client.get("/api/v1/items", {"q": "身份证", "region": "511421"}).json()
+    assert [(i["name"], i["region_code"]) for i in body["items"]] == [("居民身份证申领", "511421")]
+    page = client.get("/search/", {"q": "身份证", "region": "370881"})
+    html = page.content.decode()
+    assert html.index("曲阜市") < html.index("仁寿县") and page.cookies["tb_region"].value == "370881"
+    html = client.get("/search/", {"q": "身份证"}).content.decode()  # the cookie remembers the choice
+    assert 'value="370881" selected' in html
+    html = client.get("/search/", {"q": "身份证", "region": "511421"}).content.decode()
+    assert html.index("仁寿县 · 仁寿县公安局") < html.index("曲阜市 · 曲阜市公安局")
+
+
+def test_the_items_api_refuses_an_unknown_region_in_chinese(client, renshou):
+    r = client.get("/api/v1/items", {"region": "519999"})
+    assert r.status_code == 400 and "区划参数无效" in r.json()["message"]
+
+
+def test_the_results_page_pages(client, admin):
+    for n in range(35):
+        factories.make_item(admin, name=f"食品经营许可(第{n + 1}分类)", materials=[])
+    first = client.get("/search/", {"q": "食品经营"}).content.decode()
+    assert "共 35 项" in first and first.count('class="list-group-item list-group-item-action py-3"') == 30
+    second = client.get("/search/", {"q": "食品经营", "page": 2}).content.decode()
+    assert second.count('class="list-group-item list-group-item-action py-3"') == 5 and "第 2 / 2 页" in second
+
+
+def test_external_codes_are_searchable_and_in_the_guide_api(client, admin):
+    item = factories.make_item(admin, name="食品经营许可")
+    from tongban.catalog.models import Item
+
+    Item.objects.filter(pk=item.pk).update(province_basic_code="511A0074300009", group_name="食品经营许可")
+    from tongban.catalog import search as s
+
+    s.write_entry(s.item_version_entry(Item.objects.get(pk=item.pk).versions.get()))
+    assert names(client, q="511A0074300009") == ["食品经营许可"]
+    body = client.get(f"/api/v1/items/{item.implementation_code}").json()
+    assert body["province_basic_code"] == "511A0074300009" and body["group_name"] == "食品经营许可"
+
+
+def test_everyday_words_of_the_new_synonyms(client, renshou):
+    assert "社会保险费补缴" in names(client, q="补交社保")
+    assert "社会保障卡申领" in names(client, q="社保卡")
+    assert "企业职工基本养老保险关系转出" in names(client, q="社保转移")

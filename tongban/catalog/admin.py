@@ -9,8 +9,13 @@ administrators and changed by system administrators."""
 from functools import reduce
 from operator import or_
 
+import re
+
+from django import forms
 from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
 from django.db import transaction
+from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.html import format_html
@@ -44,6 +49,34 @@ class VersionAccess(ItemAccess):
         return version.status == PubStatus.DRAFT
 
 
+class LinesField(forms.CharField):
+    """A list of short texts edited one per line (办理流程, 申请表字段) instead of raw JSON."""
+
+    widget = forms.Textarea(attrs={"rows": 4, "cols": 60})
+
+    def prepare_value(self, value):
+        return "\n".join(value) if isinstance(value, list) else value
+
+    def to_python(self, value):
+        return [line.strip() for line in re.split(r"[\r\n]+|→", value or "") if line.strip()]
+
+
+UNCOUNTED = [("publicity", "公示"), ("site_survey", "现场踏勘")]  # the procedures an item may add (workcal's keys)
+
+
+class ItemVersionForm(forms.ModelForm):
+    flow = LinesField(label="办理流程", required=False, help_text="每行一个环节,如:申请、受理、审查、决定、送达")
+    form_fields = LinesField(label="申请表字段", required=False, help_text="每行一个字段,如:经营场所、主体业态")
+    uncounted_procedures = forms.MultipleChoiceField(
+        label="不计入时限的程序", required=False, choices=UNCOUNTED, widget=forms.CheckboxSelectMultiple,
+        help_text="听证、检验、检测、鉴定、专家评审等法定情形始终不计时;此处勾选本事项另行规定不计时的程序",
+    )
+
+    class Meta:
+        model = ItemVersion
+        fields = "__all__"
+
+
 class DraftOnlyInline(VersionAccess, admin.TabularInline):
     extra = 0
 
@@ -61,20 +94,53 @@ class ReviewPointInline(DraftOnlyInline):
     model = ReviewPoint
 
 
+class ItemRegionFilter(admin.SimpleListFilter):
+    """The regions that have items, within the user's grants — not every province and county of the table. With
+    many regions, the admin's search box also takes a region's name or code."""
+
+    title = "实施区划"
+    parameter_name = "region"
+    field = "region"
+
+    def lookups(self, request, model_admin):
+        prefix = "item__" if model_admin.model is ItemVersion else ""
+        region_ids = model_admin.model.objects.values(f"{prefix}region").distinct()
+        regions = Region.objects.filter(pk__in=region_ids)
+        if not request.user.is_superuser:
+            paths = [g.region.path for role in (Role.CATALOG_ADMIN, Role.SYSTEM_ADMIN) for g in grants(request.user, role)]
+            regions = regions.filter(reduce(or_, (Q(path__startswith=p) for p in paths), Q(pk__in=[])))
+        # with the regions above them, as a tree: 四川省 › 眉山市 › 仁寿县
+        codes = {c for path in regions.values_list("path", flat=True) for c in path.split("/") if c}
+        tree = Region.objects.filter(code__in=codes).order_by("path")[:300]
+        return [(r.code, "\u3000" * (r.level - 1) + f"{r.name}({r.code})") for r in tree]
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        prefix = "item__" if queryset.model is ItemVersion else ""
+        region = Region.objects.filter(code=self.value()).first()
+        return queryset.filter(**{f"{prefix}region__path__startswith": region.path}) if region else queryset.none()
+
+
 @admin.register(ItemVersion)
 class ItemVersionAdmin(VersionAccess, admin.ModelAdmin):
-    list_display = ["name", "number", "status", "valid_from", "valid_to", "department", "promised_limit", "legal_limit"]
-    list_filter = ["status", "item__level", "item__department"]
-    search_fields = ["name", "aliases", "item__implementation_code"]
-    readonly_fields = ["item", "number", "status", "valid_from", "valid_to", "published_at", "published_by"]
+    form = ItemVersionForm
+    list_display = ["name", "number", "status", "valid_from", "valid_to", "department", "region", "promised_limit", "legal_limit"]
+    list_filter = ["status", "item__level", ItemRegionFilter]
+    search_fields = ["name", "aliases", "item__implementation_code", "item__department__name", "item__region__name"]
+    readonly_fields = ["item", "number", "status", "valid_from", "valid_to", "published_at", "published_by", "corrects", "correction_reason"]
+    list_select_related = ["item__department", "item__region"]
     filter_horizontal = ["topics"]
     inlines = [MaterialInline, FeeInline, ReviewPointInline]
-    actions = ["publish_selected", "draft_from_selected"]
-    list_select_related = ["item__department"]
+    actions = ["publish_selected", "review_selected", "draft_from_selected"]
 
     @admin.display(description="实施主体")
     def department(self, obj):
         return obj.item.department
+
+    @admin.display(description="实施区划")
+    def region(self, obj):
+        return obj.item.region
 
     def has_add_permission(self, request):
         return False  # new versions come from "基于所选版本新建草稿"; new items from the import or the API
@@ -93,6 +159,11 @@ class ItemVersionAdmin(VersionAccess, admin.ModelAdmin):
                 self.message_user(request, f"已发布:{v.name} 第{v.number}版")
             except DomainError as e:
                 self.message_user(request, f"{v.name}:{e.message}", level=messages.ERROR)
+
+    @admin.action(description="所选草稿转到“草稿审核发布”(指定生效日期或更正)")
+    def review_selected(self, request, queryset):
+        ids = ",".join(str(pk) for pk in queryset.filter(status=PubStatus.DRAFT).values_list("pk", flat=True))
+        return HttpResponseRedirect(reverse("catalog:drafts") + (f"?ids={ids}" if ids else ""))
 
     @admin.action(description="基于所选版本新建草稿")
     def draft_from_selected(self, request, queryset):
@@ -122,9 +193,22 @@ class VersionInline(ItemAccess, admin.TabularInline):
 @admin.register(Item)
 class ItemAdmin(ItemAccess, admin.ModelAdmin):
     list_display = ["implementation_code", "__str__", "level", "region", "delegated_from"]
-    list_filter = ["level", "type_code", "region"]
-    search_fields = ["implementation_code", "basic_code", "versions__name"]
-    readonly_fields = ["basic_code", "implementation_code", "delegated_from"]
+    list_filter = ["level", "type_code", ItemRegionFilter]
+    search_fields = ["implementation_code", "basic_code", "versions__name", "province_basic_code", "province_implementation_code",
+                     "region__name", "region__code", "department__name"]
+    readonly_fields = ["basic_code", "implementation_code", "delegated_from", "new_draft_button"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    list_select_related = ["region", "delegated_from"]
+
+    @admin.display(description="修改办事指南")
+    def new_draft_button(self, obj):
+        if obj is None or obj.pk is None:
+            return "—"
+        return format_html(
+            '<button type="submit" class="button" formaction="{}" formmethod="post" formnovalidate id="new-draft">新建草稿</button>'
+            ' <span class="help">从最新版本复制一个草稿(已有未发布的草稿则打开它)</span>',
+            reverse("catalog:new_draft", args=[obj.implementation_code]),
+        )
     filter_horizontal = ["zones", "windows"]
     inlines = [VersionInline]
     actions = ["delegate_selected"]

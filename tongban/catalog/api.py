@@ -2,12 +2,14 @@ import datetime as dt
 
 from django.conf import settings
 from django.shortcuts import get_object_or_404
-from ninja import Field, Query, Router, Schema
+from ninja import Field, File, Form, Query, Router, Schema, Status
+from ninja.files import UploadedFile
 
-from tongban.core.errors import DomainError, NotFound
+from tongban.org.auth import STAFF_AUTH
+from tongban.core.errors import DomainError, NotAllowed, NotFound
 from tongban.org.models import Department, Level
 
-from . import selectors
+from . import excel, selectors, services
 from .models import Bundle, PubStatus
 
 router = Router()
@@ -42,9 +44,22 @@ def parse_department(value: str | None) -> int | None:
     return dept.pk
 
 
+def parse_region(value: str | None):
+    if not value:
+        return None
+    from tongban.org.models import Region
+
+    region = Region.objects.filter(code=value.strip()).first()
+    if region is None:
+        raise DomainError("invalid_region", f"区划参数无效:{value[:20]} 不在区划代码表中(6位县级以上代码,乡级9位)", field="region")
+    return region
+
+
 class ItemOut(Schema):
     code: str
     name: str
+    region: str
+    region_code: str
     type: str
     type_name: str
     department: str
@@ -127,6 +142,11 @@ class GuideOut(Schema):
     topics: list[str]
     zones: list[str]
     delegated_from: str | None
+    sub_unit: str
+    province_basic_code: str
+    province_implementation_code: str
+    source_url: str
+    group_name: str
     url: str
 
 
@@ -166,7 +186,7 @@ def absolute(path: str) -> str:
 def item_out(v) -> dict:
     item = v.item
     return {
-        "code": item.implementation_code, "name": v.name, "type": item.type_code, "type_name": item.get_type_code_display(),
+        "code": item.implementation_code, "name": v.name, "region": item.region.name, "region_code": item.region.code, "type": item.type_code, "type_name": item.get_type_code_display(),
         "department": item.department.name, "level": item.level, "level_name": item.get_level_display(),
         "promised_limit": v.promised_limit, "legal_limit": v.legal_limit, "url": absolute(item.get_absolute_url()),
     }
@@ -200,6 +220,8 @@ def guide_out(v) -> dict:
         "topics": [t.name for t in v.topics.all()],
         "zones": [str(z) for z in item.zones.all()],
         "delegated_from": item.delegated_from.implementation_code if item.delegated_from else None,
+        "sub_unit": item.sub_unit, "province_basic_code": item.province_basic_code,
+        "province_implementation_code": item.province_implementation_code, "source_url": item.source_url, "group_name": item.group_name,
     }
 
 
@@ -209,9 +231,12 @@ def list_items(
     q: str = Query("", description="检索词,支持中文分词、同义词和拼音首字母"),
     level: str | None = Query(None, description="行使层级:province/city/county/town/village 或 1–5"),
     department: str | None = Query(None, description="实施部门 ID 或统一社会信用代码"),
+    region: str | None = Query(None, description="行政区划代码:只列该区划及其下级区划的事项(如 511421 仁寿县)"),
     page: int = Query(1, ge=1, le=10000),
 ):
-    count, versions = selectors.item_page(q=q, level=parse_level(level), department_id=parse_department(department), page=page)
+    count, versions = selectors.item_page(
+        q=q, level=parse_level(level), department_id=parse_department(department), region=parse_region(region), page=page,
+    )
     return {"count": count, "page": page, "items": [item_out(v) for v in versions]}
 
 
@@ -255,3 +280,113 @@ def delegation(request, region: str = "370800"):
     if city is None:
         raise DomainError("invalid_region", "请提供设区市的行政区划代码", field="region")
     return selectors.delegation_report(city)
+
+
+# --- catalogue administration: import, drafts, publication (the same services as /catalog/import/ and /catalog/drafts/)
+
+
+class ErrorOut(Schema):
+    code: str
+    message: str
+    field: str | None = None
+
+
+class ImportErrorOut(Schema):
+    sheet: str
+    row: int
+    column: str
+    message: str
+
+
+class ImportOut(Schema):
+    written: bool = Field(description="是否写入了数据(全部或不导入方式有错误时为否)")
+    departments_created: int
+    departments_updated: int
+    items_created: int = Field(description="新增事项(草稿)")
+    drafts: int = Field(description="已有事项生成或更新的草稿")
+    unchanged: int
+    draft_ids: list[int]
+    errors: list[ImportErrorOut]
+    error_workbook: str | None = Field(None, description="错误工作簿(有误的行+错误原因列),base64 编码的 .xlsx")
+
+
+class DraftOut(Schema):
+    id: int
+    code: str
+    name: str
+    version: int
+    department: str
+    region_code: str
+
+
+class PublishIn(Schema):
+    versions: list[int] = Field(description="草稿版本 ID")
+    valid_from: dt.date | None = Field(None, description="生效日期,默认今天")
+    correction: str = Field("", description="填写时作为当日更正发布(替代当日发布的版本),内容为更正原因")
+
+
+class PublishFailure(Schema):
+    id: int
+    name: str
+    message: str
+
+
+class PublishOut(Schema):
+    published: list[int]
+    failed: list[PublishFailure]
+
+
+def _catalog_admin(request):
+    from tongban.org.models import Role
+    from tongban.org.scopes import has_role
+
+    if not has_role(request.auth, Role.CATALOG_ADMIN):
+        raise NotAllowed("仅事项管理员可以导入和发布事项")
+
+
+@router.post("/catalog/import", response={200: ImportOut, 400: ImportOut, 401: ErrorOut, 403: ErrorOut}, auth=STAFF_AUTH,
+             summary="导入事项目录 Excel(部门、事项、材料);事项导入为草稿")
+def import_catalogue(request, file: UploadedFile = File(...), mode: str = Form("all", description="all:全部或不导入;valid:导入无误的行")):
+    import base64
+
+    _catalog_admin(request)
+    if mode not in excel.MODES:
+        raise DomainError("invalid_mode", "mode 应为 all(全部或不导入)或 valid(导入无误的行)", field="mode")
+    report = excel.import_workbook(request.auth, file, mode=mode)
+    body = {
+        "written": report.written, "departments_created": report.departments.get("created", 0),
+        "departments_updated": report.departments.get("updated", 0), "items_created": report.items_created,
+        "drafts": report.drafts, "unchanged": report.unchanged, "draft_ids": report.draft_ids, "errors": report.errors,
+        "error_workbook": base64.b64encode(report.error_workbook).decode() if report.error_workbook else None,
+    }
+    return Status(200 if report.ok or report.written else 400, body)
+
+
+@router.get("/catalog/drafts", response={200: list[DraftOut], 401: ErrorOut, 403: ErrorOut}, auth=STAFF_AUTH, summary="待审核发布的草稿")
+def list_drafts(request, q: str = Query("", description="按名称、部门或实施编码筛选")):
+    _catalog_admin(request)
+    return [
+        {"id": v.pk, "code": v.item.implementation_code, "name": v.name, "version": v.number, "department": v.item.department.name,
+         "region_code": v.item.region.code}
+        for v in selectors.drafts_for(request.auth, q=q)[:1000]
+    ]
+
+
+@router.post("/catalog/drafts/publish", response={200: PublishOut, 401: ErrorOut, 403: ErrorOut}, auth=STAFF_AUTH,
+             summary="批量发布草稿(同一生效日期),或作当日更正")
+def publish_drafts(request, data: PublishIn):
+    _catalog_admin(request)
+    chosen = list(selectors.drafts_for(request.auth).filter(pk__in=data.versions))
+    missing = set(data.versions) - {v.pk for v in chosen}
+    failed = [{"id": pk, "name": "", "message": "不是您可以发布的草稿"} for pk in sorted(missing)]
+    if data.correction.strip():
+        done = []
+        for v in chosen:
+            try:
+                done.append(services.publish_version(request.auth, v, correction=data.correction))
+            except DomainError as e:
+                failed.append({"id": v.pk, "name": v.name, "message": e.message})
+    else:
+        done, refused = services.publish_drafts(request.auth, chosen, data.valid_from)
+        failed += [{"id": f["version"].pk, "name": f["name"], "message": f["message"]} for f in refused]
+    return {"published": [v.pk for v in done], "failed": failed}

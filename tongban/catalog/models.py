@@ -123,6 +123,11 @@ class Item(models.Model):
     delegated_from = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="delegations", verbose_name="下放自(市县同权)"
     )
+    province_basic_code = models.CharField("省级基本编码", max_length=40, blank=True, db_index=True, help_text="省级平台的事项基本编码,如 511A0074300009")
+    province_implementation_code = models.CharField("省级实施编码", max_length=64, blank=True, db_index=True, help_text="省级平台公布的实施编码,原样保存")
+    sub_unit = models.CharField("实施机构", max_length=100, blank=True, help_text="实施主体的内设机构或下属单位,如 行政审批科")
+    source_url = models.URLField("来源网址", max_length=500, blank=True, help_text="省级平台上该事项办事指南的网址")
+    group_name = models.CharField("主事项", max_length=120, blank=True, help_text="省级平台的主事项名称:同一主事项下的子项归为一组")
     zones = models.ManyToManyField(Zone, blank=True, related_name="items", verbose_name="办理功能区")
     windows = models.ManyToManyField(Window, blank=True, related_name="items", verbose_name="办理窗口")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -184,7 +189,12 @@ class ItemVersion(models.Model):
     valid_from = models.DateField("生效日期", null=True, blank=True)
     valid_to = models.DateField("失效日期", null=True, blank=True, help_text="由下一版本的生效日期决定")
     published_at = models.DateTimeField("发布时间", null=True, blank=True)
-    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="发布人")
+    corrects = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="corrected_by", verbose_name="更正的版本",
+        help_text="当日发布后又更正:被更正的版本不再生效,本版本自同一日期起生效",
+    )
+    correction_reason = models.CharField("更正原因", max_length=300, blank=True)
 
     name = models.CharField("事项名称", max_length=120)
     aliases = models.CharField("别名/俗称", max_length=300, blank=True, help_text="以逗号或顿号分隔,用于搜索")
@@ -199,7 +209,7 @@ class ItemVersion(models.Model):
         help_text="填写后可延长期限不受行政许可法第四十二条(单独10日、联合15日)的限制",
     )
     uncounted_procedures = models.JSONField(
-        "不计入时限的程序", default=list, blank=True, help_text="除听证、检验、检测、鉴定、专家评审等法定情形外,本事项另行规定不计时的程序,如 publicity(公示)、site_survey(现场踏勘)",
+        "不计入时限的程序", default=list, blank=True, help_text="除听证、检验、检测、鉴定、专家评审等法定情形外,本事项另行规定不计时的程序,如 公示、现场踏勘",
     )
     visits = models.PositiveSmallIntegerField("到现场次数", choices=Visits.choices, default=Visits.ONE)
     online_depth = models.PositiveSmallIntegerField("网上办理深度", choices=OnlineDepth.choices, default=OnlineDepth.PRECHECK)

@@ -31,8 +31,10 @@ def guide(implementation_code: str, number: int | None = None) -> ItemVersion | 
 
 
 def item_page(*, q: str = "", level: int | None = None, department_id: int | None = None, topic: str | None = None,
-              service_object: str | None = None, page: int = 1, page_size: int = PAGE_SIZE) -> tuple[int, list[ItemVersion]]:
-    """(count, effective item versions) for the catalogue list and the items API."""
+              service_object: str | None = None, region: Region | None = None, prefer: Region | None = None,
+              page: int = 1, page_size: int = PAGE_SIZE) -> tuple[int, list[ItemVersion]]:
+    """(count, effective item versions) for the catalogue list, the search page and the items API.
+    `region`: only items of that region's subtree; `prefer`: items of that region and the regions above it first."""
     from tongban.core.paging import clamp_page
 
     offset = (clamp_page(page) - 1) * page_size
@@ -42,7 +44,10 @@ def item_page(*, q: str = "", level: int | None = None, department_id: int | Non
             filters["level"] = level
         if department_id:
             filters["department_id"] = department_id
-        total, ids = search.search(q, kind=SearchEntry.Kind.ITEM, filters=filters, limit=page_size, offset=offset)
+        total, ids = search.search(
+            q, kind=SearchEntry.Kind.ITEM, filters=filters, limit=page_size, offset=offset,
+            region_path=region.path if region else None, prefer_regions=region_line(prefer),
+        )
         by_id = {e.id: e.item_version_id for e in SearchEntry.objects.filter(id__in=ids)}
         versions = {v.id: v for v in _version_qs().filter(id__in=by_id.values())}
         return total, [versions[by_id[i]] for i in ids if by_id.get(i) in versions]
@@ -55,17 +60,36 @@ def item_page(*, q: str = "", level: int | None = None, department_id: int | Non
         qs = qs.filter(topics__code=topic)
     if service_object:
         qs = qs.filter(service_object__in=[service_object, "both"])
+    if region:
+        qs = qs.filter(item__region__path__startswith=region.path)
     qs = qs.order_by("item__department__order", "item__implementation_code")
     return qs.count(), list(qs[offset : offset + page_size])
 
 
-def search_all(q: str, limit: int = 30) -> dict:
-    """Bundles and items for the public search page, bundles first."""
-    _, bundle_ids = search.search(q, kind=SearchEntry.Kind.BUNDLE, limit=10)
-    entries = {e.id: e.bundle_id for e in SearchEntry.objects.filter(id__in=bundle_ids)}
-    bundles = {b.id: b for b in Bundle.objects.filter(id__in=entries.values(), status=PubStatus.PUBLISHED)}
-    total, versions = item_page(q=q, page_size=limit)
-    return {"bundles": [bundles[entries[i]] for i in bundle_ids if entries.get(i) in bundles], "items": versions, "count": total}
+def region_line(region: Region | None) -> list[int]:
+    """The region and those above it: a county citizen is served by the county's, the city's and the province's items."""
+    if region is None:
+        return []
+    codes = [c for c in region.path.split("/") if c]
+    return list(Region.objects.filter(code__in=codes).values_list("pk", flat=True))
+
+
+def search_regions() -> list[Region]:
+    """The regions that have published items: the choices of the search page's region switcher."""
+    ids = SearchEntry.objects.filter(kind=SearchEntry.Kind.ITEM).values("region_id").distinct()
+    return list(Region.objects.filter(pk__in=ids).order_by("code"))
+
+
+def search_all(q: str, limit: int = 30, *, page: int = 1, prefer: Region | None = None) -> dict:
+    """Bundles and items for the public search page, bundles first (on the first page)."""
+    bundles = []
+    if page == 1:
+        _, bundle_ids = search.search(q, kind=SearchEntry.Kind.BUNDLE, limit=10, prefer_regions=region_line(prefer))
+        entries = {e.id: e.bundle_id for e in SearchEntry.objects.filter(id__in=bundle_ids)}
+        found = {b.id: b for b in Bundle.objects.filter(id__in=entries.values(), status=PubStatus.PUBLISHED)}
+        bundles = [found[entries[i]] for i in bundle_ids if entries.get(i) in found]
+    total, versions = item_page(q=q, page_size=limit, page=page, prefer=prefer)
+    return {"bundles": bundles, "items": versions, "count": total, "relaxed": search.was_relaxed(q, total, SearchEntry.Kind.ITEM) if page == 1 else False}
 
 
 def bundle_guide(bundle: Bundle) -> dict:
@@ -133,6 +157,26 @@ def delegation_report(city: Region) -> dict:
         "ratio": round(delegated * 100 / total, 2) if total else 0.0,
         "kept": [str(i) for i in items.filter(delegated=False).select_related("department")],
     }
+
+
+def drafts_for(user, q: str = ""):
+    """Open drafts of the items whose department the user's 事项管理员 grants cover (system administrators and
+    superusers as has_role lets them), newest items first."""
+    from django.db.models import Q
+
+    from tongban.org.models import Role
+    from tongban.org.scopes import grants
+
+    qs = ItemVersion.objects.filter(status=PubStatus.DRAFT).select_related("item__department", "item__region").prefetch_related("materials")
+    if not user.is_superuser:
+        scope = Q(pk__in=[])
+        for role in (Role.CATALOG_ADMIN, Role.SYSTEM_ADMIN):
+            for g in grants(user, role):
+                scope |= Q(item__department=g.department) if g.department_id else Q(item__region__path__startswith=g.region.path)
+        qs = qs.filter(scope)
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(item__implementation_code__icontains=q) | Q(item__department__name__icontains=q))
+    return qs.order_by("item__region__code", "item__department__order", "item__basic_code")
 
 
 def guide_materials(version: ItemVersion) -> dict[int, Material]:

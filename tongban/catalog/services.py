@@ -95,6 +95,11 @@ def publish_problems(version: ItemVersion) -> list[dict]:
         problems.append({"field": "name", "message": "事项名称不能为空"})
     if not version.legal_basis.strip():
         problems.append({"field": "legal_basis", "message": "设定依据不能为空"})
+    elif is_placeholder(version.legal_basis):
+        problems.append({"field": "legal_basis", "message": f"设定依据「{version.legal_basis.strip()}」是占位文字,请填写法律法规依据后再发布"})
+    for m in version.materials.all():
+        if is_placeholder(m.name):
+            problems.append({"field": "materials", "message": f"申请材料「{m.name}」不是材料:没有申请材料的事项不列材料"})
     if version.promised_limit > version.legal_limit:
         problems.append({
             "field": "promised_limit",
@@ -111,12 +116,14 @@ def publish_problems(version: ItemVersion) -> list[dict]:
     return problems
 
 
-def publish_version(actor, version: ItemVersion, valid_from: dt.date | None = None) -> ItemVersion:
-    """Publish a draft: from `valid_from` it is the item's guide, and the previous version ends then."""
+def publish_version(actor, version: ItemVersion, valid_from: dt.date | None = None, *, correction: str = "") -> ItemVersion:
+    """Publish a draft: from `valid_from` it is the item's guide, and the previous version ends then.
+
+    `correction` (更正, with its reason): the draft replaces a version published today, from that version's own
+    start date; the replaced version stays on record, in force for no day, and the correction is audited."""
     item = version.item
     require(actor, Role.CATALOG_ADMIN, department=item.department, what="发布事项")
     today = timezone.localdate()
-    valid_from = valid_from or today
     with transaction.atomic():
         Item.objects.select_for_update().get(pk=item.pk)
         version = ItemVersion.objects.select_for_update().get(pk=version.pk)
@@ -126,25 +133,154 @@ def publish_version(actor, version: ItemVersion, valid_from: dt.date | None = No
         if problems:
             raise DomainError("publish_invalid", problems[0]["message"], field=problems[0]["field"], details=problems)
         published = item.versions.filter(status=PubStatus.PUBLISHED)
-        latest = published.order_by("-valid_from").first()
-        if latest and valid_from <= latest.valid_from:
-            raise DomainError(
-                "valid_from_overlap", f"生效日期须晚于现行版本的生效日期({latest.valid_from:%Y-%m-%d}),版本有效期不得重叠",
-                field="valid_from",
-            )
-        if latest and valid_from < today:
-            raise DomainError("valid_from_past", "新版本的生效日期不得早于今天", field="valid_from")
-        for old in published.filter(valid_to__isnull=True):
-            ItemVersion.objects.filter(pk=old.pk).update(valid_to=valid_from)  # immutable content: only the end date moves
-            search.set_valid_to({"item_version": old}, valid_from)
+        latest = published.order_by("-valid_from", "-number").first()
+        corrected = None
+        if correction:
+            corrected = _correctable(latest, today, correction)
+            valid_from = corrected.valid_from
+            ItemVersion.objects.filter(pk=corrected.pk).update(valid_to=valid_from)  # in force for no day
+            search.set_valid_to({"item_version": corrected}, valid_from)
+        else:
+            valid_from = valid_from or today
+            if latest and valid_from <= latest.valid_from:
+                raise DomainError(
+                    "valid_from_overlap",
+                    f"生效日期须晚于现行版本的生效日期({latest.valid_from:%Y-%m-%d}),版本有效期不得重叠;当日发布的版本有误可“更正”",
+                    field="valid_from",
+                )
+            if latest and valid_from < today:
+                raise DomainError("valid_from_past", "新版本的生效日期不得早于今天", field="valid_from")
+            for old in published.filter(valid_to__isnull=True):
+                ItemVersion.objects.filter(pk=old.pk).update(valid_to=valid_from)  # immutable content: only the end date moves
+                search.set_valid_to({"item_version": old}, valid_from)
         ItemVersion.objects.filter(pk=version.pk).update(
             status=PubStatus.PUBLISHED, valid_from=valid_from, published_at=timezone.now(),
             published_by=actor if getattr(actor, "pk", None) else None,
+            corrects=corrected, correction_reason=correction.strip()[:300],
         )
         version.refresh_from_db()
         search.write_entry(search.item_version_entry(version))
-        record(actor, "catalog.version_published", item, data={"version": version.number, "valid_from": valid_from})
+        if corrected:
+            record(actor, "catalog.version_corrected", item, data={
+                "version": version.number, "corrects": corrected.number, "valid_from": valid_from, "reason": correction,
+            })
+        else:
+            record(actor, "catalog.version_published", item, data={"version": version.number, "valid_from": valid_from})
     return version
+
+
+def _correctable(latest: ItemVersion | None, today: dt.date, reason: str) -> ItemVersion:
+    if not reason.strip():
+        raise DomainError("correction_reason", "更正须填写更正原因", field="correction")
+    if latest is None:
+        raise DomainError("correction_nothing", "该事项没有已发布的版本,无需更正,直接发布即可", field="correction")
+    if latest.published_at is None or timezone.localdate(latest.published_at) != today:
+        raise DomainError(
+            "correction_late", f"更正仅限发布当日:第{latest.number}版发布于"
+            f"{timezone.localdate(latest.published_at) if latest.published_at else '此前'},请发布新版本", field="correction",
+        )
+    return latest
+
+
+def publish_drafts(actor, versions: list[ItemVersion], valid_from: dt.date | None = None) -> tuple[list[ItemVersion], list[dict]]:
+    """Bulk publication of reviewed drafts (e.g. a whole import) from one effective date. Each draft is published
+    in its own transaction, so one draft's problem (a placeholder legal basis, an unlisted fee) is reported with
+    its name and does not hold back the others."""
+    done, failed = [], []
+    for v in versions:
+        try:
+            done.append(publish_version(actor, v, valid_from))
+        except DomainError as e:
+            failed.append({"version": v, "name": v.name, "message": e.message, "details": e.details})
+    return done, failed
+
+
+PLACEHOLDERS = {"无", "暂无", "待补充", "待定", "待完善", "/", "-", "—", "略", "空", "null", "none", "n/a"}
+
+
+def is_placeholder(text: str) -> bool:
+    """A cell typed to get past a required-field check, not real content."""
+    return text.strip().lower() in PLACEHOLDERS
+
+
+def import_drafts(actor, rows: list[dict]) -> dict:
+    """Write validated import rows as drafts, in one transaction. Each row: department, region, level, codes,
+    external codes, content, materials, fees. A new item gets item + draft version 1 (bulk-written); an item that
+    exists gets its open draft replaced or a new draft; a row identical to the item's latest version is skipped.
+    Nothing is published: an administrator reviews the drafts and publishes them (`publish_drafts`)."""
+    for dept in {r["department"].pk: r["department"] for r in rows}.values():
+        require(actor, Role.CATALOG_ADMIN, department=dept, what="导入事项")
+    out = {"created": 0, "drafted": 0, "unchanged": 0, "versions": []}
+    with transaction.atomic():
+        existing = {}
+        for it in Item.objects.filter(
+            region__in={r["region"].pk for r in rows}, basic_code__in={r["basic_code"] for r in rows},
+        ).select_related("department"):
+            existing[(it.region_id, it.basic_code)] = it
+        new_rows = [r for r in rows if (r["region"].pk, r["basic_code"]) not in existing]
+        items = []
+        for r in new_rows:
+            it = Item(
+                owner_code=r["owner_code"], type_code=r["type_code"], main_code=r["main_code"], sub_code=r["sub_code"],
+                level=r["level"], region=r["region"], department=r["department"], **r["external"],
+            )
+            it.basic_code = r["basic_code"]
+            it.implementation_code = Item.compose_implementation_code(r["department"].credit_code, r["level"], it.basic_code)
+            items.append(it)
+        Item.objects.bulk_create(items, batch_size=500)
+        if len({it.implementation_code for it in items}) != len(items) or Item.objects.filter(
+            implementation_code__in=[it.implementation_code for it in items]).count() != len(items):
+            raise Conflict("item_code_clash", "导入的事项实施编码与已有事项重复")
+        versions = [ItemVersion(item=it, number=1, **r["content"]) for it, r in zip(items, new_rows)]
+        ItemVersion.objects.bulk_create(versions, batch_size=500)
+        Material.objects.bulk_create([
+            Material(version=v, order=i, **m) for v, r in zip(versions, new_rows) for i, m in enumerate(r["materials"], 1)
+        ], batch_size=2000)
+        ItemFee.objects.bulk_create([ItemFee(version=v, **f) for v, r in zip(versions, new_rows) for f in r["fees"]])
+        for it, v in zip(items, versions):
+            record(actor, "catalog.item_imported", it, data={"name": v.name, "code": it.implementation_code, "draft": 1}, new=True)
+        out["created"] = len(items)
+        out["versions"].extend(versions)
+        for r in rows:
+            it = existing.get((r["region"].pk, r["basic_code"]))
+            if it is None:
+                continue
+            if it.department_id != r["department"].pk:
+                raise DomainError("import_department", f"「{r['content']['name']}」的实施主体与已有事项不一致(实施主体变更须新建实施事项)")
+            latest = it.versions.order_by("-number").first()
+            if latest and version_signature(latest, r["content"]) == row_signature(r):
+                out["unchanged"] += 1
+                continue
+            draft = new_draft(actor, it)
+            ItemVersion.objects.filter(pk=draft.pk).update(**r["content"])
+            Material.objects.filter(version=draft).delete()
+            ItemFee.objects.filter(version=draft).delete()
+            _fill_children(draft, r["materials"], r["fees"], (), draft.topics.all())
+            Item.objects.filter(pk=it.pk).update(**r["external"])
+            record(actor, "catalog.draft_imported", it, data={"version": draft.number})
+            out["drafted"] += 1
+            out["versions"].append(draft)
+    return out
+
+
+SIGNATURE_MATERIAL_FIELDS = ["name", "role", "form", "copies", "media", "source", "licence_type", "shared_key", "notes"]
+
+
+def row_signature(r: dict) -> tuple:
+    return (
+        tuple(sorted((k, str(v)) for k, v in r["content"].items())),
+        tuple(tuple(str(m.get(k, "")) for k in SIGNATURE_MATERIAL_FIELDS) for m in r["materials"]),
+        tuple(sorted(f["fee_entry"].code for f in r["fees"])),
+    )
+
+
+def version_signature(v: ItemVersion, keys) -> tuple:
+    """The same shape as row_signature, over the content fields a row carries (`keys`)."""
+    return (
+        tuple(sorted((k, str(getattr(v, k))) for k in keys)),
+        tuple(tuple(str(getattr(m, k)) for k in SIGNATURE_MATERIAL_FIELDS) for m in v.materials.all()),
+        tuple(sorted(f.fee_entry.code for f in v.fees.select_related("fee_entry") if f.fee_entry)),
+    )
 
 
 def delegate_item(actor, item: Item, counties: list[Region] | None = None) -> list[Item]:

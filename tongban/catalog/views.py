@@ -1,3 +1,5 @@
+import datetime as dt
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -5,6 +7,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
@@ -16,8 +19,10 @@ from tongban.org.scopes import has_role
 from tongban.workflow.definitions import effective_process
 from tongban.workflow.diagram import outline
 
-from . import excel, selectors
-from .models import Bundle, ItemVersion, PubStatus, ServiceObject, Topic, in_force
+from . import excel, selectors, services
+from .models import Bundle, Item, ItemVersion, PubStatus, ServiceObject, Topic, in_force
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 CITY_CODE = "370800"
 
@@ -78,10 +83,36 @@ def catalogue(request):
     })
 
 
+SEARCH_PAGE_SIZE = 30
+REGION_COOKIE = "tb_region"
+
+
+def _search_region(request) -> Region | None:
+    """The region whose items come first: the one chosen in the switcher (kept in a cookie), else the region
+    of the user's first grant, else none."""
+    code = request.GET.get("region")
+    if code is None:
+        code = request.COOKIES.get(REGION_COOKIE)
+    if code:
+        return Region.objects.filter(code=code).first()
+    if request.user.is_authenticated:
+        grant = request.user.grants.select_related("region").order_by("id").first()
+        return grant.region if grant else None
+    return None
+
+
 def search_page(request):
     q = request.GET.get("q", "").strip()[:100]
-    result = selectors.search_all(q) if q else {"bundles": [], "items": [], "count": 0}
-    return render(request, "catalog/search.html", {"q": q, **result})
+    page = max(1, _int(request.GET.get("page"), 1))
+    region = _search_region(request)
+    result = selectors.search_all(q, SEARCH_PAGE_SIZE, page=page, prefer=region) if q else {"bundles": [], "items": [], "count": 0}
+    pages = Paginator(range(result["count"]), SEARCH_PAGE_SIZE).get_page(page) if result["count"] else None
+    response = render(request, "catalog/search.html", {
+        "q": q, **result, "pages": pages, "region": region, "regions": selectors.search_regions(),
+    })
+    if "region" in request.GET:
+        response.set_cookie(REGION_COOKIE, request.GET["region"][:12], max_age=365 * 86400, samesite="Lax")
+    return response
 
 
 def guide_page(request, code):
@@ -96,6 +127,7 @@ def guide_page(request, code):
     return render(request, "catalog/guide.html", {
         "v": version, "item": version.item, "qr": qr_svg(url, scale=3, title="手机扫码查看办事指南"), "qr_url": url,
         "history": history, "bundles": bundles, "is_current": number is None, "process": outline(process) if process else None,
+        "can_edit": request.user.is_authenticated and has_role(request.user, Role.CATALOG_ADMIN, department=version.item.department),
     })
 
 
@@ -125,15 +157,27 @@ def import_page(request):
         _require_catalog_admin(request)
     except DomainError as e:
         return render(request, "catalog/import.html", {"error": e.message}, status=403)
+    mode = request.POST.get("mode", "all")
     if request.method == "POST":
         upload = request.FILES.get("file")
         if upload is None:
             messages.error(request, "请选择要导入的 Excel 文件(.xlsx)")
             return redirect("catalog:import")
-        report = excel.import_workbook(request.user, upload)
-        status = 200 if report.ok else 400
-        return render(request, "catalog/import.html", {"report": report}, status=status)
-    return render(request, "catalog/import.html", {"report": report})
+        report = excel.import_workbook(request.user, upload, mode=mode)
+        status = 200 if report.ok or report.written else 400
+        return render(request, "catalog/import.html", {"report": report, "modes": excel.MODES, "mode": mode}, status=status)
+    return render(request, "catalog/import.html", {"report": report, "modes": excel.MODES, "mode": mode})
+
+
+@login_required
+def template_view(request):
+    try:
+        _require_catalog_admin(request)
+    except DomainError as e:
+        return HttpResponse(e.message, status=403, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(excel.template_workbook(), content_type=XLSX)
+    response["Content-Disposition"] = "attachment; filename*=UTF-8''%E4%BA%8B%E9%A1%B9%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF.xlsx"
+    return response
 
 
 @login_required
@@ -143,6 +187,70 @@ def export_view(request):
     except DomainError as e:
         return HttpResponse(e.message, status=403, content_type="text/plain; charset=utf-8")
     data = excel.export_workbook()
-    response = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response = HttpResponse(data, content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="catalogue-{timezone.localdate():%Y%m%d}.xlsx"'
     return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def drafts_page(request):
+    """草稿审核发布: the drafts the user may publish, published together from one effective date, or as a
+    same-day correction (更正) of the version published today."""
+    try:
+        _require_catalog_admin(request)
+    except DomainError as e:
+        return render(request, "catalog/drafts.html", {"error": e.message}, status=403)
+    drafts = selectors.drafts_for(request.user, q=request.GET.get("q", "").strip())
+    preselect = {int(i) for i in request.GET.get("ids", "").split(",") if i.isdigit()}
+    if preselect:  # from the admin's "publish the selected drafts" action
+        drafts = drafts.filter(pk__in=preselect)
+    result = None
+    if request.method == "POST":
+        ids = [int(i) for i in request.POST.getlist("version") if i.isdigit()]
+        if request.POST.get("all_matching"):  # every draft the filter shows, on every page
+            chosen = list(selectors.drafts_for(request.user, q=request.POST.get("q", "").strip()))
+        else:
+            chosen = list(selectors.drafts_for(request.user).filter(pk__in=ids))
+        correction = request.POST.get("correction", "").strip() if request.POST.get("as_correction") else ""
+        valid_from = None
+        if not chosen:
+            messages.error(request, "请勾选要发布的草稿")
+        elif request.POST.get("valid_from") and not correction:
+            try:
+                valid_from = dt.date.fromisoformat(request.POST["valid_from"])
+            except ValueError:
+                messages.error(request, "生效日期格式应为 YYYY-MM-DD")
+                chosen = []
+        if request.POST.get("as_correction") and not correction:
+            messages.error(request, "更正须填写更正原因")
+            chosen = []
+        if chosen:
+            if correction:
+                done, failed = [], []
+                for v in chosen:
+                    try:
+                        done.append(services.publish_version(request.user, v, correction=correction))
+                    except DomainError as e:
+                        failed.append({"name": v.name, "message": e.message})
+            else:
+                done, failed = services.publish_drafts(request.user, chosen, valid_from)
+            result = {"done": done, "failed": failed, "correction": bool(correction)}
+            drafts = selectors.drafts_for(request.user, q=request.GET.get("q", "").strip())
+    page = Paginator(drafts, 100).get_page(request.GET.get("page"))
+    return render(request, "catalog/drafts.html", {
+        "page": page, "result": result, "today": timezone.localdate(), "q": request.GET.get("q", ""), "preselect": preselect,
+    })
+
+
+@login_required
+@require_http_methods(["POST"])
+def new_draft_view(request, code):
+    """A new draft from the item's own page (guide or admin): then edited in the admin."""
+    item = get_object_or_404(Item, implementation_code=code)
+    try:
+        draft = services.new_draft(request.user, item)
+    except DomainError as e:
+        messages.error(request, e.message)
+        return redirect(item.get_absolute_url())
+    return redirect(reverse("admin:catalog_itemversion_change", args=[draft.pk]))

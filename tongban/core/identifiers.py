@@ -8,7 +8,7 @@ import datetime as dt
 import re
 
 from .errors import DomainError
-from .regions import region_table
+from .regions import lookup, region_table
 
 ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 ID_CHECK = "10X98765432"
@@ -35,7 +35,7 @@ def validate_id_card(value, *, today: dt.date | None = None) -> str:
         raise DomainError("id_card_chars", "身份证号码前17位应为数字", field="id_card")
     if v[17] not in "0123456789X":
         raise DomainError("id_card_chars", "身份证号码第18位应为数字或X", field="id_card")
-    if v[:2] + "0000" not in region_table():
+    if v[:2] + "0000" not in region_table():  # provinces only: fixed since 1997, and old numbers keep retired county codes
         raise DomainError("id_card_region", "身份证号码地址码无效(省级代码不存在)", field="id_card")
     try:
         birth = dt.date(int(v[6:10]), int(v[10:12]), int(v[12:14]))
@@ -89,12 +89,21 @@ def make_uscc(region: str, serial: int, *, authority: str = "1", kind: str = "1"
     return first17 + uscc_check_char(first17)
 
 
-def validate_region_code(value) -> str:
+def validate_region_code(value, *, on: dt.date | None = None) -> str:
+    """A code of the region table (the database once Django runs) in force on `on` (default today): a retired
+    code stays valid for records dated before its end, a new one from its start."""
     v = _clean(value)
-    if not re.fullmatch(r"\d{6}", v):
-        raise DomainError("region_format", "行政区划代码应为6位数字", field="region")
-    if v not in region_table():
-        raise DomainError("region_unknown", f"行政区划代码{v}不存在于现行区划代码表", field="region")
+    if not re.fullmatch(r"\d{6}|\d{9}|\d{12}", v):
+        raise DomainError("region_format", f"行政区划代码应为6位数字(乡级9位、村级12位),当前为「{v[:20]}」", field="region")
+    found = lookup(v)
+    if found is None:
+        raise DomainError("region_unknown", f"行政区划代码{v}不存在于区划代码表(系统管理员可在后台“行政区划”中新增)", field="region")
+    name, start, end = found
+    on = on or dt.date.today()
+    if start and on < start:
+        raise DomainError("region_not_yet", f"行政区划代码{v}({name})自{start:%Y-%m-%d}起启用", field="region")
+    if end and on >= end:
+        raise DomainError("region_retired", f"行政区划代码{v}({name})已于{end:%Y-%m-%d}停用", field="region")
     return v
 
 

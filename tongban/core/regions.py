@@ -1,9 +1,13 @@
 """The shipped GB/T 2260 region-code table (tongban/core/data/regions.csv, source and date in its header).
 
-Read once per process; the validator needs no database, so it also works in imports and forms.
+The file is only what a migration loads into the database (org.Region); validation asks the database, through
+the lookup the org app registers when it starts (`register_lookup`). Core imports no other app, so the hook
+points the other way. Without a registered lookup (scripts that never set Django up) the file answers.
 """
 
 import csv
+import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -40,3 +44,19 @@ def table_edition() -> str:
             if line.startswith("#"):
                 return line.lstrip("# ").strip()
     return ""
+
+
+# A lookup answers (name, valid_from, valid_to) for a code, or None when the code is unknown.
+Lookup = Callable[[str], "tuple[str, dt.date | None, dt.date | None] | None"]
+_lookup: list[Lookup] = []
+
+
+def register_lookup(fn: Lookup) -> None:
+    _lookup[:] = [fn]
+
+
+def lookup(code: str):
+    if _lookup:
+        return _lookup[0](code)
+    row = region_table().get(code)
+    return (row.name, None, None) if row else None

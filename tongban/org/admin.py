@@ -1,19 +1,24 @@
 """Organisation pages in the admin. A system administrator (系统管理员) manages the halls, windows, departments
 and staff of the regions their grant covers: they give and take role grants only inside those regions, never
 see or set the superuser flag or Django permissions, and cannot touch an account that holds grants elsewhere
-(or a superuser). Region codes (GB/T 2260) are read-only. Every change of a staff account is audited."""
+(or a superuser). They add regions under their own (a new county, a town) and retire them with an end date. Every change of a staff account is audited."""
 
 from axes.admin import AccessAttemptAdmin
 from axes.models import AccessAttempt
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import Q
 
 from tongban.core.audit import record
 from tongban.core.models import AuditEvent
+from tongban.core.errors import DomainError
 
-from .admin_access import RoleAccess, SuperuserWrites
+from .admin_access import RoleAccess
 from .models import Department, Hall, Region, Role, RoleGrant, User, Window, Zone
+from .regions import add_region, check_new_region, retire_region
 from .scopes import grants
 
 
@@ -48,21 +53,104 @@ class SystemAdminAccess(RoleAccess):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
-@admin.register(Region)
-class RegionAdmin(SuperuserWrites, SystemAdminAccess, admin.ModelAdmin):
-    """The national code table (民政部), read here."""
+class RegionForm(forms.ModelForm):
+    class Meta:
+        model = Region
+        fields = ["code", "name", "level", "parent", "valid_from", "valid_to", "note"]
 
-    list_display = ["code", "name", "level", "parent"]
+    def clean(self):
+        data = super().clean()
+        if self.instance.pk is None and not self.errors:
+            for fld, message in check_new_region(code=data.get("code", ""), name=data.get("name", ""), level=data.get("level"),
+                                                 parent=data.get("parent")):
+                self.add_error(fld, message)
+        start, end = data.get("valid_from") or self.instance.valid_from, data.get("valid_to")
+        if start and end and end <= start:
+            self.add_error("valid_to", "停用日期须晚于启用日期")
+        return data
+
+
+@admin.register(Region)
+class RegionAdmin(SystemAdminAccess, admin.ModelAdmin):
+    """The national code table (GB/T 2260, loaded from the shipped file). A system administrator adds regions
+    under the regions of their grant (a new county, a town, a village) and retires them with an end date;
+    codes, levels and parents never change once added (a changed code is a new region)."""
+
+    form = RegionForm
+    list_display = ["code", "name", "level", "parent", "valid_from", "valid_to"]
     list_filter = ["level"]
     search_fields = ["code", "name"]
     raw_id_fields = ["parent"]
+
+    change_list_template = "admin/org/region/change_list.html"
+
+    def region_of(self, obj):
+        return obj.parent or obj
+
+    def get_urls(self):
+        from django.urls import path
+
+        return [path("import-towns/", self.admin_site.admin_view(self.import_towns_view), name="org_region_import_towns"), *super().get_urls()]
+
+    def import_towns_view(self, request):
+        """乡镇、村级区划 from the statistics bureau's CSV, for the counties of the administrator's own regions."""
+        from django.contrib import messages
+        from django.shortcuts import redirect
+        from django.template.response import TemplateResponse
+
+        from .regions import import_towns
+
+        if not self.may_edit(request):
+            raise PermissionDenied
+        if request.method == "POST" and request.FILES.get("file"):
+            try:
+                text = request.FILES["file"].read().decode("utf-8-sig")
+            except UnicodeDecodeError:
+                messages.error(request, "文件应为 UTF-8 编码的 CSV")
+                return redirect(request.path)
+            try:
+                report = import_towns(request.user, text)
+            except DomainError as e:
+                messages.error(request, e.message)
+                return redirect(request.path)
+            note = f"新增 {report.added} 个、更名 {report.renamed} 个乡级/村级区划"
+            if report.skipped:
+                note += f";上级区划不在代码表中而跳过 {len(report.skipped)} 个(如 {'、'.join(report.skipped[:5])})"
+            if report.outside:
+                note += f";不在您管辖范围而跳过 {len(report.outside)} 个"
+            messages.success(request, note)
+            return redirect("admin:org_region_changelist")
+        return TemplateResponse(request, "admin/org/region/import_towns.html", {
+            **self.admin_site.each_context(request), "title": "导入乡镇、村级区划(统计用区划代码)", "opts": self.model._meta,
+        })
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["code", "level", "parent", "valid_from"] if obj is not None else []
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        try:
+            if not change:
+                created = add_region(request.user, code=data["code"], name=data["name"], level=data["level"],
+                                     parent=data.get("parent"), valid_from=data.get("valid_from"), note=data.get("note", ""))
+                obj.pk = created.pk
+                obj.path = created.path
+                return
+            if "valid_to" in form.changed_data and data.get("valid_to"):
+                retire_region(request.user, obj, data["valid_to"], data.get("note", ""))
+            with transaction.atomic():
+                Region.objects.filter(pk=obj.pk).update(name=obj.name, note=obj.note, valid_to=obj.valid_to)
+                record(request.user, "org.region_saved", obj, data={"fields": form.changed_data})
+        except DomainError as e:
+            raise PermissionDenied(e.message) from None
 
 
 @admin.register(Department)
 class DepartmentAdmin(SystemAdminAccess, admin.ModelAdmin):
     list_display = ["name", "region", "function", "credit_code", "is_approval_bureau"]
-    list_filter = ["is_approval_bureau", "region"]
-    search_fields = ["name", "credit_code"]
+    list_filter = ["is_approval_bureau", ("region", admin.RelatedOnlyFieldListFilter)]  # regions with departments, not the national table
+    search_fields = ["name", "credit_code", "region__name", "region__code"]
+    autocomplete_fields = ["region"]  # a searchable choice among 3,000 regions
 
 
 class ZoneInline(SystemAdminAccess, admin.TabularInline):
@@ -73,6 +161,7 @@ class ZoneInline(SystemAdminAccess, admin.TabularInline):
 @admin.register(Hall)
 class HallAdmin(SystemAdminAccess, admin.ModelAdmin):
     list_display = ["name", "region", "address"]
+    autocomplete_fields = ["region"]
     inlines = [ZoneInline]
 
 

@@ -3,13 +3,23 @@ from django.apps import AppConfig
 
 
 class OrgConfig(AppConfig):
+    default = True  # this module holds two configs; "tongban.org" means this one
     name = "tongban.org"
     label = "org"
     verbose_name = "组织机构"
 
+    def ready(self):
+        from tongban.core.regions import register_lookup
+
+        from .regions import lookup
+
+        register_lookup(lookup)  # validators ask the database, not the shipped file
+
 
 class AxesConfig(AxesAppConfig):
     """django-axes (login throttling) under Chinese names in the admin: axes ships no Chinese translation."""
+
+    default = False
 
     verbose_name = "登录安全"
 

@@ -21,6 +21,11 @@ class Region(models.Model):
     level = models.PositiveSmallIntegerField("层级", choices=Level.choices)
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children", verbose_name="上级")
     path = models.CharField(max_length=120, db_index=True, editable=False)
+    valid_from = models.DateField("启用日期", null=True, blank=True, help_text="空:代码表收录以来一直有效")
+    valid_to = models.DateField(
+        "停用日期", null=True, blank=True, help_text="撤销或变更的区划自该日起停用;此前日期的记录仍以该代码为有效",
+    )
+    note = models.CharField("变更说明", max_length=200, blank=True, help_text="如:经国务院批准撤县设市(民政部公告)")
 
     class Meta:
         verbose_name = verbose_name_plural = "行政区划"
@@ -32,6 +37,9 @@ class Region(models.Model):
     def save(self, *args, **kwargs):
         self.path = (self.parent.path if self.parent else "") + self.code + "/"
         super().save(*args, **kwargs)
+
+    def in_force(self, on) -> bool:
+        return (self.valid_from is None or self.valid_from <= on) and (self.valid_to is None or on < self.valid_to)
 
     def contains(self, other: "Region") -> bool:
         return other.path.startswith(self.path)

@@ -4,17 +4,9 @@ from django.db import migrations
 
 
 def load(apps, schema_editor):
-    from tongban.core.regions import DATA_FILE, read_rows
+    from tongban.org.regions import load_shipped
 
-    Region = apps.get_model("org", "Region")
-    by_code = {}
-    for row in sorted(read_rows(DATA_FILE), key=lambda r: (r.level, r.code)):
-        parent = by_code.get(row.parent)
-        path = (parent.path if parent else "") + row.code + "/"
-        obj, _ = Region.objects.update_or_create(
-            code=row.code, defaults={"name": row.name, "level": row.level, "parent": parent, "path": path}
-        )
-        by_code[row.code] = obj
+    load_shipped(apps.get_model("org", "Region"))
 
 
 class Migration(migrations.Migration):
