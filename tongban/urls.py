@@ -4,7 +4,6 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from .api import api
-from .cases import views as case_views
 
 admin.site.site_header = "通办 · 政务服务管理后台"
 admin.site.site_title = "通办管理后台"
@@ -18,9 +17,9 @@ urlpatterns = [
     path("workcal/", include("tongban.workcal.urls")),
     path("hall/", include("tongban.cases.urls")),
     path("office/", include("tongban.workflow.urls")),
-    path("track/<str:number>/<str:token>/", case_views.track, name="track"),
     path("supervision/", include("tongban.supervision.urls")),
     path("", include("tongban.catalog.urls")),
+    path("", include("tongban.portal.urls")),
 ]
 
 # Uploaded case materials are never served from MEDIA_URL: /hall/cases/<number>/materials/<id>/ checks the scope.

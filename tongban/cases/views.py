@@ -1,7 +1,6 @@
 """The clerk workbench (综合受理窗口) and the public progress page. Thin: every act is a service call."""
 
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
@@ -13,7 +12,6 @@ from tongban.catalog import selectors as catalog
 from tongban.catalog.models import Bundle, Item, PubStatus
 
 from tongban.core.errors import DomainError, NotAllowed
-from tongban.core.qr import qr_svg
 from tongban.org.models import Role, RoleGrant
 from tongban.org.scopes import has_role
 
@@ -214,22 +212,6 @@ def notice_pdf(request, number, notice_id):
     response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{case.number}-{notice.kind}.pdf"'
     return response
-
-
-def track(request, number, token):
-    """Public progress page (the QR on every notice): no personal data beyond a masked name; the
-    address carries a token, so case numbers cannot be walked through."""
-    import hmac
-
-    case = Case.objects.select_related("item_version", "handler", "bundle").filter(number=number).first()
-    if case is None or not hmac.compare_digest(token, services.track_token(number)):
-        raise Http404("未找到该办件")
-    name = case.applicant.name
-    masked = name[0] + "*" * (len(name) - 1) if case.applicant.kind == "person" else name
-    return render(request, "cases/track.html", {"case": case, "applicant": masked, "clock": selectors.clock_status(case),
-                                                "notice": selectors.latest_return_notice(case) if case.state == CaseState.RETURNED else None,
-                                                "corrections": selectors.outstanding_corrections(case) if case.state == CaseState.RETURNED else [],
-                                                "qr": qr_svg(settings.SITE_URL + request.path, scale=3)})
 
 
 @login_required

@@ -157,7 +157,7 @@ class Item(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        return reverse("catalog:guide", args=[self.implementation_code])
+        return reverse("portal:guide", args=[self.implementation_code])
 
 
 def in_force(on: dt.date, prefix: str = "") -> models.Q:
@@ -375,7 +375,7 @@ class Bundle(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("catalog:bundle", args=[self.code])
+        return reverse("portal:bundle", args=[self.code])
 
 
 class BundleItem(models.Model):

@@ -4,12 +4,6 @@ from . import views
 
 app_name = "catalog"
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("catalog/", views.catalogue, name="catalogue"),
-    path("search/", views.search_page, name="search"),
-    path("guide/<str:code>/", views.guide_page, name="guide"),
-    path("bundles/<str:code>/", views.bundle_page, name="bundle"),
-    path("catalog/delegation/", views.delegation_page, name="delegation"),
     path("catalog/import/", views.import_page, name="import"),
     path("catalog/export.xlsx", views.export_view, name="export"),
     path("catalog/import/template.xlsx", views.template_view, name="import_template"),

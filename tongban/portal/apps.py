@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class PortalConfig(AppConfig):
+    name = "tongban.portal"
+    label = "portal"
+    verbose_name = "门户"
