@@ -50,3 +50,32 @@ def chromium_path():
         pytest.fail(f"CI: {CHROMIUM} is missing; browser tests must run in CI")
     pytest.skip(f"browser test skipped: {CHROMIUM} not installed (make test installs it where it can)")
 
+
+
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--disable-quic",
+]
+
+
+@pytest.fixture
+def browser(chromium_path):
+    """Debian's chromium through playwright. Every page opened in it renders under the Content-Security-Policy:
+    a violation reported on any page's console fails the test."""
+    from playwright.sync_api import sync_playwright
+
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # playwright's loop runs in this thread; the server has its own
+    violations = []
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        original = b.new_context
+
+        def new_context(**kw):
+            context = original(**kw)
+            context.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+            return context
+
+        b.new_context = new_context
+        yield b
+        b.close()
+    assert violations == [], violations

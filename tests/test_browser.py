@@ -1,6 +1,5 @@
 """Browser tests: playwright drives Debian's /usr/bin/chromium against the live test server."""
 
-import os
 
 import pytest
 
@@ -9,26 +8,10 @@ from tongban.catalog import services
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--disable-quic",
-]
-
-
 @pytest.fixture
-def page(chromium_path, tmp_path):
-    from playwright.sync_api import sync_playwright
-
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # playwright's loop runs in this thread; the server has its own
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
-        page = context.new_page()
-        violations = []  # every page a browser test visits renders under the Content-Security-Policy
-        page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
-        yield page
-        browser.close()
-    assert violations == [], violations
+def page(browser):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
+    yield context.new_page()
 
 
 @pytest.fixture

@@ -9,22 +9,10 @@ import pytest
 from openpyxl import load_workbook
 
 from tests import messy_workbook
-from tests.test_browser import CHROMIUM_ARGS
 from tests.test_catalog_migration import fix_error_workbook
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 SHOTS = os.environ.get("TB_SHOTS")  # a directory: screenshots of each page at 1366×768 and 390×844
-
-
-@pytest.fixture
-def browser(chromium_path):
-    from playwright.sync_api import sync_playwright
-
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import os
 
 import pytest
 
-from tests.test_browser import CHROMIUM_ARGS  # noqa: F401 - same browser flags
 from tests.test_journeys_api import workdays_after, world  # noqa: F401 - the demo city, pinned clock
 from tongban.cases import services as intake
 from tongban.cases.models import Case, CaseState
@@ -18,17 +17,6 @@ from tongban.org.models import User
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 PASSWORD = "Tongban@2026"
-
-
-@pytest.fixture
-def browser(chromium_path):
-    from playwright.sync_api import sync_playwright
-
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 class Desk:

@@ -16,7 +16,7 @@ from tongban.core.audit import record
 from tongban.core.models import AuditEvent
 from tongban.core.errors import DomainError
 
-from .admin_access import RoleAccess
+from .admin_access import NobodyWrites, RoleAccess
 from .models import Department, Hall, Region, Role, RoleGrant, User, Window, Zone
 from .regions import add_region, check_new_region, retire_region
 from .scopes import grants
@@ -228,22 +228,13 @@ class UserAdmin(SystemAdminAccess, BaseUserAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(RoleAccess, admin.ModelAdmin):
+class AuditEventAdmin(NobodyWrites, RoleAccess, admin.ModelAdmin):
     """The audit log (core keeps it; the roles that read it are org's): read by system administrators; nobody writes here."""
 
     role = Role.SYSTEM_ADMIN
     list_display = ["at", "actor_label", "action", "object_type", "object_id"]
     list_filter = ["action", "object_type"]
     search_fields = ["object_id", "actor_label"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 # --- login lockouts (django-axes) ---------------------------------------------------------------------------------

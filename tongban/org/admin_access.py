@@ -58,3 +58,17 @@ class SuperuserWrites:
 
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser
+
+
+class NobodyWrites:
+    """Mixin (before RoleAccess): a record kept by the platform itself (audit log, clock ledgers): the role holders
+    read it; nobody adds, changes or deletes it in the admin."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

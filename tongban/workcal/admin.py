@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from tongban.core.audit import record
-from tongban.org.admin_access import RoleAccess, SuperuserWrites
+from tongban.org.admin_access import NobodyWrites, RoleAccess, SuperuserWrites
 from tongban.org.models import Role
 
 from .models import CalendarDay, CalendarYear, Clock, ClockEvent, Extension, LevelBudget, Suspension, WarningPolicy
@@ -52,19 +52,10 @@ class LevelBudgetAdmin(AuditedSettings, admin.ModelAdmin):
     list_display = ["name", "levels", "max_days"]
 
 
-class LedgerInline(SystemAdminAccess):
+class LedgerInline(NobodyWrites, SystemAdminAccess):
     """A clock's ledger rows: seen with the clock, never edited here."""
 
     extra = 0
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class SuspensionInline(LedgerInline, admin.TabularInline):
