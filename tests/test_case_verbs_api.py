@@ -8,7 +8,7 @@ import pytest
 from tests import factories
 from tongban.cases import services
 from tongban.cases.models import Breach, Case, CaseState
-from tongban.core.identifiers import make_uscc
+from tongban.core.identifiers import make_id_card, make_uscc
 from tongban.org.models import ApiToken
 from tongban.workcal import days
 
@@ -127,3 +127,25 @@ def test_the_case_page_offers_each_role_only_what_it_may_do(client, people):
     r = client.post(f"/hall/cases/{case.number}/act/", {"action": "extend", "days": "2", "reason": "需补充专家意见"}, follow=True)
     assert "已延长审批期限" in r.content.decode()
     assert Case.objects.get(pk=case.pk).notices.filter(kind="extension").exists()
+
+
+def test_the_registry_answers_nobody_outside_the_window_and_keeps_its_data(client, people):
+    """No oracle: an account that may not submit learns nothing about who is registered; a submission with a new
+    phone number keeps it on the case and leaves the registered applicant alone."""
+    food, clerk = people["food"], people["clerk"]
+    firm = services.register_applicant(clerk, kind="org", id_number=make_uscc("370811", 8803, authority="9", kind="2"),
+                                       name="济宁市任城区鲁味轩餐饮店", phone="0537-2231234")
+    body = {"applicant": {"kind": "org", "id_number": firm.id_number, "name": "别的名字"}, "item": food.implementation_code}
+    for outsider in (people["reviewer"], people["leader"], factories.UserFactory()):
+        r = call(client, "POST", "/api/v1/cases/", token(outsider), body)
+        assert r.status_code == 403 and "name" not in r.json().get("field", ""), r.content
+    body["applicant"] = {"kind": "org", "id_number": firm.id_number, "name": firm.name, "phone": "13905379999"}
+    r = call(client, "POST", "/api/v1/cases/", token(clerk), body)
+    assert r.status_code == 201
+    firm.refresh_from_db()
+    assert firm.phone == "0537-2231234"
+    assert Case.objects.get(number=r.json()["number"]).form_data["申请时联系方式"] == {"phone": "13905379999"}
+    far = {**body, "mandate": {"agent_name": "王立新", "agent_id_number": make_id_card("370881", dt.date(1990, 1, 1), 17), "scope": "食品经营许可",
+                               "valid_until": "9999-12-31"}}
+    r = call(client, "POST", "/api/v1/cases/", token(clerk), far)
+    assert r.status_code == 400 and r.json()["field"] == "valid_until" and "三年" in r.json()["message"]

@@ -65,7 +65,8 @@ def test_applicant_is_identified_by_a_valid_number(clerk):
     person = services.register_applicant(clerk, kind="person", id_number=make_id_card("370881", D(1990, 1, 1), 123), name="孔祥东", phone="13805370000")
     assert person.masked_phone == "138****0000" and "*" in person.masked_id
     again = services.register_applicant(clerk, kind="person", id_number=person.id_number, name="孔祥东", phone="13805371111")
-    assert again.pk == person.pk and again.phone == "13805371111"
+    assert again.pk == person.pk and again.phone == "13805370000"  # the registry is not overwritten by an application
+    assert services.contact_given(again, "13805371111") == {"phone": "13805371111"}  # it is kept on the case instead
 
 
 def test_case_number_is_region_date_and_daily_sequence(clerk, shop, food):

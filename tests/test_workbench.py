@@ -49,7 +49,8 @@ def test_a_wrong_act_shows_a_chinese_message_not_a_500(clerk_client, admin):
     case = Case.objects.get()
     r = clerk_client.post(f"/hall/cases/{case.number}/act/", {"action": "accept"}, follow=True)
     assert r.status_code == 200 and "必要材料不齐" in r.content.decode()
-    r = clerk_client.post("/hall/new/", {"kind": "person", "id_number": "370881199001011234", "name": "孟凡"})
+    r = clerk_client.post("/hall/new/", {"kind": "person", "id_number": "370881199001011234", "name": "孟凡",
+                                         "target": f"item:{food.implementation_code}"})
     assert "校验位错误" in r.content.decode()
 
 

@@ -230,7 +230,6 @@ def _out(request, case: Case) -> dict:
 @router.post("/", response=answers(CaseOut, 201), summary="收件(提交申请)")
 def submit(request, data: SubmitIn, idempotency_key: str | None = IDEMPOTENCY):
     def run():
-        applicant = services.register_applicant(request.auth, **data.applicant.dict())
         item = bundle = None
         if data.item:
             item = Item.objects.select_related("region").filter(implementation_code=data.item).first()
@@ -240,6 +239,9 @@ def submit(request, data: SubmitIn, idempotency_key: str | None = IDEMPOTENCY):
             bundle = Bundle.objects.filter(code=data.bundle).first()
             if bundle is None:
                 raise DomainError("bundle_unknown", "一件事编码不存在", field="bundle")
+        if item is not None or bundle is not None:  # may the caller submit here at all? asked before the registry is read
+            services.require_submitter(request.auth, (item or bundle).region, data.channel)
+        applicant = services.register_applicant(request.auth, **data.applicant.dict())
         from tongban.org.models import Window
 
         window = None
@@ -252,7 +254,8 @@ def submit(request, data: SubmitIn, idempotency_key: str | None = IDEMPOTENCY):
             agent_user = request.auth if data.channel == "agent" else None
             mandate = services.register_mandate(request.auth, applicant=applicant, agent_user=agent_user, **data.mandate.dict())
         case = services.submit_case(request.auth, applicant=applicant, item=item, bundle=bundle, channel=data.channel,
-                                    window=window, mandate=mandate, materials=_materials(data.materials), form_data=data.form_data)
+                                    window=window, mandate=mandate, materials=_materials(data.materials), form_data=data.form_data,
+                                    contact=services.contact_given(applicant, data.applicant.phone, data.applicant.address))
         return 201, _out(request, case)
     return _idempotent(request, "submit", run)
 

@@ -2,6 +2,7 @@
 a permission check, a history event and an entry in the case's audit chain."""
 
 import datetime as dt
+import json
 import logging
 
 from django.db import connection
@@ -10,7 +11,7 @@ from django.utils import timezone
 from tongban.catalog.models import CaseKind, Item, Material, PubStatus
 from tongban.core import tx
 from tongban.core.audit import record
-from tongban.core.errors import Conflict, DomainError
+from tongban.core.errors import Conflict, DomainError, NotAllowed
 from tongban.core.identifiers import validate_id_card, validate_uscc
 from tongban.org.models import Role, Window
 from tongban.org.scopes import has_role, require
@@ -31,6 +32,7 @@ from .decisions import (  # noqa: F401
 
 logger = logging.getLogger(__name__)
 POST_CHECK_DAYS = 20
+FORM_DATA_MAX = 64 * 1024  # characters of the application form as JSON
 AUTO_ACCEPT_DAYS = 5  # 行政许可法 art. 32
 REMEDIES = (
     "申请人如对本决定不服,可以自收到本决定书之日起六十日内依照《中华人民共和国行政复议法》申请行政复议,"
@@ -39,18 +41,25 @@ REMEDIES = (
 
 
 def register_applicant(actor, *, kind: str, id_number: str, name: str, phone: str = "", address: str = "", legal_rep: str = "") -> Applicant:
-    """Find the applicant by ID number or credit code, or register them. The number is validated."""
+    """Find the applicant by ID number or credit code, or register them. The number is validated. Only staff who
+    receive applications may ask (the registry is read after that check). A registered applicant's data is never
+    overwritten here: contact details given with an application are recorded on the case (`contact_given`)."""
+    if not (has_role(actor, Role.WINDOW_CLERK) or has_role(actor, Role.AGENT)):
+        raise NotAllowed("只有窗口工作人员或帮代办员可以登记申请人")
     if kind == Applicant.Kind.PERSON:
         number = validate_id_card(id_number)
     elif kind == Applicant.Kind.ORG:
         number = validate_uscc(id_number)
     else:
-        raise DomainError("applicant_kind", "申请人类型应为自然人或法人", field="kind")
+        raise DomainError("applicant_kind", "申请人类型应为自然人(person)或法人(org)", field="kind")
     if not name.strip():
         raise DomainError("applicant_name", "请填写申请人姓名或名称", field="name")
+    for field, value, size, label in (("name", name, 120, "姓名或名称"), ("address", address, 200, "地址"), ("legal_rep", legal_rep, 40, "法定代表人")):
+        if len(value) > size:
+            raise DomainError("too_long", f"{label}不得超过{size}个字", field=field)
     phone = phone.strip()
     digits = phone.replace("-", "").replace(" ", "")
-    if phone and not (digits.isdigit() and 7 <= len(digits) <= 12):
+    if phone and not (digits.isascii() and digits.isdigit() and 7 <= len(digits) <= 12):
         raise DomainError("applicant_phone", "联系电话应为7至12位数字(固定电话可含区号和“-”)", field="phone")
     with tx.atomic():
         applicant, created = Applicant.objects.select_for_update().get_or_create(
@@ -61,15 +70,15 @@ def register_applicant(actor, *, kind: str, id_number: str, name: str, phone: st
                 raise DomainError("applicant_name_mismatch",
                                   f"该证件号码已登记的{'姓名' if applicant.kind == Applicant.Kind.PERSON else '名称'}与填写的不一致,请核对证件",
                                   field="name")
-            changes = {k: v for k, v in {"phone": phone, "address": address, "legal_rep": legal_rep}.items()
-                       if v and getattr(applicant, k) != v}
-            if changes:
-                Applicant.objects.filter(pk=applicant.pk).update(**changes)
-                applicant.refresh_from_db()
-                record(actor, "applicant.updated", applicant, data={"fields": sorted(changes)})
         else:
             record(actor, "applicant.registered", applicant, data={"kind": kind})
     return applicant
+
+def contact_given(applicant: Applicant, phone: str = "", address: str = "") -> dict:
+    """Contact details given with an application that differ from the applicant's registered ones: kept on the
+    case (the registered data changes only by the applicant's own act), never written over the registry."""
+    given = {"phone": (phone or "").strip(), "address": (address or "").strip()}
+    return {k: v for k, v in given.items() if v and v != getattr(applicant, k)}
 
 def register_mandate(actor, *, applicant: Applicant, agent_name: str, agent_id_number: str, scope: str,
                      agent_phone: str = "", valid_until: dt.date | None = None, agent_user=None) -> Mandate:
@@ -79,6 +88,12 @@ def register_mandate(actor, *, applicant: Applicant, agent_name: str, agent_id_n
         raise DomainError("mandate_fields", "请填写代理人姓名和委托事项", field="agent_name")
     if valid_until and valid_until < timezone.localdate():
         raise DomainError("mandate_expired", "委托书已过有效期", field="valid_until")
+    if valid_until and valid_until > timezone.localdate() + dt.timedelta(days=3 * 366):
+        raise DomainError("mandate_too_long", "委托书有效期自今日起不得超过三年", field="valid_until")
+    for field, value, size, label in (("agent_name", agent_name, 40, "代理人姓名"), ("scope", scope, 200, "委托事项"),
+                                      ("agent_phone", agent_phone, 20, "代理人电话")):
+        if len(value) > size:
+            raise DomainError("too_long", f"{label}不得超过{size}个字", field=field)
     if agent_user is not None and not has_role(agent_user, Role.AGENT):
         raise DomainError("mandate_agent", "该账号不是帮代办员", field="agent_user")
     mandate = Mandate.objects.create(applicant=applicant, agent_name=agent_name.strip(), agent_id_number=number,
@@ -100,7 +115,7 @@ def _next_number(region_code: str, day: dt.date) -> str:
 def submit_case(
     actor, *, applicant: Applicant, item: Item | None = None, bundle=None, channel: str = Channel.WINDOW,
     window: Window | None = None, mandate: Mandate | None = None, materials: list[dict] = (), form_data: dict | None = None,
-    on: dt.date | None = None,
+    on: dt.date | None = None, contact: dict | None = None,
 ) -> Case:
     """Receive an application for a published item or bundle (收件). Materials: [{"material": id, "status":
     "provided"|"original_seen"|"shared", "file": UploadedFile?}] — only materials the guide lists."""
@@ -122,6 +137,11 @@ def submit_case(
         raise DomainError("mandate_expired", "委托书已过有效期", field="mandate")
     if channel == Channel.AGENT and mandate is None:
         raise DomainError("mandate_required", "帮代办申报须附申请人的委托书", field="mandate")
+    form_data = dict(form_data or {})
+    if len(json.dumps(form_data, ensure_ascii=False)) > FORM_DATA_MAX:
+        raise DomainError("form_data_too_large", f"申请表内容过多(不得超过{FORM_DATA_MAX // 1024}KB)", field="form_data")
+    if contact:  # given with this application, kept on the case; the registry is not changed
+        form_data["申请时联系方式"] = contact
     with tx.atomic():
         if bundle is not None:
             case = _submit_bundle(actor, applicant, bundle, channel, window, mandate, materials, form_data or {}, on)

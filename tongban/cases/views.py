@@ -51,10 +51,6 @@ def new_case(request):
     if request.method == "POST":
         try:
             with transaction.atomic():
-                applicant = services.register_applicant(
-                    request.user, kind=request.POST.get("kind", ""), id_number=request.POST.get("id_number", ""),
-                    name=request.POST.get("name", ""), phone=request.POST.get("phone", ""), address=request.POST.get("address", ""),
-                )
                 target = request.POST.get("target", "")
                 item = bundle = None
                 if target.startswith("item:"):
@@ -63,8 +59,15 @@ def new_case(request):
                     bundle = Bundle.objects.filter(code=target[7:], status=PubStatus.PUBLISHED).first()
                 if item is None and bundle is None:
                     raise DomainError("target_required", "请先检索并选择要办理的事项或一件事", field="target")
+                services.require_submitter(request.user, (item or bundle).region, "window")  # before the registry is read
+                phone, address = request.POST.get("phone", ""), request.POST.get("address", "")
+                applicant = services.register_applicant(
+                    request.user, kind=request.POST.get("kind", ""), id_number=request.POST.get("id_number", ""),
+                    name=request.POST.get("name", ""), phone=phone, address=address,
+                )
                 case = services.submit_case(request.user, applicant=applicant, item=item, bundle=bundle,
-                                            window=_clerk_window(request.user))
+                                            window=_clerk_window(request.user),
+                                            contact=services.contact_given(applicant, phone, address))
             messages.success(request, f"已收件:{case.number}。请核对材料。")
             return redirect(case)
         except DomainError as e:
