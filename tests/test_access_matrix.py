@@ -242,3 +242,8 @@ def test_the_matrix_probes_real_doors_the_own_scope_opens_every_read(world):
         if not set(codes.values()) - {403, 404}:  # the preview answers 409 to the leader before the decision step is ready
             unopened.append(f"page GET {path}: {codes}")
     assert unopened == [], "\n".join(unopened)
+    # and the snapshot sees an act: the step's own reviewer claims it through the same door the matrix probes
+    before = snapshot(w["case"])
+    r = call(client, "POST", f"/api/v1/workflow/steps/{w['step'].pk}/claim", {}, keys["reviewer"])
+    assert r.status_code == 200, r.content
+    assert snapshot(w["case"])["steps"] != before["steps"]

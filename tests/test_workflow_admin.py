@@ -70,7 +70,7 @@ def test_a_step_waiting_for_an_unknown_or_duplicate_code_is_refused_in_the_form(
     draft = definitions.define(staff_admin, item, steps(d))
     client.force_login(staff_admin)
     r = client.post(change_url(draft), step_post(draft, {"decide": {"after": "review_fire review_planning"}}))
-    assert r.status_code == 200 and "本流程没有编码为 review_planning 的环节" in r.content.decode()
+    assert r.status_code == 200 and "本流程没有名称或编码为 review_planning 的环节" in r.content.decode()
     r = client.post(change_url(draft), step_post(draft, {"review_env": {"code": "review_fire"}}))
     assert r.status_code == 200 and "环节编码重复:review_fire" in r.content.decode()
     assert Step.objects.get(process=draft, code="decide").after == ["review_fire", "review_plan", "review_env"]
@@ -88,7 +88,7 @@ def test_a_joint_inspection_step_is_added_with_its_departments(client, staff_adm
     step = Step.objects.get(process=draft, code="joint")
     assert set(step.joint_departments.all()) == {d["fire"], d["plan"]}
     since = Process.objects.get(pk=draft.pk).valid_from or timezone.localdate()
-    assert act(client, "publish_selected", draft)[-1:] == [f"已发布:建设工程规划许可证核发 流程第1版,自{since:%Y年%m月%d日}起生效"]
+    assert act(client, "publish_selected", draft)[-1:] == [f"已发布:建设工程规划许可证核发({draft.item.department.name} · {draft.item.implementation_code}) 流程第1版,自{since:%Y年%m月%d日}起生效"]
     assert Process.objects.get(pk=draft.pk).valid_from == since
 
 
@@ -111,7 +111,7 @@ def test_publish_and_copy_as_the_next_draft(client, staff_admin, planning):  # n
     spec[1]["review_points"] = ["消防车道、登高操作场地是否符合规范"]
     draft = definitions.define(staff_admin, item, spec)
     client.force_login(staff_admin)
-    assert act(client, "publish_selected", draft)[-1].startswith("已发布:建设工程规划许可证核发 流程第1版")
+    assert act(client, "publish_selected", draft)[-1].startswith("已发布:建设工程规划许可证核发(")
     published = Process.objects.get(pk=draft.pk)
     assert published.status == "published" and definitions.effective_process(item) == published
     assert "已发布,无需重复发布" in act(client, "publish_selected", published)[-1]
@@ -131,7 +131,8 @@ def test_a_published_process_and_its_steps_are_read_only(client, staff_admin, pl
     client.force_login(staff_admin)
     page = client.get(change_url(published)).content.decode()
     assert 'name="_save"' not in page and 'name="steps-0-after"' not in page
-    assert "review_fire、review_plan、review_env" in page  # shown as text, not as a JSON list
+    names = "、".join(Step.objects.get(process=published, code=c).name for c in ("review_fire", "review_plan", "review_env"))
+    assert names in page  # shown as the steps' names, not as a JSON list of codes
     r = client.post(change_url(published), step_post(published, {"review_env": {"budget_workdays": 1}}))
     assert r.status_code == 403
     r = client.post(CHANGELIST, {"action": "delete_selected", "_selected_action": [published.pk], "post": "yes"})
@@ -195,3 +196,18 @@ def test_a_draft_is_published_on_its_planned_date_which_may_not_be_in_the_past(c
     assert client.post(change_url(draft), {**step_post(draft), "valid_from": next_week.isoformat()}).status_code == 302
     assert act(client, "publish_selected", draft)[-1].endswith(f"自{next_week:%Y年%m月%d日}起生效")
     assert definitions.effective_process(item) is None and definitions.effective_process(item, next_week).pk == draft.pk
+
+
+def test_steps_wait_for_steps_named_as_people_name_them(client, staff_admin, planning):  # noqa: F811
+    """The administrator types the names of the steps a step waits for (codes still work); the form shows names."""
+    item, d = planning
+    draft = definitions.define(staff_admin, item, steps(d))
+    client.force_login(staff_admin)
+    fire, plan = (Step.objects.get(process=draft, code=c).name for c in ("review_fire", "review_plan"))
+    r = client.post(change_url(draft), step_post(draft, {"review_env": {"after": f"{fire}、{plan}"}}))
+    assert r.status_code == 302, r.context["adminform"].form.errors if r.context else r
+    assert Step.objects.get(process=draft, code="review_env").after == ["review_fire", "review_plan"]
+    page = client.get(change_url(draft)).content.decode()
+    assert f'value="{fire}、{plan}"' in page
+    listing = client.get(CHANGELIST).content.decode()
+    assert item.implementation_code in listing  # two processes of items with the same name are told apart

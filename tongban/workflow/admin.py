@@ -101,7 +101,7 @@ class StepForm(forms.ModelForm):
     """`after` and the review points as text a person can type: codes separated by commas, one point a line."""
 
     after = forms.CharField(label="前置环节", required=False, widget=forms.TextInput(attrs={"size": 40}),
-                            help_text="所等待环节的编码,以逗号或空格分隔;前置相同的环节并行办理;起始环节留空")
+                            help_text="所等待环节的名称(或编码),以逗号、顿号或空格分隔;前置相同的环节并行办理;起始环节留空")
     review_points = forms.CharField(label="审查要点", required=False, widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
                                     help_text="每行一项;审查人员须逐项作答")
 
@@ -114,15 +114,13 @@ class StepForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
-            self.initial["after"] = ", ".join(self.instance.after or [])
+            names = dict(Step.objects.filter(process_id=self.instance.process_id).values_list("code", "name"))
+            self.initial["after"] = "、".join(names.get(c, c) for c in self.instance.after or [])
             self.initial["review_points"] = "\n".join(self.instance.review_points or [])
 
     def clean_after(self):
-        codes = [c for c in re.split(r"[\s,,、;;]+", self.cleaned_data.get("after", "")) if c]
-        bad = [c for c in codes if not CODE.match(c)]
-        if bad:
-            raise forms.ValidationError(f"环节编码只能包含字母、数字、下划线和连字符:{'、'.join(bad)}")
-        return list(dict.fromkeys(codes))
+        """Names or codes as typed; the formset turns names into the codes of this process's steps."""
+        return list(dict.fromkeys(c for c in re.split(r"[\s,,、;;]+", self.cleaned_data.get("after", "")) if c))
 
     def clean_review_points(self):
         return [line.strip() for line in self.cleaned_data.get("review_points", "").splitlines() if line.strip()]
@@ -144,10 +142,18 @@ class StepFormSet(forms.BaseInlineFormSet):
         if dupes:  # before Django's own unique check, whose message names the field in English
             raise forms.ValidationError(f"环节编码重复:{'、'.join(dupes)}")
         super().clean()
+        by_name = {f.cleaned_data["name"]: f.cleaned_data["code"] for f in kept if f.cleaned_data.get("name")}
         for f in kept:
-            unknown = [c for c in f.cleaned_data["after"] if c not in codes]
+            resolved = [c if c in codes else by_name.get(c, c) for c in f.cleaned_data["after"]]
+            unknown = [c for c in resolved if c not in codes]
             if unknown:
-                f.add_error("after", f"本流程没有编码为 {'、'.join(unknown)} 的环节")
+                f.add_error("after", f"本流程没有名称或编码为 {'、'.join(unknown)} 的环节")
+                continue
+            if f.cleaned_data.get("code") in resolved:
+                f.add_error("after", "环节不能等待自身")
+                continue
+            f.cleaned_data["after"] = list(dict.fromkeys(resolved))
+            f.instance.after = f.cleaned_data["after"]
 
 
 class StepInline(ProcessAccess, admin.StackedInline):
@@ -197,7 +203,8 @@ class StepInline(ProcessAccess, admin.StackedInline):
 
     @admin.display(description="前置环节")
     def after_text(self, step):
-        return "、".join(step.after) or "—(起始环节)"
+        names = dict(Step.objects.filter(process_id=step.process_id).values_list("code", "name"))
+        return "、".join(names.get(c, c) for c in step.after) or "—(起始环节)"
 
     @admin.display(description="联合踏勘部门")
     def joint_text(self, step):
@@ -251,8 +258,10 @@ class ProcessAdmin(ProcessAccess, admin.ModelAdmin):
 
     @admin.display(description="事项", ordering="item_latest")
     def item_name(self, obj):
+        """The item's name with its implementing authority and code: two processes of items with the same name
+        (the city's and a county's, say) are told apart."""
         name = getattr(obj, "item_latest", None) or obj.item.versions.order_by("-number").values_list("name", flat=True).first()
-        return name or obj.item.basic_code
+        return f"{name or obj.item.basic_code}({obj.item.department.name} · {obj.item.implementation_code})"
 
     @admin.display(description="环节数", ordering="n_steps")
     def step_count(self, obj):
