@@ -21,7 +21,7 @@ from tongban.org.models import ApiToken, Role
 from tongban.workflow import definitions
 from tongban.workflow.models import CaseStep
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]  # runs on both; the PostgreSQL run is the proof the issue asks for
 
 QUFU, WENSHANG = "370881", "370830"
 MISSING_NUMBER = "370881-20990101-999999"
@@ -135,12 +135,12 @@ def pages(w):
         ("POST", f"{o}/steps/{s}/act/", {"action": "claim"}),
         ("POST", f"{o}/steps/{s}/act/", {"action": "agree", "text": "同意", "a0": "符合"}),
         ("POST", f"{o}/steps/{s}/act/", {"action": "return", "text": "请补正"}),
-        # reported: POST /office/steps/{id}/chase/ out of scope answers 302 (a message, nothing changed), 404 for no such step
+        ("POST", f"{o}/steps/{s}/chase/", {"note": "请加快"}),
         ("POST", f"{o}/decisions/{n}/", {"approve": "1", "note": "符合规划条件"}),
         ("GET", f"{o}/decisions/{n}/preview-approval.pdf", None),
         ("POST", f"{o}/decisions/{n}/preview-refusal.pdf", {"note": "不符合"}),
         ("GET", f"{o}/cases/{n}/timeline/", None),
-        # reported: POST /office/escalations/{id}/reassign/ out of scope answers 302 (a message, nothing changed), 404 for no such step
+        ("POST", f"{o}/escalations/{s}/reassign/", {"reviewer": str(w["second_reviewer"].pk), "reason": "人手不足"}),
     ]
 
 

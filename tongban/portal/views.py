@@ -107,8 +107,11 @@ def search_page(request):
     response = render(request, "portal/search.html", {
         "q": q, **result, "pages": pages, "region": region, "regions": selectors.search_regions(),
     })
-    if "region" in request.GET:
-        response.set_cookie(REGION_COOKIE, request.GET["region"][:12], max_age=365 * 86400, samesite="Lax")
+    if "region" in request.GET:  # only a region that exists is remembered (a cookie carries nothing else)
+        if region is not None:
+            response.set_cookie(REGION_COOKIE, region.code, max_age=365 * 86400, samesite="Lax")
+        else:
+            response.delete_cookie(REGION_COOKIE)
     return response
 
 

@@ -52,6 +52,8 @@ def lead(request):
 @require_POST
 def chase(request, step_id):
     cs = get_object_or_404(CaseStep.objects.select_related("case", "step", "department"), pk=step_id)
+    if not can_see(request.user, cs.case):
+        raise Http404("未找到该环节")  # out of scope answers like a step that does not exist
     try:
         oversight.chase(request.user, cs, note=request.POST.get("note", ""))
         messages.success(request, f"已催办{cs.department}的“{cs.step.name}”({cs.case.number})。")
@@ -75,6 +77,8 @@ def escalations(request):
 @require_POST
 def reassign(request, step_id):
     cs = get_object_or_404(CaseStep.objects.select_related("case", "step", "department"), pk=step_id)
+    if not can_see(request.user, cs.case):
+        raise Http404("未找到该环节")  # out of scope answers like a step that does not exist
     if not oversight.is_escalated_to(request.user, cs):
         messages.error(request, "该环节不在您的超期督办范围内")
         return redirect("workflow:escalations")
