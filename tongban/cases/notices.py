@@ -11,7 +11,8 @@ from tongban.org.models import Hall
 
 from .models import Case, CaseMaterial, Notice
 
-PREFIX = {"acceptance": "受", "missing": "补", "refusal": "不受", "gap_commitment": "容", "informed_commitment": "承", "receipt": "收"}
+PREFIX = {"acceptance": "受", "missing": "补", "refusal": "不受", "gap_commitment": "容", "informed_commitment": "承", "receipt": "收",
+          "extension": "延"}
 
 
 def hall_of(case: Case) -> dict:
