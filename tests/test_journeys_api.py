@@ -6,6 +6,7 @@ joint inspection (where the process has one) → decision → download the seale
 calendar is pinned to a week of March 2025 so the correction pause spans real working days; the deadlines
 are checked against the `chinesecalendar` package, not against our own calendar code."""
 
+import base64
 import datetime as dt
 import json
 import urllib.error
@@ -14,6 +15,7 @@ import urllib.request
 import chinese_calendar
 import pytest
 
+from tests import factories
 from tongban.catalog import demo as catalog_demo
 from tongban.catalog.models import ItemVersion
 from tongban.core.identifiers import make_uscc
@@ -90,7 +92,6 @@ def world(live_server, monkeypatch):
                      "reviewer_qf_edu", "reviewer_qf_fire", "reviewer_qf_health", "leader_qf", "supervisor"):
         _, key = ApiToken.issue(User.objects.get(username=username), "journey test")
         clients[username] = Client(base, key)
-    from tests import factories
 
     outsider = factories.grant(factories.UserFactory(username="clerk_jx"), "window_clerk", "370830")  # 嘉祥县's window
     clients["clerk_jx"] = Client(base, ApiToken.issue(outsider, "journey test")[1])
@@ -209,12 +210,15 @@ def test_planning_permit_with_parallel_reviews_and_a_joint_inspection_over_http(
     for reviewer in ("reviewer_fire", "reviewer_plan", "reviewer_env"):
         joint = inbox_step(api[reviewer], number, "联合踏勘")
         assert joint["kind"] == "joint_inspection"
+        record = {"file_name": "踏勘记录.pdf", "file_base64": base64.b64encode(factories.pdf_bytes()).decode()} \
+            if reviewer == "reviewer_fire" else {}
         joint = api[reviewer].post(f"/workflow/steps/{joint['id']}/joint-opinion", {
             "opinion": "agree", "text": "现场与申报图纸一致", "inspected_on": str(today["day"]), "place": "太白湖新区项目现场",
-            "participants": "消防、规划、环保三部门及建设单位代表"})
+            "participants": "消防、规划、环保三部门及建设单位代表", **record})
         # answered: gone from this department's inbox, still open for the others until the last one
         assert not [s for s in api[reviewer].get("/workflow/inbox") if s["case"] == number and s["name"] == "联合踏勘"]
     assert joint["state"] == "done" and len(joint["joint_opinions"]) == 3
+    assert [o["has_file"] for o in joint["joint_opinions"] if o["department"] == "济宁市消防救援支队"] == [True]
     assert api["reviewer_fire"].post(f"/workflow/steps/{joint['id']}/joint-opinion", {"opinion": "agree"}, expect=409)
     decide_and_deliver(world, number, "leader", "clerk")
 

@@ -117,6 +117,9 @@ UPLOAD_PATHS = [  # regular expressions on the path
     r"/catalog/import/$",  # the catalogue's Excel import
     r"/workcal/notice/$",  # a year's holiday notice (CSV or Excel)
     r"/admin/catalog/",  # guides' blank forms and samples
+    r"/office/steps/[^/]+/act/$",  # a joint inspection's record file
+    r"/api/v1/workflow/steps/[^/]+/joint-opinion$",  # the same through the API (base64 in JSON)
+    r"/api/v1/catalog/import$",  # the catalogue's Excel import through the API (base64 in JSON)
 ]
 DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BYTES  # the form fields besides the files
 JSON_MAX_DEPTH = 32  # the API's deepest body nests 4 levels (tongban.core.hygiene)

@@ -22,6 +22,7 @@ router = Router(auth=STAFF_AUTH)
 class JointOpinionOut(Schema):
     department: str
     opinion: str
+    has_file: bool = Field(False, description="附有踏勘记录文件")
     text: str
     inspected_on: dt.date | None
     place: str
@@ -104,6 +105,8 @@ class JointOpinionIn(Schema):
     place: str = Field("", max_length=200)
     participants: str = Field("", max_length=300)
     department: int | None = Field(None, description="代表的参加部门(本人在多个参加部门时指明)")
+    file_name: str = Field("", max_length=100, description="踏勘记录文件名")
+    file_base64: str | None = Field(None, description="踏勘记录文件(PDF、JPG、PNG 或 OFD,不超过20MB)的 base64 编码")
 
 
 class ReassignIn(Schema):
@@ -130,7 +133,8 @@ def step_out(cs: CaseStep) -> dict:
         "opinion": cs.opinion, "opinion_text": cs.opinion_text, "kind": cs.step.kind, "review_points": cs.step.review_points or [],
         **({"joint_departments": [d.name for d in cs.step.joint_departments.all()],
             "joint_opinions": [{"department": o.department.name, "opinion": o.opinion, "text": o.text, "inspected_on": o.inspected_on,
-                                "place": o.place, "participants": o.participants, "actor": str(o.actor)}
+                                "place": o.place, "participants": o.participants, "actor": str(o.actor),
+                                "has_file": bool(o.file)}
                                for o in cs.joint_opinions.select_related("department", "actor")]}
            if cs.step.kind == "joint_inspection" else {}),
     }
@@ -230,8 +234,20 @@ def joint_opinion(request, step_id: int, data: JointOpinionIn):
             department = Department.objects.filter(pk=data.department).first()
             if department is None:
                 raise DomainError("department_unknown", "参加部门不存在", field="department")
+        upload = None
+        if data.file_base64:
+            import base64
+            import binascii
+
+            from django.core.files.base import ContentFile
+
+            try:
+                content = base64.b64decode(data.file_base64, validate=True)
+            except (binascii.Error, ValueError):
+                raise DomainError("file_base64", "踏勘记录文件不是有效的 base64 编码", field="file_base64") from None
+            upload = ContentFile(content, name=data.file_name or "踏勘记录.pdf")
         engine.joint_opinion(request.auth, cs, department, opinion=data.opinion, text=data.text, inspected_on=data.inspected_on,
-                             place=data.place, participants=data.participants)
+                             place=data.place, participants=data.participants, file=upload)
         return step_out(_visible_step(request, step_id))
 
 
