@@ -1,4 +1,5 @@
-"""Helpers shared by the intake and exit services: locking, state changes, history, scope checks."""
+"""Helpers shared by the intake and exit services: locking, state changes, history, scope checks, and the
+steps a decision and a delivery share (the caller has checked the act and holds the case's lock)."""
 
 import datetime as dt
 
@@ -9,8 +10,10 @@ from tongban.core.audit import record
 from tongban.core.errors import Conflict, DomainError
 from tongban.org.models import Role, Window
 from tongban.org.scopes import has_role, require
+from tongban.workcal import clocks
 
-from .models import Case, CaseEvent, CaseMaterial, Channel, MaterialFile, Visit
+from . import events
+from .models import Case, CaseEvent, CaseMaterial, CaseState, Channel, Delivery, MaterialFile, Visit
 
 S = CaseMaterial.Status
 
@@ -111,3 +114,48 @@ def set_state(case: Case, state: str, **fields):
         setattr(case, k, v)
     case.state = state
     case.save(update_fields=["state", "updated_at", *fields])
+
+def decide_now(actor, case: Case, approve: bool, note: str, on: dt.date):
+    before = case.state
+    if case.clock_id:
+        clocks.stop_clock(actor, case.clock, on=on)
+        case.clock.refresh_from_db()
+    Delivery.objects.filter(case=case).delete()
+    set_state(case, CaseState.APPROVED if approve else CaseState.DENIED, decided_on=on, decision_note=note,
+               light=case.clock.light if case.clock_id else case.light)
+    record_event(case, actor, "decided", from_state=before, reason=note, approved=approve)
+    events.case_decided.send(sender=Case, case=case, actor=actor, on=on, approve=approve, note=note)
+
+def complete_with(actor, case: Case, delivery: Delivery, on: dt.date):
+    if delivery.pk is None:  # a registered mailing the applicant did not wait for: the window handover replaces it
+        Delivery.objects.filter(case=case).delete()
+    delivery.save()
+    before = case.state
+    set_state(case, CaseState.COMPLETED, completed_on=on)
+    record_event(case, actor, "completed", from_state=before, method=delivery.method)
+    events.case_delivered.send(sender=Case, case=case, actor=actor, on=on, method=delivery.method)
+    complete_parent_if_done(actor, case, on)
+
+
+FINISHED = [CaseState.COMPLETED, CaseState.REFUSED, CaseState.WITHDRAWN]
+
+
+def complete_parent_if_done(actor, child: Case, on: dt.date):
+    """A bundle is done when every child is finished (completed, or withdrawn / refused) and one was completed."""
+    if not child.parent_id:
+        return
+    parent = locked(child.parent)
+    states = set(parent.children.values_list("state", flat=True))
+    if parent.state in FINISHED or not states <= set(FINISHED):
+        return
+    parent_before = parent.state
+    if parent.clock_id:
+        clocks.stop_clock(actor, parent.clock, on=on)
+    if CaseState.COMPLETED in states:
+        set_state(parent, CaseState.COMPLETED, completed_on=on)
+        record_event(parent, actor, "completed", from_state=parent_before, reason="一件事所含事项均已办结")
+    else:  # every item was withdrawn or refused: the bundle ends the same way, its clock stops
+        end = CaseState.WITHDRAWN if CaseState.WITHDRAWN in states else CaseState.REFUSED
+        set_state(parent, end, gap_open=False)
+        record_event(parent, actor, "withdrawn" if end == CaseState.WITHDRAWN else "refused", from_state=parent_before,
+               reason="一件事所含事项均已撤回或不予受理")

@@ -7,33 +7,19 @@ import secrets
 
 from tongban.core import tx
 from tongban.core.errors import Conflict, DomainError, NotFound
-from tongban.org.models import Role, Window
-from tongban.org.scopes import require
-from tongban.workcal import clocks
+from tongban.org.models import Window
 
 from .models import Breach, Case, CaseState, Delivery, PostCheck
 from . import events, transitions
-from .common import record_event, locked, not_parent, require_clerk, set_state, today, record_visit
+from .common import complete_with, decide_now, record_event, locked, not_parent, require_clerk, set_state, today, record_visit
 
-
-def decide_now(actor, case: Case, approve: bool, note: str, on: dt.date):
-    before = case.state
-    if case.clock_id:
-        clocks.stop_clock(actor, case.clock, on=on)
-        case.clock.refresh_from_db()
-    Delivery.objects.filter(case=case).delete()
-    set_state(case, CaseState.APPROVED if approve else CaseState.DENIED, decided_on=on, decision_note=note,
-               light=case.clock.light if case.clock_id else case.light)
-    record_event(case, actor, "decided", from_state=before, reason=note, approved=approve)
-    events.case_decided.send(sender=Case, case=case, actor=actor, on=on, approve=approve, note=note)
 
 def record_decision(actor, case: Case, *, approve: bool, note: str = "", on: dt.date | None = None,
                     through_process: bool = False) -> Case:
     """The authority's decision on an accepted case. A case with a back-office process is decided only
     through its decision step (the workflow calls this with `through_process=True`)."""
     on = today(on)
-    require(actor, Role.BUREAU_LEADER, department=case.item.department if case.item_id else None,
-            region=None if case.item_id else case.region, what="作出审批决定")
+    transitions.require(actor, case, "decide")
     if not approve and not note.strip():
         raise DomainError("denial_reason", "不予许可必须说明理由", field="note")
     not_parent(case, "作出决定")
@@ -50,40 +36,6 @@ def _check_deliverable(case: Case):
     if case.gap_open and case.state in (CaseState.APPROVED, CaseState.DENIED):
         raise Conflict("gap_open", "容缺受理的材料尚未补齐,结果暂不能送达")
     transitions.check(case, "deliver")
-
-def complete_with(actor, case: Case, delivery: Delivery, on: dt.date):
-    if delivery.pk is None:  # a registered mailing the applicant did not wait for: the window handover replaces it
-        Delivery.objects.filter(case=case).delete()
-    delivery.save()
-    before = case.state
-    set_state(case, CaseState.COMPLETED, completed_on=on)
-    record_event(case, actor, "completed", from_state=before, method=delivery.method)
-    events.case_delivered.send(sender=Case, case=case, actor=actor, on=on, method=delivery.method)
-    complete_parent_if_done(actor, case, on)
-
-
-FINISHED = [CaseState.COMPLETED, CaseState.REFUSED, CaseState.WITHDRAWN]
-
-
-def complete_parent_if_done(actor, child: Case, on: dt.date):
-    """A bundle is done when every child is finished (completed, or withdrawn / refused) and one was completed."""
-    if not child.parent_id:
-        return
-    parent = locked(child.parent)
-    states = set(parent.children.values_list("state", flat=True))
-    if parent.state in FINISHED or not states <= set(FINISHED):
-        return
-    parent_before = parent.state
-    if parent.clock_id:
-        clocks.stop_clock(actor, parent.clock, on=on)
-    if CaseState.COMPLETED in states:
-        set_state(parent, CaseState.COMPLETED, completed_on=on)
-        record_event(parent, actor, "completed", from_state=parent_before, reason="一件事所含事项均已办结")
-    else:  # every item was withdrawn or refused: the bundle ends the same way, its clock stops
-        end = CaseState.WITHDRAWN if CaseState.WITHDRAWN in states else CaseState.REFUSED
-        set_state(parent, end, gap_open=False)
-        record_event(parent, actor, "withdrawn" if end == CaseState.WITHDRAWN else "refused", from_state=parent_before,
-               reason="一件事所含事项均已撤回或不予受理")
 
 def track_token(number: str) -> str:
     """The unguessable part of the public progress address printed in the QR code."""
@@ -156,8 +108,7 @@ def record_post_check(actor, case: Case, *, passed: bool, note: str, on: dt.date
     """事后核查 of an informed commitment (告知承诺), by a reviewer of the item's department. A false
     commitment is recorded against the applicant (失信记录) and revokes the approval it obtained (撤销许可)."""
     on = today(on)
-    require(actor, Role.REVIEWER, department=case.item.department if case.item_id else None,
-            region=None if case.item_id else case.region, what="事后核查")
+    transitions.require(actor, case, "post_check")
     if not passed and not note.strip():
         raise DomainError("post_check_note", "核查不实须说明情况", field="note")
     with tx.atomic():

@@ -21,10 +21,10 @@ from tongban.workcal.days import add_working_days
 from . import events, selectors, transitions
 from .models import Applicant, Case, CaseMaterial, CaseState, Channel, Delivery, GapCommitment, Mandate, Notice, PostCheck
 from .common import (
+    complete_parent_if_done, complete_with, decide_now,
     S, record_event, guide_materials_of, is_parent, locked, guide_material, not_parent, provisional_number, require_clerk,
     require_submitter, set_state, store_material, today, record_visit,
 )
-from .decisions import complete_with, decide_now, complete_parent_if_done
 # The exit lives in decisions.py; callers keep importing every verb of a case from here.
 from .decisions import (  # noqa: F401
     confirm_mail_delivered, deliver, pickup_code, record_decision, record_post_check, register_mail, track_token,
@@ -467,8 +467,7 @@ def extend_deadline(actor, case: Case, *, days: int, reason: str, on: dt.date | 
     """延期 (行政许可法 art. 42): the authority's leader extends the time limit, within the legal maximum, with
     a reason; the applicant receives a written notice (延长审批期限告知书)."""
     on = today(on)
-    require(actor, Role.BUREAU_LEADER, department=case.item.department if case.item_id else None,
-            region=None if case.item_id else case.region, what="延长审批期限")
+    transitions.require(actor, case, "extend")
     if not reason.strip():
         raise DomainError("extension_reason", "请填写延长审批期限的理由", field="reason")
     with tx.atomic():

@@ -12,6 +12,7 @@ from typing import Callable
 from tongban.core.errors import Conflict
 from tongban.org.models import Role
 from tongban.org.scopes import has_role
+from tongban.org.scopes import require as require_role
 
 from .models import Case, CaseState
 
@@ -93,11 +94,22 @@ def check(case: Case, verb: str) -> None:
         raise Conflict("not_allowed_now", v.why_not or f"办件当前不能{v.label}")
 
 
+def _scope(case: Case, verb: Verb) -> dict:
+    """Where the verb's role is checked: the item's department for department verbs, else the case's region."""
+    if verb.by_department and case.item_id:
+        return {"department": _department(case)}
+    return {"region": case.region}
+
+
 def permitted(user, case: Case, verb: str) -> bool:
     v = VERBS[verb]
-    if v.by_department:
-        return has_role(user, v.role, department=_department(case)) if case.item_id else has_role(user, v.role, region=case.region)
-    return has_role(user, v.role, region=case.region)
+    return has_role(user, v.role, **_scope(case, v))
+
+
+def require(user, case: Case, verb: str) -> None:
+    """403 unless the user holds the verb's role in the case's scope (the check services make first)."""
+    v = VERBS[verb]
+    require_role(user, v.role, **_scope(case, v), what=v.label)
 
 
 def allowed(user, case: Case) -> list[str]:

@@ -29,7 +29,7 @@ def _fill_children(version: ItemVersion, materials=(), fees=(), review_points=()
     version.topics.set(topics)
 
 
-def check_content(content: dict) -> None:
+def _check_content(content: dict) -> None:
     """Field rules a draft must meet before it is stored at all (publishing checks more)."""
     legal, promised = content.get("legal_limit"), content.get("promised_limit")
     if legal is not None and promised is not None and promised > legal:
@@ -48,7 +48,7 @@ def create_item(
     """A new implementation with its first draft version."""
     region = region or department.region
     require(actor, Role.CATALOG_ADMIN, department=department, what="新增事项")
-    check_content(content)
+    _check_content(content)
     with transaction.atomic():
         if Item.objects.filter(region=region, basic_code=Item.compose_basic_code(owner_code, type_code, main_code, sub_code)).exists():
             raise Conflict("item_exists", f"{region.name}已有基本编码相同的实施事项")
@@ -88,7 +88,7 @@ def new_draft(actor, item: Item) -> ItemVersion:
     return draft
 
 
-def publish_problems(version: ItemVersion) -> list[dict]:
+def _publish_problems(version: ItemVersion) -> list[dict]:
     """Everything that stops `version` from being published, each with the field it concerns."""
     problems = []
     if not version.name.strip():
@@ -129,7 +129,7 @@ def publish_version(actor, version: ItemVersion, valid_from: dt.date | None = No
         version = ItemVersion.objects.select_for_update().get(pk=version.pk)
         if version.is_published:
             raise Conflict("version_published", "该版本已发布")
-        problems = publish_problems(version)
+        problems = _publish_problems(version)
         if problems:
             raise DomainError("publish_invalid", problems[0]["message"], field=problems[0]["field"], details=problems)
         published = item.versions.filter(status=PubStatus.PUBLISHED)
@@ -248,7 +248,7 @@ def import_drafts(actor, rows: list[dict]) -> dict:
             if it.department_id != r["department"].pk:
                 raise DomainError("import_department", f"「{r['content']['name']}」的实施主体与已有事项不一致(实施主体变更须新建实施事项)")
             latest = it.versions.order_by("-number").first()
-            if latest and version_signature(latest, r["content"]) == row_signature(r):
+            if latest and _version_signature(latest, r["content"]) == _row_signature(r):
                 out["unchanged"] += 1
                 continue
             draft = new_draft(actor, it)
@@ -266,7 +266,7 @@ def import_drafts(actor, rows: list[dict]) -> dict:
 SIGNATURE_MATERIAL_FIELDS = ["name", "role", "form", "copies", "media", "source", "licence_type", "shared_key", "notes"]
 
 
-def row_signature(r: dict) -> tuple:
+def _row_signature(r: dict) -> tuple:
     return (
         tuple(sorted((k, str(v)) for k, v in r["content"].items())),
         tuple(tuple(str(m.get(k, "")) for k in SIGNATURE_MATERIAL_FIELDS) for m in r["materials"]),
@@ -274,8 +274,8 @@ def row_signature(r: dict) -> tuple:
     )
 
 
-def version_signature(v: ItemVersion, keys) -> tuple:
-    """The same shape as row_signature, over the content fields a row carries (`keys`)."""
+def _version_signature(v: ItemVersion, keys) -> tuple:
+    """The same shape as _row_signature, over the content fields a row carries (`keys`)."""
     return (
         tuple(sorted((k, str(getattr(v, k))) for k in keys)),
         tuple(tuple(str(getattr(m, k)) for k in SIGNATURE_MATERIAL_FIELDS) for m in v.materials.all()),
