@@ -44,6 +44,9 @@ class MaterialIn(Schema):
     material: int = Field(..., ge=1, le=2**31 - 1, description="办事指南材料编号(指南接口 materials[].id)")
     status: str = Field("provided", max_length=20)
     reason: str = Field("", max_length=300)
+    source: str = Field("", max_length=20, description="复用来源(免提交):licence 电子证照、earlier_case 历史申报材料;见 reuse-offers")
+    reference: str = Field("", max_length=140, description="复用对象的标识(电子证照标识等)")
+    consent: bool = Field(False, description="申请人同意为本办件使用该证照或材料(用证授权)")
 
 
 class SubmitIn(Schema):
@@ -148,6 +151,7 @@ class CaseMaterialOut(Schema):
     status: str
     status_name: str
     reason: str
+    reference: str = Field("", description="免提交材料的复用来源(如 licence:<电子证照标识>)")
 
 
 class CaseOut(Schema):

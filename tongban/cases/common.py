@@ -94,11 +94,12 @@ def guide_material(case: Case, material_id: int) -> Material:
         raise DomainError("material_not_in_guide", "该材料不在本事项办事指南的材料清单内,不得要求提交", field="materials")
     return m
 
-def store_material(case: Case, material: Material, status: str, *, file=None, reason: str = "", on=None) -> CaseMaterial:
+def store_material(case: Case, material: Material, status: str, *, file=None, reason: str = "", on=None,
+                   reference: str = "") -> CaseMaterial:
     from .files import check_upload, stored_name
 
     cm, _ = CaseMaterial.objects.get_or_create(case=case, material=material, defaults={"status": status})
-    cm.status, cm.reason = status, reason
+    cm.status, cm.reason, cm.reference = status, reason, reference
     if file is not None:
         cm.content_type = check_upload(file)
         cm.file.save(stored_name(cm.content_type), file, save=False)

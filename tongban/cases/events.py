@@ -16,3 +16,4 @@ case_decided = Signal()  # 作出决定: kwargs approve, note
 case_delivered = Signal()  # 送达办结: kwargs method
 case_extended = Signal()  # 延长期限 (行政许可法 art. 42): kwargs days, reason
 case_revoked = Signal()  # 撤销许可: a false informed commitment (告知承诺不实); kwargs reason
+materials_reused = Signal()  # 免提交: materials satisfied by offers of reuse.py; kwargs offers (list of Offer), mode ("online"|"window"|…)

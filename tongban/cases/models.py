@@ -150,6 +150,7 @@ class CaseMaterial(models.Model):
     material = models.ForeignKey(Material, on_delete=models.PROTECT, related_name="+", verbose_name="指南材料")
     status = models.CharField("状态", max_length=16, choices=Status.choices)
     reason = models.CharField("说明", max_length=300, blank=True)
+    reference = models.CharField("复用来源", max_length=160, blank=True)  # Offer.key of reuse.py: "licence:<identifier>"
     file = models.FileField("文件", upload_to="cases/%Y/%m/", blank=True)
     content_type = models.CharField(max_length=60, blank=True)
     notified_round = models.PositiveSmallIntegerField("告知轮次", null=True, blank=True)

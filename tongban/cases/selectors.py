@@ -20,11 +20,11 @@ def case_out(case: Case, user=None) -> dict:
 
     statuses = dict(CaseMaterial.Status.choices)
     guide = guide_materials(case.item_version) if case.item_version_id else {}
-    rows = list(case.materials.values_list("material_id", "status", "reason"))
-    if any(m not in guide for m, _, _ in rows):  # a bundle's parent lists nothing of its own; be safe anyway
+    rows = list(case.materials.values_list("material_id", "status", "reason", "reference"))
+    if any(m not in guide for m, *_ in rows):  # a bundle's parent lists nothing of its own; be safe anyway
         from tongban.catalog.models import Material
 
-        guide = {**guide, **Material.objects.in_bulk([m for m, _, _ in rows if m not in guide])}
+        guide = {**guide, **Material.objects.in_bulk([m for m, *_ in rows if m not in guide])}
     rows.sort(key=lambda r: (guide[r[0]].order, r[0]))
     is_parent = bool(case.bundle_id and not case.item_id)
     return {
@@ -35,8 +35,9 @@ def case_out(case: Case, user=None) -> dict:
         "handler_phone": (case.handler.phone or "12345") if case.handler_id else None, "gap_open": case.gap_open,
         "visits": case.visits, "children": list(case.children.values_list("number", flat=True)) if is_parent else [],
         "materials": [
-            {"material": m, "name": guide[m].name, "status": st, "status_name": statuses.get(st, st), "reason": reason}
-            for m, st, reason in rows
+            {"material": m, "name": guide[m].name, "status": st, "status_name": statuses.get(st, st), "reason": reason,
+             "reference": reference}
+            for m, st, reason, reference in rows
         ],
         "url": settings.SITE_URL + case.get_absolute_url(),
         "back_office": case.back_office,

@@ -18,7 +18,7 @@ from tongban.org.scopes import has_role, require
 from tongban.workcal import clocks
 from tongban.workcal.days import add_working_days
 
-from . import events, selectors, transitions
+from . import events, reuse, selectors, transitions
 from .models import Applicant, Case, CaseMaterial, CaseState, Channel, Delivery, GapCommitment, Mandate, Notice, PostCheck
 from .common import (
     complete_parent_if_done, complete_with, decide_now,
@@ -170,13 +170,17 @@ def _submit_item(actor, applicant, item, channel, window, mandate, materials, fo
         number=provisional_number(), region=region, item=item, item_version=version, applicant=applicant,
         mandate=mandate, channel=channel, window=window, received_on=on, form_data=form_data, parent=parent,
     )
-    plain, with_file = {}, set()
+    plain, with_file, reused = {}, set(), []
     for entry in materials:
         status = entry.get("status", S.PROVIDED)
         if status not in (S.PROVIDED, S.ORIGINAL_SEEN, S.SHARED):
             raise DomainError("material_status", "收件时材料状态应为已收取、已核验原件或共享获取", field="materials")
         m = guide_material(case, entry["material"])
-        if entry.get("file") is not None:
+        offer = reuse.resolve(case, entry, on)
+        if offer is not None:  # 免提交: satisfied by a licence or an earlier case, with the holder's consent
+            plain[m.pk] = CaseMaterial(case=case, material=m, status=S.SHARED, reason=offer.label, reference=offer.key)
+            reused.append(offer)
+        elif entry.get("file") is not None:
             store_material(case, m, status, file=entry["file"])
             with_file.add(m.pk)
         else:
@@ -184,6 +188,8 @@ def _submit_item(actor, applicant, item, channel, window, mandate, materials, fo
     # a new case has no material rows yet: the ones without a file go in one insert (an upload wins over a tick)
     CaseMaterial.objects.bulk_create([cm for pk, cm in plain.items() if pk not in with_file])
     record_event(case, actor, "submitted", channel=channel, item=item.implementation_code, version=version.number)
+    if reused:
+        events.materials_reused.send(sender=Case, case=case, actor=actor, on=on, offers=reused, mode=channel)
     return case
 
 def _submit_bundle(actor, applicant, bundle, channel, window, mandate, materials, form_data, on):
@@ -224,11 +230,20 @@ def _check_materials(actor, case: Case, *, entries: list[dict], on: dt.date | No
     with tx.atomic():
         case = locked(case)
         transitions.check(case, "check_materials")
+        reused = []
         for entry in entries:
             status = entry.get("status", S.PROVIDED)
             if status not in CaseMaterial.RECEIVED:
                 raise DomainError("material_status", "核对时材料状态应为已收取、已核验原件或共享获取", field="materials")
-            store_material(case, guide_material(case, entry["material"]), status, file=entry.get("file"))
+            material = guide_material(case, entry["material"])
+            offer = reuse.resolve(case, entry, on)
+            if offer is not None:  # consent recorded at the window
+                store_material(case, material, S.SHARED, reason=offer.label, reference=offer.key)
+                reused.append(offer)
+            else:
+                store_material(case, material, status, file=entry.get("file"))
+        if reused:
+            events.materials_reused.send(sender=Case, case=case, actor=actor, on=today(on), offers=reused, mode="window")
         if entries:
             record_event(case, actor, "materials_checked", from_state=case.state, count=len(entries))
     return case
