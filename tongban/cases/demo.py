@@ -13,7 +13,7 @@ from tongban.workcal.days import get_calendar
 from tongban.workcal.scan import scan_lights
 
 from . import services
-from .models import Case
+from .models import Case, RegistryEntity, RegistryPerson
 
 PDF = blank_pdf()  # uploads must parse as PDF
 
@@ -51,6 +51,10 @@ def load_cases() -> int:
                                           name=n, phone=f"1390537{1000 + i:04d}") for i, (n, r, y) in enumerate(PEOPLE)]
     shops = [services.register_applicant(clerk, kind="org", id_number=make_uscc(r, 20260000 + i, authority="9", kind="2"),
                                          name=n, phone=f"0537-223{i:04d}", address=f"{n[:3]}某路{10 + i}号") for i, (n, r) in enumerate(SHOPS)]
+    # the demo base registries know every demo applicant (the local stand-in for 人口库 / 法人库)
+    RegistryPerson.objects.bulk_create([RegistryPerson(id_number=a.id_number, name=a.name) for a in people], ignore_conflicts=True)
+    RegistryEntity.objects.bulk_create([RegistryEntity(credit_code=a.id_number, name=a.name, legal_rep=a.legal_rep) for a in shops],
+                                       ignore_conflicts=True)
     food = _version("食品经营许可")
     made = 0
     if food is None:

@@ -346,3 +346,24 @@ class IdempotencyKey(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "key", "operation"], name="idempotency_unique")]
+
+
+class RegistryPerson(models.Model):
+    """The demo population register (人口库) behind `registries.LocalRegistry`."""
+
+    id_number = models.CharField("公民身份号码", max_length=18, unique=True)
+    name = models.CharField("姓名", max_length=60)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "人口库(演示)"
+
+
+class RegistryEntity(models.Model):
+    """The demo legal-entity register (法人库) behind `registries.LocalRegistry`."""
+
+    credit_code = models.CharField("统一社会信用代码", max_length=18, unique=True)
+    name = models.CharField("名称", max_length=120)
+    legal_rep = models.CharField("法定代表人", max_length=40, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "法人库(演示)"
