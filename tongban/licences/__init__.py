@@ -1,0 +1,1 @@
+"""(placeholder: the app is built by its issue)"""
