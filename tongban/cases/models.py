@@ -240,10 +240,22 @@ class CaseDocument(models.Model):
         APPROVAL = "approval", "准予行政许可决定书"
         DENIAL = "denial", "不予行政许可决定书"
 
+    class State(models.TextChoices):
+        ISSUING = "issuing", "签发中"
+        ISSUED = "issued", "已签发"
+        FAILED = "failed", "签发失败"
+
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="documents")
     kind = models.CharField(max_length=10, choices=Kind.choices)
-    file = models.FileField(upload_to="decisions/%Y/")
-    sha256 = models.CharField(max_length=64)
+    # Recorded with the decision (state issuing); a background task renders, seals and stores the file, then
+    # sets issued. A task that keeps failing leaves it failed, listed for supervision (issue #14).
+    state = models.CharField("签发状态", max_length=10, choices=State.choices, default=State.ISSUED, db_index=True)
+    department = models.ForeignKey("org.Department", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                   verbose_name="用印机关")
+    attempts = models.PositiveSmallIntegerField("签发尝试次数", default=0)
+    last_error = models.CharField("最近一次失败原因", max_length=300, blank=True)
+    file = models.FileField(upload_to="decisions/%Y/", blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
     issued_on = models.DateField()
     signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
 
