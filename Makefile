@@ -22,7 +22,7 @@ $(STAMP): requirements.txt
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
-# CJK fonts and Pango for printed notices (WeasyPrint). Installed only where we are root with apt.
+# CJK fonts for printed documents (Typst; Pango for the WeasyPrint comparison in bench/documents.py). Installed only where we are root with apt.
 system-deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
@@ -58,7 +58,9 @@ test: venv system-deps browser-deps
 openapi: venv
 	$(BIN)/python manage.py export_openapi > docs/openapi.json
 
-bench: venv
+bench: venv system-deps
+	$(BIN)/pip install --quiet -r requirements-bench.txt
+	$(BIN)/python bench/documents.py
 	$(BIN)/python bench/catalog.py
 	$(BIN)/python bench/catalog.py --database-url $(subst /test,/tongban_bench,$(PG_URL))
 	$(BIN)/python bench/clocks.py --database-url $(subst /test,/tongban_bench_clocks,$(PG_URL))

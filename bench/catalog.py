@@ -36,6 +36,10 @@ MATERIALS = ["申请书", "营业执照", "法定代表人身份证明", "经营
 
 
 def setup(database_url: str):
+    if database_url.startswith("postgres"):
+        from harness import recreate
+
+        recreate(database_url)  # a fresh machine has no such database: the benchmark makes its own
     os.environ["DATABASE_URL"] = database_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tongban.settings")
     os.environ.setdefault("TONGBAN_DEMO", "1")  # the published demo keys

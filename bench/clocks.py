@@ -26,6 +26,9 @@ def main():
     ap.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/tongban_bench_clocks")
     ap.add_argument("--clocks", type=int, default=1_000_000)
     args = ap.parse_args()
+    from harness import recreate
+
+    recreate(args.database_url)  # a fresh machine has no such database: the benchmark makes its own
     os.environ["DATABASE_URL"] = args.database_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tongban.settings")
     os.environ.setdefault("TONGBAN_DEMO", "1")  # the published demo keys

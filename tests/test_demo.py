@@ -10,8 +10,9 @@ from tongban.org.models import Department, Hall, Region, Role, RoleGrant, Window
 pytestmark = pytest.mark.django_db
 
 
-def test_demo_city_is_realistic_complete_and_loads_once(client):
-    first = load_all()
+def test_demo_city_is_realistic_complete_and_loads_once(client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):  # its notices and decisions are issued after each act commits
+        first = load_all()
     assert first["loaded_now"]
     published = ItemVersion.objects.effective()
     assert published.count() >= 80

@@ -22,8 +22,10 @@ def test_a_system_administrator_reads_the_audit_log_in_the_admin_and_cannot_chan
     assert client.get("/admin/core/auditevent/add/").status_code == 403
 
 
-def test_each_app_registers_its_daily_jobs_and_the_worker_runs_them_by_name(db):
+def test_each_app_registers_its_daily_jobs_and_the_worker_runs_them_by_name(db, settings):
     import datetime as dt
+
+    settings.TASKS = settings.DB_TASKS
 
     from django_tasks_db.models import DBTaskResult
 

@@ -1,4 +1,4 @@
-"""Printed notices: each of the six templates renders to a PDF whose text carries the title and key content.
+"""Printed notices: each Typst template renders to a PDF whose text carries the title and key content.
 
 The PDFs are read back with pdftotext (poppler-utils). Without it the text checks are skipped locally and
 fail in CI (CI=true), where `make` installs it.
@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from tongban.core.pdf import render_pdf
+from tongban.core.pdf import render_typst
 from tongban.core.qr import qr_svg
 
 PDFTOTEXT = "/usr/bin/pdftotext"
@@ -54,6 +54,7 @@ def notice_context(title, doc_number, *, materials, accepted=False, reason="", r
         "issued_on": received,
         "track_url": TRACK_URL,
         "qr_svg": qr_svg(TRACK_URL, scale=3),
+        "gaps": [], "gap_deadline": None, "informed": [], "by_step": "", "by_department": "", "extension": None, "pickup_code": "",
     }
 
 
@@ -118,7 +119,7 @@ def pdf_text(pdf: bytes) -> str:
 @pytest.mark.parametrize("kind", CASES)
 def test_notice_pdf(kind):
     context, expected = CASES[kind]
-    pdf = render_pdf(f"cases/notices/{kind}.html", context)
+    pdf = render_typst(f"cases/typst/{kind}.typ", context)
     assert pdf.startswith(b"%PDF")
 
     text = pdf_text(pdf)
@@ -130,13 +131,13 @@ def test_notice_pdf(kind):
 
 def test_one_time_notice_lists_only_what_is_missing_or_defective():
     context, _ = CASES["missing"]
-    text = pdf_text(render_pdf("cases/notices/missing.html", context))
+    text = pdf_text(render_typst("cases/typst/missing.typ", context))
+    assert "食品经营许可申请书" not in text  # received and in order: not to be supplied again
     table = text.split("补正要求及原因", 1)[1].split("请你单位", 1)[0]
-    assert "食品经营许可申请书" not in table  # received and in order: not to be supplied again
     assert table.count("不符合要求") == 1 and table.count("缺少") == 1
 
 
 def test_receipt_lists_only_materials_handed_over():
     context, _ = CASES["receipt"]
-    text = pdf_text(render_pdf("cases/notices/receipt.html", context))
+    text = pdf_text(render_typst("cases/typst/receipt.typ", context))
     assert "保证食品安全的规章制度" not in text  # missing: not received, so not on the receipt

@@ -276,7 +276,8 @@ NOTICE_2027 = "\n".join([
 ])
 
 
-def test_year_published_after_deadlines_were_computed_provisionally(django_capture_on_commit_callbacks):
+def test_year_published_after_deadlines_were_computed_provisionally(django_capture_on_commit_callbacks, settings):
+    settings.TASKS = settings.DB_TASKS
     admin = factories.grant(factories.UserFactory(), "system_admin")
     c = clock(start=D(2027, 1, 25), limit=20, legal=20)
     assert c.provisional

@@ -169,7 +169,7 @@ def test_concurrent_claims_one_wins(needs_postgres, admin, planning):  # noqa: F
         assert sorted(pool.map(go, reviewers)) == ["409", "won"]
 
 
-def test_the_leader_decides_and_the_decision_is_sealed_and_verifiable(running, tmp_path):
+def test_the_leader_decides_and_the_decision_is_sealed_and_verifiable(running, tmp_path, django_capture_on_commit_callbacks):
     from django.core.management import CommandError, call_command
 
     from tongban.workflow.seal import provider
@@ -177,7 +177,8 @@ def test_the_leader_decides_and_the_decision_is_sealed_and_verifiable(running, t
     case, reviewers, leader = running
     for k in ("fire", "plan", "env"):
         agree(reviewers[k], step(case, f"review_{k}"))
-    case = engine.decide(leader, case, approve=True, note="符合规划条件")
+    with django_capture_on_commit_callbacks(execute=True):  # the document is issued after the decision commits
+        case = engine.decide(leader, case, approve=True, note="符合规划条件")
     doc = case.documents.get()
     pdf = doc.file.read()
     check = provider().verify(pdf)
@@ -194,20 +195,20 @@ def test_the_leader_decides_and_the_decision_is_sealed_and_verifiable(running, t
         call_command("verify_pdf", str(bad))
     assert "被修改" in str(e.value)
     unsigned = tmp_path / "unsigned.pdf"
-    from tongban.core.pdf import render_pdf
+    from tongban.workflow.documents import preview_decision
 
-    hall = {"name": "济宁市为民服务中心", "address": "济宁市任城区", "phone": "0537-12345"}
-    unsigned.write_bytes(render_pdf("workflow/decision.html", {"case": {}, "approve": True, "title": "测试", "hall": hall}))
+    unsigned.write_bytes(preview_decision(case, case.item.department, approve=True))
     with pytest.raises(CommandError) as e:
         call_command("verify_pdf", str(unsigned))
     assert "未加盖电子印章" in str(e.value)
 
 
-def test_a_denial_carries_its_reasons_and_remedies(running):
+def test_a_denial_carries_its_reasons_and_remedies(running, django_capture_on_commit_callbacks):
     case, reviewers, leader = running
     for k in ("fire", "plan", "env"):
         agree(reviewers[k], step(case, f"review_{k}"))
-    case = engine.decide(leader, case, approve=False, note="建筑退让道路红线不足,不符合控制性详细规划")
+    with django_capture_on_commit_callbacks(execute=True):
+        case = engine.decide(leader, case, approve=False, note="建筑退让道路红线不足,不符合控制性详细规划")
     doc = case.documents.get()
     assert doc.kind == "denial"
     import subprocess
@@ -216,7 +217,7 @@ def test_a_denial_carries_its_reasons_and_remedies(running):
     assert "不予行政许可" in text and "退让道路红线" in text and "行政复议" in text
 
 
-def test_back_office_api_claim_complete_reassign_and_decide(client, running, planning):  # noqa: F811
+def test_back_office_api_claim_complete_reassign_and_decide(client, running, planning, django_capture_on_commit_callbacks):  # noqa: F811
     case, reviewers, leader = running
     _, d = planning
     fire = step(case, "review_fire")
@@ -242,8 +243,11 @@ def test_back_office_api_claim_complete_reassign_and_decide(client, running, pla
     for k in ("plan", "env"):
         agree(reviewers[k], step(case, f"review_{k}"), on=None)
     client.force_login(leader)
-    r = client.post(f"/api/v1/workflow/cases/{case.number}/decide", {"approve": True, "note": "同意"}, content_type="application/json")
-    assert r.status_code == 200 and r.json()["state"] == "approved" and r.json()["document"].endswith(".pdf")
+    with django_capture_on_commit_callbacks(execute=True):  # the document is issued right after the decision commits
+        r = client.post(f"/api/v1/workflow/cases/{case.number}/decide", {"approve": True, "note": "同意"}, content_type="application/json")
+    assert r.status_code == 200 and r.json()["state"] == "approved" and r.json()["document_state"] == "issuing"
+    docs = client.get(f"/api/v1/cases/{case.number}/documents").json()
+    assert docs[0]["state"] == "issued" and docs[0]["pdf"].endswith(".pdf")
 
 
 def test_reviewer_and_leader_pages(client, running):

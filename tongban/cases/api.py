@@ -14,7 +14,7 @@ from ninja import Field, Header, Query, Router, Schema, Status
 from tongban.catalog.models import Bundle, Item
 from tongban.core import tx
 from tongban.org.auth import STAFF_AUTH
-from tongban.core.errors import DomainError, NotFound
+from tongban.core.errors import Conflict, DomainError, NotFound
 from tongban.core.schemas import answers
 
 from . import selectors, services
@@ -133,7 +133,9 @@ class NoticeOut(Schema):
     issued_on: dt.date
     items: list[dict] = Field([], description="一次性告知:材料、问题、原因")
     by_step: str = Field("", description="审查退回补正时的环节")
-    pdf: str = Field(..., description="下载地址(同一令牌)")
+    state: str = Field(..., description="签发状态:issuing 签发中、issued 已签发、failed 签发失败")
+    state_name: str
+    pdf: str | None = Field(..., description="下载地址(同一令牌);签发完成前为 null")
 
 
 class DocumentOut(Schema):
@@ -141,8 +143,10 @@ class DocumentOut(Schema):
     kind: str
     kind_name: str
     issued_on: dt.date
-    sha256: str
-    pdf: str = Field(..., description="下载地址(同一令牌);文件已加盖电子印章")
+    sha256: str = Field(..., description="已签发文件的 SHA-256;签发完成前为空")
+    state: str = Field(..., description="签发状态:issuing 签发中、issued 已签发、failed 签发失败")
+    state_name: str
+    pdf: str | None = Field(..., description="下载地址(同一令牌);文件已加盖电子印章;签发完成前为 null")
 
 
 class CaseMaterialOut(Schema):
@@ -367,19 +371,28 @@ def notices_of(request, number: str):
     base = f"/api/v1/cases/{case.number}/notices/"
     return [{"id": n.pk, "kind": n.kind, "kind_name": n.get_kind_display(), "round": n.round, "issued_on": n.issued_on,
              "items": n.data.get("items", []) if n.kind == n.Kind.MISSING else [], "by_step": n.data.get("by_step", ""),
-             "pdf": f"{base}{n.pk}.pdf"} for n in case.notices.all()]
+             "state": n.state, "state_name": n.get_state_display(),
+             "pdf": f"{base}{n.pk}.pdf" if n.state == "issued" else None} for n in case.notices.all()]
 
 
 @router.get("/{number}/notices/{notice_id}.pdf", response=answers(bytes), summary="下载通知书(PDF)",
             openapi_extra={"responses": {200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}}})
 def notice_file(request, number: str, notice_id: int):
     from .models import Notice
-    from . import notices
 
     case = _case(request, number)
-    notice = get_object_or_404(Notice, pk=notice_id, case=case)
-    response = HttpResponse(notices.render(notice), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{case.number}-{notice.kind}-{notice.pk}.pdf"'
+    return _stored_pdf(get_object_or_404(Notice, pk=notice_id, case=case), f"{case.number}-{{kind}}-{notice_id}.pdf")
+
+
+def _stored_pdf(row, filename: str) -> HttpResponse:
+    """The issued file; 409 while it is being issued (签发中) or after it failed to issue."""
+    if row.state != "issued" or not row.file:
+        if row.state == "failed":
+            raise Conflict("document_failed", "文书签发失败,已报送电子监察,请联系管理员重新签发")
+        raise Conflict("document_issuing", "文书正在签发中,请稍后再下载")
+    with row.file.open("rb") as f:
+        response = HttpResponse(f.read(), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename.format(kind=row.kind)}"'
     return response
 
 
@@ -387,7 +400,9 @@ def notice_file(request, number: str, notice_id: int):
 def documents_of(request, number: str):
     case = _case(request, number)
     return [{"id": d.pk, "kind": d.kind, "kind_name": d.get_kind_display(), "issued_on": d.issued_on, "sha256": d.sha256,
-             "pdf": f"/api/v1/cases/{case.number}/documents/{d.pk}.pdf"} for d in selectors.documents_of(case)]
+             "state": d.state, "state_name": d.get_state_display(),
+             "pdf": f"/api/v1/cases/{case.number}/documents/{d.pk}.pdf" if d.state == "issued" else None}
+            for d in selectors.documents_of(case)]
 
 
 @router.get("/{number}/documents/{doc_id}.pdf", response=answers(bytes), summary="下载决定文书(PDF,含电子签章)",
@@ -396,10 +411,7 @@ def document_file(request, number: str, doc_id: int):
     from .models import CaseDocument
 
     case = _case(request, number)
-    doc = get_object_or_404(CaseDocument, pk=doc_id, case=case)
-    response = HttpResponse(doc.file.read() if doc.file else b"", content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{case.number}-{doc.kind}.pdf"'
-    return response
+    return _stored_pdf(get_object_or_404(CaseDocument, pk=doc_id, case=case), f"{case.number}-{{kind}}.pdf")
 
 
 @router.get("/", response=answers(CaseList), summary="本人可见的办件")

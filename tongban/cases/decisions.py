@@ -9,7 +9,7 @@ from tongban.core import tx
 from tongban.core.errors import Conflict, DomainError, NotFound
 from tongban.org.models import Window
 
-from .models import Breach, Case, CaseState, Delivery, PostCheck
+from .models import Breach, Case, CaseDocument, CaseState, Delivery, PostCheck
 from . import events, transitions
 from .common import complete_with, decide_now, record_event, locked, not_parent, require_clerk, set_state, today, record_visit
 
@@ -35,6 +35,8 @@ def _check_deliverable(case: Case):
     not_parent(case, "送达结果")
     if case.gap_open and case.state in (CaseState.APPROVED, CaseState.DENIED):
         raise Conflict("gap_open", "容缺受理的材料尚未补齐,结果暂不能送达")
+    if case.documents.exclude(state=CaseDocument.State.ISSUED).exists():
+        raise Conflict("document_issuing", "决定文书尚未签发完成(签发中或签发失败),暂不能出件")
     transitions.check(case, "deliver")
 
 def track_token(number: str) -> str:

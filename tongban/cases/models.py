@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 
 from tongban.catalog.models import Bundle, Item, ItemVersion, Material
 from tongban.core.identifiers import mask_id_card, mask_phone
@@ -226,6 +227,16 @@ class Notice(models.Model):
     round = models.PositiveSmallIntegerField(default=1)
     issued_on = models.DateField()
     data = models.JSONField(default=dict, blank=True)
+    # Recorded with the act (签发中); rendered, sealed and stored by a background task after commit, so a
+    # reprint years later is the file that was issued (issue #14).
+    state = models.CharField("签发状态", max_length=10, default="issuing", db_index=True,
+                             choices=[("issuing", "签发中"), ("issued", "已签发"), ("failed", "签发失败")])
+    file = models.FileField(upload_to="notices/%Y/", blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    attempts = models.PositiveSmallIntegerField("签发尝试次数", default=0)
+    last_error = models.CharField("最近一次失败原因", max_length=300, blank=True)
+    queued_at = models.DateTimeField("加入签发队列", default=timezone.now)
+    issued_at = models.DateTimeField("签发完成", null=True, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "文书"
@@ -254,6 +265,8 @@ class CaseDocument(models.Model):
                                    verbose_name="用印机关")
     attempts = models.PositiveSmallIntegerField("签发尝试次数", default=0)
     last_error = models.CharField("最近一次失败原因", max_length=300, blank=True)
+    queued_at = models.DateTimeField("加入签发队列", default=timezone.now)
+    issued_at = models.DateTimeField("签发完成", null=True, blank=True)
     file = models.FileField(upload_to="decisions/%Y/", blank=True)
     sha256 = models.CharField(max_length=64, blank=True)
     issued_on = models.DateField()

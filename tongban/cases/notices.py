@@ -1,11 +1,11 @@
-"""Printable notices (PDF, WeasyPrint): the context each template receives, built from the case and the
+"""Printable notices (PDF, Typst): the context each template receives, built from the case and the
 Notice row, so a reprint years later shows what was issued."""
 
 import datetime as dt
 
 from django.conf import settings
 
-from tongban.core.pdf import render_pdf
+from tongban.core.pdf import render_typst
 from tongban.core.qr import qr_svg
 from tongban.org.models import Hall
 
@@ -105,4 +105,5 @@ def context(notice: Notice) -> dict:
 
 
 def render(notice: Notice) -> bytes:
-    return render_pdf(f"cases/notices/{notice.kind}.html", context(notice))
+    """The notice as printed (unsealed: issuing seals it), from its Typst template."""
+    return render_typst(f"cases/typst/{notice.kind}.typ", context(notice))

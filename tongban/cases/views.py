@@ -4,7 +4,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -15,7 +15,7 @@ from tongban.core.errors import DomainError, NotAllowed
 from tongban.org.models import Role, RoleGrant
 from tongban.org.scopes import has_role
 
-from . import notices, selectors, services, transitions
+from . import selectors, services, transitions
 from .models import Case, CaseDocument, CaseMaterial, CaseState, Notice
 
 S = CaseMaterial.Status
@@ -207,24 +207,29 @@ def case_action(request, number):
     return redirect(case)
 
 
+def _issued_pdf(request, row, filename: str):
+    """The stored file of an issued notice or decision; while it is being issued (签发中) a page that says so and
+    reloads itself; a document that failed to issue says so too (supervision sees it)."""
+    from django.http import FileResponse
+
+    if row.state == "issued" and row.file:
+        return FileResponse(row.file.open("rb"), content_type="application/pdf", filename=filename)
+    return render(request, "cases/issuing.html", {"row": row, "case": row.case}, status=409 if row.state == "failed" else 202)
+
+
 @login_required
 def notice_pdf(request, number, notice_id):
     case = _case_for(request, number)
     notice = get_object_or_404(Notice, pk=notice_id, case=case)
-    data = notices.render(notice)
-    response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{case.number}-{notice.kind}.pdf"'
-    return response
+    return _issued_pdf(request, notice, f"{case.number}-{notice.kind}.pdf")
 
 
 @login_required
 def document_pdf(request, number, doc_id):
     """A sealed decision document, for everyone who may see the case (the exit window prints it)."""
-    from django.http import FileResponse
-
     case = _case_for(request, number)
     doc = get_object_or_404(CaseDocument, pk=doc_id, case=case)
-    return FileResponse(doc.file.open("rb"), content_type="application/pdf", filename=f"{case.number}-{doc.kind}.pdf")
+    return _issued_pdf(request, doc, f"{case.number}-{doc.kind}.pdf")
 
 
 @login_required

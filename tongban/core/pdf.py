@@ -1,25 +1,52 @@
-"""Printable PDF documents (notices, receipts, commitment letters) from Django templates, via WeasyPrint.
+"""Printable PDF documents (notices, decisions, licences) with Typst: one template per document kind, fed its
+data as JSON.
 
-The template is rendered to HTML with the ordinary template engine, then laid out by WeasyPrint. No
-network, no browser: images, styles and fonts come from the template itself (inline CSS and SVG) or from
-the local filesystem. Chinese text needs a CJK font known to fontconfig: the templates ask for
-"Noto Serif CJK SC" / "Noto Sans CJK SC" (Debian package fonts-noto-cjk); without it Chinese prints as boxes.
+Chosen by measurement over WeasyPrint (bench/documents.py, docs/performance.md): a one-page Chinese decision
+with a table takes a warm Typst compiler a few milliseconds against WeasyPrint's ~100 ms, which decides whether a
+worker issues documents as fast as the back office decides. Templates live in each app's `typst/` folder and
+import the shared layout from `/core/typst/base.typ` (paths are relative to the `tongban` package, the Typst
+root). The data goes in as one JSON string (`sys.inputs.data`), so nothing a user typed is ever read as markup;
+dates are written out the Chinese way (2026年1月5日) on the way in. Each process (and thread) keeps one warm
+compiler. Fonts: the Noto CJK fonts (Debian fonts-noto-cjk) from the system font folders.
 """
 
-from django.conf import settings
-from django.template.loader import render_to_string
+import datetime as dt
+import decimal
+import json
+import threading
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent  # the tongban package: Typst's root
+_local = threading.local()
 
 
-def render_pdf(template_name: str, context: dict, *, base_url: str | None = None) -> bytes:
-    """Render `template_name` with `context` and return the PDF bytes.
+def cn_date(value: dt.date) -> str:
+    return f"{value.year}年{value.month}月{value.day}日"
 
-    `base_url` resolves relative URLs in the HTML (e.g. <img src="static/...">); it defaults to the project
-    root. The template should carry its own @page rules (size, margins, running header and page numbers).
-    """
-    import weasyprint  # imported here: loading Pango and fonts costs time that pages without PDFs should not pay
 
-    html = render_to_string(template_name, context)
-    return weasyprint.HTML(string=html, base_url=base_url or str(settings.BASE_DIR)).write_pdf()
+def _encode(value):
+    if isinstance(value, dt.datetime):
+        return f"{cn_date(value)} {value:%H:%M}"
+    if isinstance(value, dt.date):
+        return cn_date(value)
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    return str(value)
+
+
+def _compiler():
+    compiler = getattr(_local, "compiler", None)
+    if compiler is None:
+        import typst  # imported here: pages that print nothing do not load it
+
+        compiler = _local.compiler = typst.Compiler(root=str(ROOT))
+    return compiler
+
+
+def render_typst(template: str, data: dict) -> bytes:
+    """Compile `template` (a path below the tongban package, e.g. "cases/typst/acceptance.typ") with `data`."""
+    payload = json.dumps(data, ensure_ascii=False, default=_encode)
+    return _compiler().compile(input=str(ROOT / template), sys_inputs={"data": payload}, pdf_tags=False)
 
 
 def blank_pdf(pages: int = 1) -> bytes:

@@ -46,6 +46,19 @@ def get(name: str) -> Job:
     return _jobs[name]
 
 
+_ticks: dict[str, Callable] = {}
+
+
+def every_tick(name: str, func: Callable) -> None:
+    """Register a cheap check the scheduler runs on every tick (each minute), in its own process: e.g. putting
+    back on the queue the documents whose worker died mid-task. It must be idempotent and quick."""
+    _ticks[name] = func
+
+
+def ticks() -> dict[str, Callable]:
+    return dict(_ticks)
+
+
 @task()
 def run_job(name: str, day: str):
     """The worker's side: run the registered job `name` for `day` (ISO date)."""

@@ -7,7 +7,8 @@ from django.shortcuts import render
 from tongban.org.models import Role
 from tongban.org.scopes import has_role
 from tongban.workcal import selectors as workcal
-from tongban.workflow import oversight
+from tongban.cases.models import Case
+from tongban.workflow import issuing, oversight
 
 from . import selectors
 
@@ -29,6 +30,7 @@ def dashboard(request):
         "overdue_gaps": selectors.overdue_commitments(request.user),
         "breaches": selectors.breaches(request.user),
         "escalations": oversight.escalations(request.user, limit=10),
+        "failed_documents": issuing.failed_documents(Case.objects.filter(selectors.supervised(request.user))),
     })
 
 

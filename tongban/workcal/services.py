@@ -6,6 +6,7 @@ import datetime as dt
 import io
 
 from django.db import transaction
+from django_tasks import default_task_backend
 from django.utils import timezone
 
 from tongban.core.audit import record
@@ -123,6 +124,7 @@ def schedule_recompute(years) -> None:
     def enqueue():
         days.invalidate()
         recompute_years_task.enqueue(years)
-        recompute_years_task.using(run_after=timezone.now() + dt.timedelta(seconds=days.RECHECK_SECONDS * 5)).enqueue(years)
+        if default_task_backend.supports_defer:  # a backend that runs tasks at once has no later to recheck in
+            recompute_years_task.using(run_after=timezone.now() + dt.timedelta(seconds=days.RECHECK_SECONDS * 5)).enqueue(years)
 
     transaction.on_commit(enqueue)

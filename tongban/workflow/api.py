@@ -122,7 +122,9 @@ class DecideIn(Schema):
 class DecisionOut(Schema):
     case: str
     state: str
-    document: str | None = Field(None, description="决定书下载地址(GET,同一令牌;已加盖电子印章)")
+    document: str | None = Field(None, description="决定书下载地址(GET,同一令牌;已加盖电子印章);签发完成前为 null")
+    document_state: str | None = Field(None, description="决定书签发状态:issuing 签发中(后台生成并加盖电子印章)、issued、failed;"
+                                                         "签发中时轮询 GET /cases/{number}/documents")
 
 
 def step_out(cs: CaseStep) -> dict:
@@ -262,7 +264,7 @@ def reassign(request, step_id: int, data: ReassignIn):
 
 
 @router.post("/cases/{number}/decide", response=answers(DecisionOut),
-             summary="作出审批决定(有审批流程的在决定环节作出;生成并加盖电子印章)")
+             summary="作出审批决定(有审批流程的在决定环节作出;决定书随后在后台生成并加盖电子印章)")
 def decide(request, number: str, data: DecideIn):
     from tongban.cases.selectors import is_visible
 
@@ -273,4 +275,21 @@ def decide(request, number: str, data: DecideIn):
         case = engine.decide(request.auth, case, approve=data.approve, note=data.note)
         doc = case.documents.order_by("-id").first()
         return {"case": case.number, "state": case.state,
-                "document": f"/api/v1/cases/{case.number}/documents/{doc.pk}.pdf" if doc else None}
+                "document": f"/api/v1/cases/{case.number}/documents/{doc.pk}.pdf" if doc and doc.state == "issued" else None,
+                "document_state": doc.state if doc else None}
+
+
+class RetriedOut(Schema):
+    kind: str
+    id: int
+    state: str = Field(..., description="issuing:已重新加入签发队列")
+
+
+@router.post("/documents/{kind}/{doc_id}/retry", response=answers(RetriedOut),
+             summary="重新签发签发失败的文书(电子监察人员;kind 为 decision 决定书或 notice 通知书)")
+def retry_document(request, kind: Literal["decision", "notice"], doc_id: int):
+    from .issuing import retry
+
+    with tx.outer():
+        row = retry(request.auth, kind, doc_id)
+        return {"kind": kind, "id": row.pk, "state": row.state}

@@ -11,7 +11,12 @@ class WorkflowConfig(AppConfig):
 
         from tongban.cases.selectors import SCOPE_EXTENSIONS
 
+        from tongban.core import schedule
+
         from . import signals  # noqa: F401
+        from .issuing import requeue_stalled
+
+        schedule.every_tick("requeue_documents", requeue_stalled)  # documents whose worker died mid-task
 
         # a department reviewing a step of a case (or taking part in its joint inspection) sees that case
         SCOPE_EXTENSIONS.append(lambda g: Q(steps__department_id=g.department_id)

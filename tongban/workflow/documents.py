@@ -1,22 +1,20 @@
-"""The decision document (准予/不予行政许可决定书): rendered, sealed with the authority's key, stored.
+"""The decision document (准予/不予行政许可决定书): recorded with the decision, then rendered, sealed with the
+authority's key and stored by a background task (issuing.py).
 
 The leader's preview uses the same template and context, marked 预览 · 未签发 on every page, and is
 neither sealed nor stored: a sealed preview would be a valid decision nobody decided."""
 
-import hashlib
-
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from tongban.cases.notices import hall_of, contact
 from tongban.cases.services import REMEDIES, track_token
-from tongban.core.pdf import render_pdf
+from tongban.core.pdf import render_typst
 from tongban.core.qr import qr_svg
 
 from tongban.cases.models import CaseDocument
-from .seal import provider
 
+TEMPLATE = "workflow/typst/decision.typ"
 PREVIEW_MARK = "预览 · 未签发"
 DENIAL_PLACEHOLDER = "〔此处载明不予许可的理由:请在决定意见中填写〕"
 
@@ -35,19 +33,25 @@ def _context(case, department, on, *, approve: bool, note: str) -> dict:
     }
 
 
-def issue_decision(actor, case, department, on) -> CaseDocument:
-    approve = case.state == "approved"
-    kind = CaseDocument.Kind.APPROVAL if approve else CaseDocument.Kind.DENIAL
-    html_context = _context(case, department, on, approve=approve, note=case.decision_note)
-    pdf = provider().sign(render_pdf("workflow/decision.html", html_context), department)
-    doc = CaseDocument(case=case, kind=kind, sha256=hashlib.sha256(pdf).hexdigest(), issued_on=on, signed_by=actor)
-    doc.file.save(f"{case.number}-{kind}.pdf", ContentFile(pdf), save=False)
-    doc.save()
+def record_decision_document(actor, case, department, on) -> CaseDocument:
+    """In the decision's transaction: the document to issue (签发中). Rendering, sealing and storing happen in a
+    background task after the commit (issuing.py), so the leader's answer does not wait for them."""
+    from .issuing import queue
+
+    kind = CaseDocument.Kind.APPROVAL if case.state == "approved" else CaseDocument.Kind.DENIAL
+    doc = CaseDocument.objects.create(case=case, kind=kind, state=CaseDocument.State.ISSUING, department=department,
+                                      issued_on=on, signed_by=actor)
+    queue("decision", doc.pk)
     return doc
+
+
+def render_decision(case, department, on, *, approve: bool, note: str) -> bytes:
+    """The decision as issued (unsealed: the caller seals it)."""
+    return render_typst(TEMPLATE, _context(case, department, on, approve=approve, note=note))
 
 
 def preview_decision(case, department, *, approve: bool, note: str = "", on=None) -> bytes:
     """The document as it would be issued today, unsealed and marked as a preview on every page."""
     note = note.strip() or ("" if approve else DENIAL_PLACEHOLDER)
-    html_context = _context(case, department, on or timezone.localdate(), approve=approve, note=note)
-    return render_pdf("workflow/decision.html", {**html_context, "preview": PREVIEW_MARK})
+    data = _context(case, department, on or timezone.localdate(), approve=approve, note=note)
+    return render_typst(TEMPLATE, {**data, "preview": PREVIEW_MARK})

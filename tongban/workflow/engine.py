@@ -309,9 +309,9 @@ def decide(actor, case: Case, *, approve: bool, note: str, on: dt.date | None = 
     if step is None:  # no back-office process: the item's own authority decides (cases checks role and state)
         with tx.atomic():
             case = case_services.record_decision(actor, case, approve=approve, note=note, on=on)
-            from .documents import issue_decision
+            from .documents import record_decision_document
 
-            issue_decision(actor, case, case.item.department, on)
+            record_decision_document(actor, case, case.item.department, on)
         return case
     require(actor, Role.BUREAU_LEADER, department=step.department, what="作出审批决定")
     with tx.atomic():
@@ -327,9 +327,9 @@ def decide(actor, case: Case, *, approve: bool, note: str, on: dt.date | None = 
         cs.light = clocks.stop_clock(actor, cs.clock, on=on).light
         cs.save()
         case = case_services.record_decision(actor, case, approve=approve, note=note, on=on, through_process=True)
-        from .documents import issue_decision
+        from .documents import record_decision_document
 
-        issue_decision(actor, case, cs.department, on)  # sealed with the deciding authority's key
+        record_decision_document(actor, case, cs.department, on)  # sealed with the deciding authority's key
     return case
 
 

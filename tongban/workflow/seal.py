@@ -101,20 +101,34 @@ def _asn1_cert(pem_text: str):
     return ax509.Certificate.load(der)
 
 
-class PadesEcdsaProvider:
-    def sign(self, pdf: bytes, department) -> bytes:
-        from pyhanko.keys import load_private_key_from_pemder_data
-        from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-        from pyhanko.sign import fields, signers
-        from pyhanko_certvalidator.registry import SimpleCertificateStore
+_signers: dict = {}  # per process: department id → (certificate PEM, signer); building one costs more than a signature
 
-        seal = ensure_seal(department)
+
+def _signer(department):
+    from pyhanko.keys import load_private_key_from_pemder_data
+    from pyhanko.sign import signers
+    from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+    seal = ensure_seal(department)
+    cached = _signers.get(department.pk)
+    if cached is None or cached[0] != seal.cert_pem:  # a renewed seal replaces the cached signer
         cert = _asn1_cert(seal.cert_pem)
         key = load_private_key_from_pemder_data(_fernet().decrypt(seal.key_encrypted.encode()), passphrase=None)
-        signer = signers.SimpleSigner(signing_cert=cert, signing_key=key, cert_registry=SimpleCertificateStore.from_certs([cert]))
+        cached = _signers[department.pk] = (seal.cert_pem, signers.SimpleSigner(
+            signing_cert=cert, signing_key=key, cert_registry=SimpleCertificateStore.from_certs([cert])))
+    return cached[1]
+
+
+class PadesEcdsaProvider:
+    def sign(self, pdf: bytes, department) -> bytes:
+        from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+        from pyhanko.sign import fields, signers
+
         meta = signers.PdfSignatureMetadata(field_name="BureauSeal", subfilter=fields.SigSeedSubFilter.PADES,
                                             md_algorithm="sha256", reason="行政许可决定", location=department.region.name)
-        return signers.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(pdf)), meta, signer=signer).getvalue()
+        # bytes_reserved: room for the CMS given up front, so pyHanko skips its trial signature to size it
+        return signers.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(pdf)), meta, signer=_signer(department),
+                                bytes_reserved=8192).getvalue()
 
     def verify(self, pdf: bytes) -> SealCheck:
         from pyhanko.pdf_utils.reader import PdfFileReader

@@ -1,9 +1,11 @@
 """Keep the case steps' stored deadline and light in step with their clocks after each scan (set-based)."""
 
 from django.db import connection
+from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from tongban.cases.events import case_accepted, case_resumed, case_withdrawn
+from tongban.cases.models import Notice
 from tongban.workcal.scan import lights_scanned
 
 SYNC = """
@@ -43,3 +45,12 @@ def resume_steps_after_correction(sender, case, actor, on, **kwargs):
     from .engine import resume_after_correction
 
     resume_after_correction(actor, case, on)
+
+
+@receiver(post_save, sender=Notice)
+def issue_new_notice(sender, instance, created, **kwargs):
+    """Every notice recorded by an act is issued (rendered, sealed, stored) after that act commits."""
+    if created and instance.state == "issuing":
+        from .issuing import queue
+
+        queue("notice", instance.pk)

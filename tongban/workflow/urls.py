@@ -12,6 +12,7 @@ urlpatterns = [
     path("decisions/<str:number>/", views.decide, name="decide"),
     path("decisions/<str:number>/preview-<str:kind>.pdf", views.preview, name="preview"),
     path("documents/<int:doc_id>.pdf", views.document, name="document"),
+    path("documents/<str:kind>/<int:pk>/retry/", views.retry_document, name="retry_document"),
     path("cases/<str:number>/timeline/", oversight_views.case_timeline, name="timeline"),
     path("lead/", oversight_views.lead, name="lead"),
     path("escalations/", oversight_views.escalations, name="escalations"),

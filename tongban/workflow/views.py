@@ -12,7 +12,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tongban.cases.models import Case
-from tongban.core.errors import DomainError
+from tongban.core.errors import DomainError, NotFound
 from tongban.org.models import Role, RoleGrant
 from tongban.org.scopes import has_role
 
@@ -139,6 +139,8 @@ def document(request, doc_id):
     doc = get_object_or_404(CaseDocument.objects.select_related("case"), pk=doc_id)
     if doc.signed_by_id != request.user.pk and not is_visible(request.user, doc.case, staff_only=True):
         raise Http404("未找到该决定书")
+    if doc.state != CaseDocument.State.ISSUED:  # 签发中 / 签发失败: the case page's exit says which
+        return redirect("cases:document", doc.case.number, doc.pk)
     return FileResponse(doc.file.open("rb"), content_type="application/pdf", filename=f"{doc.case.number}-{doc.kind}.pdf")
 
 
@@ -189,3 +191,19 @@ def decide(request, number):
     if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
         return redirect(back)
     return redirect("workflow:decisions")
+
+
+@login_required
+@require_POST
+def retry_document(request, kind, pk):
+    """签发失败的文书: a supervisor puts it back on the queue (from the supervision dashboard)."""
+    from .issuing import retry
+
+    try:
+        retry(request.user, kind, pk)
+        messages.success(request, "已重新加入签发队列")
+    except NotFound:
+        raise Http404("未找到该文书,或您无权处理")
+    except DomainError as e:
+        messages.error(request, e.message)
+    return redirect("supervision:dashboard")

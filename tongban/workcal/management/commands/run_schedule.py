@@ -39,6 +39,10 @@ class Command(BaseCommand):
         while True:
             for name in run_due():
                 self.stdout.write(f"{timezone.localtime():%Y-%m-%d %H:%M} 已加入队列:{name}")
+            for name, check in schedule.ticks().items():
+                done = check()
+                if done:
+                    self.stdout.write(f"{timezone.localtime():%Y-%m-%d %H:%M} {name}:{done}")
             if once:
                 return
             time.sleep(interval)
