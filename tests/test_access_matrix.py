@@ -56,6 +56,9 @@ def world(admin):
     step = CaseStep.objects.get(case=case, step__code="review_fire")
     notice = Notice.objects.filter(case=case).first()
     assert notice is not None  # the acceptance notice
+    from tongban.workflow.issuing import issue
+
+    issue("notice", notice.pk)  # as the worker does after the acceptance commits
     material = item.versions.get().materials.first()
     inside = {
         "window_clerk": clerk,

@@ -18,7 +18,7 @@ def clerk_client(client, db):
     return client
 
 
-def test_clerk_registers_a_walk_in_accepts_with_one_gap_and_prints_the_notice(clerk_client, admin):
+def test_clerk_registers_a_walk_in_accepts_with_one_gap_and_prints_the_notice(clerk_client, admin, django_capture_on_commit_callbacks):
     food = factories.make_item(admin)
     page = clerk_client.get("/hall/new/", {"item_q": "食品经营许可"}).content.decode()
     assert "食品经营许可" in page and 'name="target"' in page
@@ -33,12 +33,13 @@ def test_clerk_registers_a_walk_in_accepts_with_one_gap_and_prints_the_notice(cl
         else:
             form[f"m{m.pk}"] = "provided"
             form[f"f{m.pk}"] = SimpleUploadedFile(f"{m.pk}.pdf", PDF)
-    r = clerk_client.post(f"/hall/cases/{case.number}/act/", form, follow=True)
+    with django_capture_on_commit_callbacks(execute=True):  # the notices are issued once the acceptance commits
+        r = clerk_client.post(f"/hall/cases/{case.number}/act/", form, follow=True)
     case.refresh_from_db()
     assert case.state == CaseState.ACCEPTED and case.gap_open, r.content.decode()[:2000]
     notice = case.notices.get(kind="acceptance")
     pdf = clerk_client.get(f"/hall/cases/{case.number}/notices/{notice.pk}.pdf")
-    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf" and b"".join(pdf.streaming_content).startswith(b"%PDF")
     assert case.number in clerk_client.get("/hall/").content.decode()
 
 
