@@ -11,7 +11,7 @@ from tongban.cases.models import Case, CaseState
 from tongban.core import tx
 from tongban.core.errors import Conflict, DomainError
 from tongban.org.models import Role
-from tongban.org.scopes import has_role, require
+from tongban.org.scopes import grants as scoped_grants, has_role, require
 from tongban.workcal import clocks
 
 from .definitions import effective_process
@@ -145,7 +145,7 @@ def claim(actor, case_step: CaseStep) -> CaseStep:
         cs = CaseStep.objects.select_for_update(of=("self",)).select_related("case__item_version", "step", "department__region", "claimant").get(pk=case_step.pk)
         transitions.check(cs, "claim")
         cs.state, cs.claimant = CaseStep.State.CLAIMED, actor
-        cs.save()
+        cs.save(update_fields=["state", "claimant"])
         _history(cs.case, actor, "step_claimed", step=cs.step.code)
     return cs
 
@@ -362,14 +362,11 @@ def inbox(user, *, department=None, state: str | None = None, mine: bool = False
 
     from django.db.models import Q
 
-    from tongban.org.models import RoleGrant
-
-    grants = RoleGrant.objects.filter(user=user, department__isnull=False)
-    if department is not None:
-        grants = grants.filter(department=department)
     by_role = defaultdict(set)
-    for dept, role in grants.values_list("department_id", "role"):
-        by_role[role].add(dept)
+    for role in Role.values:  # the user's grants, read once per request (org.scopes caches them on the user)
+        for g in scoped_grants(user, role):
+            if g.department_id and (department is None or g.department_id == department.pk):
+                by_role[role].add(g.department_id)
     if not by_role:
         return []
     scope = Q(pk__in=[])

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from tongban.cases.models import Case
 from tongban.core.errors import DomainError, NotFound
 from tongban.org.models import Role, RoleGrant
-from tongban.org.scopes import has_role
+from tongban.org.scopes import grants, has_role
 
 from . import engine, oversight
 from .diagram import svg
@@ -30,7 +30,7 @@ def inbox(request):
     steps = engine.inbox(request.user, mine=f == "mine", unclaimed=f == "unclaimed", light=light, page=page, limit=PER_PAGE + 1)
     return render(request, "workflow/inbox.html", {
         "steps": oversight.attach_chases(steps[:PER_PAGE]), "filter": f, "light": light or "", "page": page,
-        "has_next": len(steps) > PER_PAGE, "is_leader": RoleGrant.objects.filter(user=request.user, role=Role.BUREAU_LEADER).exists(),
+        "has_next": len(steps) > PER_PAGE, "is_leader": bool(grants(request.user, Role.BUREAU_LEADER)),
         "filters": [("all", "全部"), ("unclaimed", "待认领"), ("mine", "我办理中")],
         "lights": [("", "全部"), ("red", "红灯"), ("yellow", "黄灯"), ("green", "绿灯")],
     })
@@ -184,7 +184,7 @@ def decide(request, number):
         raise Http404("未找到该办件")
     try:
         engine.decide(request.user, case, approve=request.POST.get("approve") == "1", note=request.POST.get("note", ""))
-        messages.success(request, f"{case.number} 已作出决定,决定书已加盖电子印章。")
+        messages.success(request, f"{case.number} 已作出决定;决定书正在后台生成并加盖电子印章(签发中),几秒钟后可在办件页打印。")
     except DomainError as e:
         messages.error(request, e.message)
     back = request.POST.get("next", "")
