@@ -33,11 +33,12 @@ def _steps_of(item, on: dt.date) -> list[dict]:
     process = effective_process(item, on)
     if process is not None:
         return [{"code": s.code, "name": s.name, "after": list(s.after), "budget": 0 if not s.after else s.budget_workdays,
-                 "department": s.department.name, "kind": s.kind}
-                for s in process.steps.select_related("department").order_by("order", "id")]
+                 "department": s.department.name, "kind": s.kind,
+                 "departments": [d.name for d in s.joint_departments.all()] or [s.department.name]}  # a joint step: each member
+                for s in process.steps.select_related("department").prefetch_related("joint_departments").order_by("order", "id")]
     version = item.versions.effective(on).first() or item.versions.order_by("-number").first()
     return [{"code": "handle", "name": "办理", "after": [], "budget": version.promised_limit if version else 0,
-             "department": item.department.name, "kind": "review"}]
+             "department": item.department.name, "kind": "review", "departments": [item.department.name]}]
 
 
 def _schedule(steps: list[dict], start: dt.date, fixed: dict, floor: dt.date | None = None) -> dict:
@@ -150,7 +151,7 @@ def compute(project: Project, on: dt.date | None = None) -> dict:
                      "state": case.get_state_display() if case else "未申报", "decided": bool(case and case.decided_on),
                      "approved": bool(case and case.state in (CaseState.APPROVED, CaseState.COMPLETED)),
                      "plan_end": pe[1] if pe else plan_start, "end": ae[1] if ae else start,
-                     "steps": [{"code": s["code"], "name": s["name"], "department": s["department"],
+                     "steps": [{"code": s["code"], "name": s["name"], "department": s["department"], "departments": s["departments"],
                                 "plan": plan.get(s["code"]), "actual": actual.get(s["code"])} for s in steps],
                      "chain": _chain(steps, actual)}
             plan_items.append(plan)
@@ -184,16 +185,17 @@ def _department_rows(stage, items: list[dict], crit: dict | None) -> list[dict]:
         for s in entry["steps"]:
             if s["plan"] and s["plan"][0] == s["plan"][1] and (not s["actual"] or s["actual"][0] == s["actual"][1]):
                 continue  # the acceptance: no time
-            row = rows.setdefault(s["department"], {"stage": stage.value, "label": f"{stage.label} · {s['department']}",
-                                                   "plan": None, "actual": None, "done_until": None, "critical": False})
-            if s["plan"]:
-                row["plan"] = _span(row["plan"], s["plan"][0], s["plan"][1])
-            if s["actual"]:
-                row["actual"] = _span(row["actual"], s["actual"][0], s["actual"][1])
-                if s["actual"][2]:
-                    row["done_until"] = max(row["done_until"] or s["actual"][1], s["actual"][1])
-            if crit is entry and s["code"] in entry["chain"]:
-                row["critical"] = True
+            for dept in s["departments"]:
+                row = rows.setdefault(dept, {"stage": stage.value, "label": f"{stage.label} · {dept}",
+                                             "plan": None, "actual": None, "done_until": None, "critical": False})
+                if s["plan"]:
+                    row["plan"] = _span(row["plan"], s["plan"][0], s["plan"][1])
+                if s["actual"]:
+                    row["actual"] = _span(row["actual"], s["actual"][0], s["actual"][1])
+                    if s["actual"][2]:
+                        row["done_until"] = max(row["done_until"] or s["actual"][1], s["actual"][1])
+                if crit is entry and s["code"] in entry["chain"]:
+                    row["critical"] = True
     return list(rows.values())
 
 

@@ -191,6 +191,8 @@ def apply_stage(actor, project: Project, stage: int, *, materials=(), form_data:
     pre-approval are already in), reviewed in parallel. `accept`: the window accepts them at once."""
     on = _today(on)
     _require_handler(actor, project, "申报项目阶段")
+    if accept and not has_role(actor, Role.WINDOW_CLERK, region=project.region):
+        raise NotAllowed("帮代办员只能代为申报,受理由综合受理窗口办理")
     if stage not in Stage.values:
         raise DomainError("stage", "阶段应为1至4", field="stage")
     form_data = _form(form_data)
@@ -232,12 +234,16 @@ def request_pre_approval(actor, project: Project, *, item: Item, prerequisite: C
                       and item.pk in {i.pk for i in stage_items(project, s)}), None)
         if stage is None:
             raise DomainError("pre_item", "预审批事项须为本项目当前阶段或下一阶段的事项", field="item")
+        prerequisite = Case.objects.select_for_update().get(pk=prerequisite.pk)  # its state as of now, not as handed in
         link = ProjectCase.objects.filter(case=prerequisite, project=project).first()
         if link is None:
             raise DomainError("pre_prerequisite", "前置办件不是本项目的办件", field="prerequisite")
         basis = PreApproval.objects.filter(case=prerequisite).first()
         if prerequisite.state in (*ENDED_UNDECIDED, CaseState.DENIED):
             raise Conflict("pre_prerequisite_ended", "前置办件已终止或不予许可,不能据此申请预审批", field="prerequisite")
+        if basis is not None and basis.state in (PreApproval.State.REVIEWING, PreApproval.State.VOID):
+            raise Conflict("pre_basis_not_issued", "前置办件的预审批文件尚未出具(或已失效),不能作为本环节预审批的申报材料",
+                           field="prerequisite")
         if prerequisite.decided_on and (basis is None or basis.state == PreApproval.State.FORMAL):
             raise Conflict("pre_not_needed", "前置办件已准予许可,请直接申报,无需预审批", field="prerequisite")
         if prerequisite.state != CaseState.ACCEPTED and not (basis and basis.state == PreApproval.State.ISSUED) \
