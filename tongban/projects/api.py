@@ -126,10 +126,17 @@ class FormMaterialOut(Schema):
     items: list[str] = Field(..., description="需要该材料的事项(一张表单:同一材料只交一次)")
 
 
+class FormItemOut(Schema):
+    implementation_code: str
+    name: str
+    department: str
+    level: str = Field(..., description="行使层级:市级、县级……(层级转交按此)")
+
+
 class StageFormOut(Schema):
     stage: int
     name: str
-    items: list[str]
+    items: list[FormItemOut]
     materials: list[FormMaterialOut]
 
 
@@ -264,9 +271,11 @@ def stage_form(request, code: str, stage: int):
     project = _project(request, code)
     if stage not in Stage.values:
         raise NotFound("阶段应为1至4")
-    items = services.stage_items(project, stage)
-    names = [str(i) for i in items]
-    return {"stage": stage, "name": Stage(stage).label, "items": names, "materials": services.merged_materials(project, stage)}
+    from tongban.org.models import Level
+
+    items = [{"implementation_code": i.implementation_code, "name": (i.versions.effective().first() or i.versions.first()).name,
+              "department": i.department.name, "level": Level(i.level).label} for i in services.stage_items(project, stage)]
+    return {"stage": stage, "name": Stage(stage).label, "items": items, "materials": services.merged_materials(project, stage)}
 
 
 @router.post("/{code}/stages/{stage}/apply", response=answers(ProjectOut),
@@ -546,6 +555,7 @@ def agreement(request, code: str, data: AgreementIn):
             team.append((user, m.role))
         agency.sign_agreement(request.auth, req, items=_items(data.items, "items"), rights_duties=data.rights_duties, team=team,
                               agent_id_number=data.agent_id_number)
+        req.refresh_from_db()
         return selectors.agency_out(req)
 
 
@@ -580,6 +590,7 @@ def meeting(request, code: str, data: MeetingIn):
                           "office": _office(n.office, "nodes") if n.office else None})
         agency.hold_meeting(request.auth, req, held_on=data.held_on, place=data.place, departments=departments, minutes=data.minutes,
                             nodes=nodes)
+        req.refresh_from_db()
         return 201, selectors.agency_out(req)
 
 
