@@ -3,7 +3,7 @@
 import datetime as dt
 from decimal import Decimal
 
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from tongban.cases.models import Case
 from tongban.cases.services import register_applicant
@@ -246,7 +246,7 @@ def create(request, data: ProjectIn):
         project = services.register_project(request.auth, code=data.code, name=data.name, owner=owner, site=data.site, kind=data.kind,
                                             investment=data.investment, land_area=data.land_area, floor_area=data.floor_area,
                                             major=data.major)
-        return 201, selectors.project_out(project)
+        return Status(201, selectors.project_out(project))
 
 
 @router.get("/", response=answers(list[ProjectRowOut]), summary="本人可见的投资项目(按登记倒序,每页20个)")
@@ -301,7 +301,7 @@ def pre_approval(request, code: str, data: PreApprovalIn):
             raise DomainError("pre_prerequisite", "前置办件不是本项目的办件", field="prerequisite")
         services.request_pre_approval(request.auth, project, item=item, prerequisite=prerequisite, missing=data.missing,
                                       materials=[m.dict() for m in data.materials], accept=data.accept)
-        return 201, selectors.project_out(project)
+        return Status(201, selectors.project_out(project))
 
 
 @router.get("/{code}/forecast", response=answers(ForecastOut),
@@ -535,7 +535,7 @@ def request_agency(request, code: str, data: AgencyRequestIn):
         project = _project(request, code)
         req = agency.request_agency(request.auth, project, office=_office(data.office, "office"), contact_name=data.contact_name,
                                     contact_phone=data.contact_phone, note=data.note)
-        return 201, selectors.agency_out(req)
+        return Status(201, selectors.agency_out(req))
 
 
 @router.get("/{code}/agency", response=answers(AgencyOut), summary="帮代办:协议、团队、层级转交、路线图、台账")
@@ -570,7 +570,7 @@ def handoff(request, code: str, data: HandOffIn):
                 raise DomainError("handoff_liaison", "联络员不存在", field="liaison")
         h = agency.hand_off(request.auth, req, to_office=_office(data.to_office, "to_office"), items=_items(data.items, "items"),
                             materials=data.materials, method=data.method, liaison=liaison)
-        return 201, next(x for x in selectors.agency_out(req)["handoffs"] if x["id"] == h.pk)
+        return Status(201, next(x for x in selectors.agency_out(req)["handoffs"] if x["id"] == h.pk))
 
 
 @router.post("/{code}/agency/meetings", response=answers(AgencyOut, 201), summary="协调联审会:一次性告知全部事项,形成带日期节点的路线图")
@@ -591,7 +591,7 @@ def meeting(request, code: str, data: MeetingIn):
         agency.hold_meeting(request.auth, req, held_on=data.held_on, place=data.place, departments=departments, minutes=data.minutes,
                             nodes=nodes)
         req.refresh_from_db()
-        return 201, selectors.agency_out(req)
+        return Status(201, selectors.agency_out(req))
 
 
 @router.post("/{code}/agency/ledger", response=answers(LedgerOut, 201), summary="登记台账:上门服务、电话联系、收取或送还材料")
@@ -599,5 +599,5 @@ def ledger(request, code: str, data: LedgerIn):
     with tx.outer():
         req = _agency(request, code)
         e = agency.log_contact(request.auth, req, kind=data.kind, note=data.note)
-        return 201, {"kind": e.kind, "kind_name": e.get_kind_display(), "on": e.on, "actor": str(e.actor), "office": e.office.name,
-                     "note": e.note}
+        return Status(201, {"kind": e.kind, "kind_name": e.get_kind_display(), "on": e.on, "actor": str(e.actor),
+                            "office": e.office.name, "note": e.note})
