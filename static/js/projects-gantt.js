@@ -38,6 +38,25 @@
     return {type: "rect", shape: rect, style: {fill: COLORS[kind], stroke: critical && kind !== 0 ? "#b5121b" : null, lineWidth: 2}};
   }
 
+  function options(data, narrow) {
+    var marks = [{xAxis: day(data.today), label: {formatter: "今天", position: "end"}, lineStyle: {color: "#b5121b"}}];
+    if (data.end) { marks.push({xAxis: day(data.end) + DAY, label: {formatter: "预计办结", position: "start"}, lineStyle: {color: "#1f6fd1", type: "dashed"}}); }
+    return {
+      animation: false,
+      grid: {left: narrow ? 4 : 10, right: narrow ? 12 : 30, top: 24, bottom: 30, containLabel: true},
+      tooltip: {confine: true, formatter: function (p) {
+        var v = p.value, f = function (t) { return new Date(t).toISOString().slice(0, 10); };
+        return data.rows[v[0]].label + "<br>" + ["计划", "实际", "预测"][v[3]] + ":" + f(v[1]) + " — " + f(v[2] - DAY);
+      }},
+      xAxis: {type: "time", position: "top", splitLine: {show: true, lineStyle: {color: "#eef0f3"}},
+              axisLabel: {hideOverlap: true, formatter: "{MM}-{dd}"}},
+      yAxis: {type: "category", inverse: true, data: data.rows.map(function (r) { return narrow ? r.short : r.label; }),
+              axisTick: {show: false}, axisLabel: {width: narrow ? 96 : 300, overflow: "truncate", fontSize: narrow ? 10 : 12}},
+      series: [{type: "custom", renderItem: renderItem, encode: {x: [1, 2], y: 0}, data: bars(data.rows),
+                markLine: {symbol: "none", silent: true, data: marks}}]
+    };
+  }
+
   function draw(el) {
     var source = document.getElementById(el.getAttribute("data-gantt"));
     if (!source || !window.echarts) { return; }
@@ -45,23 +64,12 @@
     var narrow = el.clientWidth < 600;
     el.style.height = Math.max(160, data.rows.length * (narrow ? 30 : 34) + 70) + "px";
     var chart = echarts.init(el, null, {renderer: "canvas"});
-    var marks = [{xAxis: day(data.today), label: {formatter: "今天", position: "end"}, lineStyle: {color: "#b5121b"}}];
-    if (data.end) { marks.push({xAxis: day(data.end) + DAY, label: {formatter: "预计办结", position: "start"}, lineStyle: {color: "#1f6fd1", type: "dashed"}}); }
-    chart.setOption({
-      animation: false,
-      grid: {left: narrow ? 6 : 10, right: narrow ? 14 : 30, top: 24, bottom: 30, containLabel: true},
-      tooltip: {formatter: function (p) {
-        var v = p.value, f = function (t) { return new Date(t).toISOString().slice(0, 10); };
-        return data.rows[v[0]].label + "<br>" + ["计划", "实际", "预测"][v[3]] + ":" + f(v[1]) + " — " + f(v[2] - DAY);
-      }},
-      xAxis: {type: "time", position: "top", splitLine: {show: true, lineStyle: {color: "#eef0f3"}},
-              axisLabel: {hideOverlap: true, formatter: "{MM}-{dd}"}},
-      yAxis: {type: "category", inverse: true, data: data.rows.map(function (r) { return r.label; }),
-              axisTick: {show: false}, axisLabel: {width: narrow ? 120 : 300, overflow: "truncate", fontSize: narrow ? 10 : 12}},
-      series: [{type: "custom", renderItem: renderItem, encode: {x: [1, 2], y: 0}, data: bars(data.rows),
-                markLine: {symbol: "none", silent: true, data: marks}}]
+    chart.setOption(options(data, narrow));
+    window.addEventListener("resize", function () {  /* a phone turned, a window resized: labels follow the width */
+      var now = el.clientWidth < 600;
+      if (now !== narrow) { narrow = now; chart.setOption(options(data, narrow), true); }
+      chart.resize();
     });
-    window.addEventListener("resize", function () { chart.resize(); });
   }
 
   function init() { document.querySelectorAll("[data-gantt]").forEach(draw); }

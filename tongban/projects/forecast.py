@@ -12,6 +12,7 @@ no case yet: the baseline the actual (实际) is drawn against. The critical pat
 step of the latest item of each stage."""
 
 import datetime as dt
+import re
 
 from django.utils import timezone
 
@@ -187,6 +188,7 @@ def _department_rows(stage, items: list[dict], crit: dict | None) -> list[dict]:
                 continue  # the acceptance: no time
             for dept in s["departments"]:
                 row = rows.setdefault(dept, {"stage": stage.value, "label": f"{stage.label} · {dept}",
+                                             "short": f"{stage.value}·{re.sub(r'^.{2,4}?[市县区]', '', dept)}",
                                              "plan": None, "actual": None, "done_until": None, "critical": False})
                 if s["plan"]:
                     row["plan"] = _span(row["plan"], s["plan"][0], s["plan"][1])
@@ -210,7 +212,7 @@ def gantt_data(result: dict) -> dict:
 
     return {
         "today": iso(result["on"]), "end": iso(result["end"]), "plan_end": iso(result["plan_end"]),
-        "rows": [{"label": r["label"], "stage": r["stage"], "critical": r["critical"],
+        "rows": [{"label": r["label"], "short": r["short"], "stage": r["stage"], "critical": r["critical"],
                   "plan": [iso(r["plan"][0]), iso(r["plan"][1])] if r["plan"] else None,
                   "actual": [iso(r["actual"][0]), iso(r["actual"][1])] if r["actual"] else None,
                   "done_until": iso(r["done_until"])} for r in result["rows"]],
