@@ -43,7 +43,7 @@
     if (data.end) { marks.push({xAxis: day(data.end) + DAY, label: {formatter: "预计办结", position: "start"}, lineStyle: {color: "#1f6fd1", type: "dashed"}}); }
     return {
       animation: false,
-      grid: {left: narrow ? 4 : 10, right: narrow ? 12 : 30, top: 24, bottom: 30, containLabel: true},
+      grid: {left: narrow ? 10 : 10, right: narrow ? 12 : 30, top: 24, bottom: 30, containLabel: true},
       tooltip: {confine: true, formatter: function (p) {
         var v = p.value, f = function (t) { return new Date(t).toISOString().slice(0, 10); };
         return data.rows[v[0]].label + "<br>" + ["计划", "实际", "预测"][v[3]] + ":" + f(v[1]) + " — " + f(v[2] - DAY);
@@ -51,7 +51,7 @@
       xAxis: {type: "time", position: "top", splitLine: {show: true, lineStyle: {color: "#eef0f3"}},
               axisLabel: {hideOverlap: true, formatter: "{MM}-{dd}"}},
       yAxis: {type: "category", inverse: true, data: data.rows.map(function (r) { return narrow ? r.short : r.label; }),
-              axisTick: {show: false}, axisLabel: {width: narrow ? 96 : 300, overflow: "truncate", fontSize: narrow ? 10 : 12}},
+              axisTick: {show: false}, axisLabel: {width: narrow ? 112 : 300, margin: 6, overflow: "truncate", fontSize: narrow ? 10 : 12}},
       series: [{type: "custom", renderItem: renderItem, encode: {x: [1, 2], y: 0}, data: bars(data.rows),
                 markLine: {symbol: "none", silent: true, data: marks}}]
     };
