@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "tongban.cases",
     "tongban.workflow",
     "tongban.portal",
+    "tongban.projects",
     "tongban.supervision",
     "tongban.demo",
 ]
