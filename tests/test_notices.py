@@ -123,7 +123,7 @@ def test_notice_pdf(kind):
 
     text = pdf_text(pdf)
     common = [context["title"], CASE_NUMBER, "济宁市为民服务中心", "济宁市行政审批服务局", "济宁市任城区鲁味轩餐饮店",
-              "食品经营许可", "2026年11月22日", "（盖章）", "第1页"]
+              "食品经营许可", "2026年11月22日", "审批专用章", "第1页"]
     missing = [s for s in [*common, *expected] if re.sub(r"\s+", "", s) not in text]
     assert not missing, f"{kind}: not in the PDF text: {missing}\n{text}"
 

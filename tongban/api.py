@@ -99,3 +99,7 @@ api.add_router("/cases", cases_router, tags=["办件受理与出件"])
 from tongban.workflow.api import router as workflow_router  # noqa: E402
 
 api.add_router("/workflow", workflow_router, tags=["后台审批"])
+
+from tongban.licences.api import router as licences_router  # noqa: E402
+
+api.add_router("/licences", licences_router, tags=["电子证照"])

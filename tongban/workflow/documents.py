@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
+from tongban.cases import document_details
 from tongban.cases.notices import hall_of, contact
 from tongban.cases.services import REMEDIES, track_token
 from tongban.core.pdf import render_pdf
@@ -31,6 +32,7 @@ def _context(case, department, on, *, approve: bool, note: str) -> dict:
                  "applicant_id": case.applicant.masked_id, "applicant_kind": case.applicant.get_kind_display(),
                  "received_on": case.received_on, "accepted_on": case.accepted_on, **contact(case)},
         "note": note, "remedies": "" if approve else REMEDIES, "issued_on": on,
+        "details": document_details.details(case) if approve else [],  # what the decision produced (licence …)
         "track_url": track_url, "qr_svg": qr_svg(track_url, scale=3, title="扫码查询"),
     }
 
