@@ -6,7 +6,7 @@ import datetime as dt
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
-from ninja import Field, File, Query, Router, Schema
+from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from tongban.cases.models import Case
@@ -110,7 +110,7 @@ class WalletOut(Schema):
     licences: list[LicenceOut]
     reminders: list[ReminderOut]
     uses: list[UseOut] = Field(..., description="用证记录:哪个部门、为哪个办件、以何事由、何时使用了哪张证照")
-    wallet_url: str | None = Field(None, description="持证人本人的证照夹地址(窗口打印或门户登录后提供给持证人)")
+    wallet_url: str | None = Field(None, description="持证人本人的证照夹地址(窗口打印或门户登录后提供给持证人;令牌即 holders/{token})")
 
 
 class ConsentIn(Schema):
@@ -200,24 +200,24 @@ def verify_pdf(request, file: UploadedFile = File(..., description="证照 PDF �
     return {**result, "licence": selectors.verification(licence) if licence else None}
 
 
-@router.get("/holders/{holder_id}/{token}", response=answers(WalletOut, errors=PUBLIC_ERRORS), auth=None,
-            summary="持证人本人的证照夹(证照、到期提醒、用证记录),凭证照夹地址")
-def holder_wallet(request, holder_id: str, token: str):
-    holder_id = selectors.check_wallet_token(holder_id, token)
+@router.get("/holders/{token}", response=answers(WalletOut, errors=PUBLIC_ERRORS), auth=None,
+            summary="持证人本人的证照夹(证照、到期提醒、用证记录),凭证照夹地址中的令牌")
+def holder_wallet(request, token: str):
+    holder_id = selectors.holder_of(token)
     return selectors.wallet_out(selectors.wallet(holder_id))
 
 
-@router.post("/holders/{holder_id}/{token}/consents", response=answers(ConsentOut, 201, errors=PUBLIC_ERRORS), auth=None,
+@router.post("/holders/{token}/consents", response=answers(ConsentOut, 201, errors=PUBLIC_ERRORS), auth=None,
              summary="持证人网上授权:同意某办件的承办部门为该事由使用本人的证照")
-def holder_consent(request, holder_id: str, token: str, data: ConsentIn):
-    holder_id = selectors.check_wallet_token(holder_id, token)
+def holder_consent(request, token: str, data: ConsentIn):
+    holder_id = selectors.holder_of(token)
     licence = _public_licence(data.identifier)
     case = Case.objects.select_related("item__department", "applicant", "item_version").filter(number=data.case).first()
     if licence.holder_id != holder_id or case is None or case.applicant.id_number != holder_id:
         raise NotFound("未找到该证照或办件")
     with tx.outer():
         consent = services.grant_consent(None, licence, case=case, reason=data.reason, mode="online", holder_confirmed=True)
-    return 201, _consent_out(consent)
+    return Status(201, _consent_out(consent))
 
 
 def _consent_out(consent) -> dict:
@@ -240,7 +240,7 @@ def window_consent(request, data: ConsentIn):
     with tx.outer():
         case = _staff_case(request, data.case)
         consent = services.grant_consent(request.auth, _public_licence(data.identifier), case=case, reason=data.reason, mode="window")
-    return 201, _consent_out(consent)
+    return Status(201, _consent_out(consent))
 
 
 @router.post("/{identifier}/use", response=answers(ReadOut), auth=STAFF_AUTH,
@@ -284,4 +284,4 @@ def new_version(request, identifier: str, data: VersionIn):
         licence = selectors.managed_licence(request.auth, identifier[:120])
         new = services.new_version(request.auth, licence, kind=data.kind, reason=data.reason, face=data.face,
                                    valid_until=data.valid_until, case=_staff_case(request, data.case))
-    return 201, selectors.licence_out(new)
+    return Status(201, selectors.licence_out(new))

@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from tongban.core.errors import NotFound
-from tongban.core.keys import keyed_digest
+from tongban.core.keys import fernet
 from tongban.org.models import Role, RoleGrant
 
 from .models import Licence, Reminder, Use
@@ -16,21 +16,23 @@ WALLET_USES = 100
 
 
 def wallet_token(holder_id: str) -> str:
-    """The unguessable part of a holder's wallet address (the portal links it after the holder signs in; the window
-    prints it for the holder)."""
-    return keyed_digest("CASE_TOKEN_KEY", "wallet", holder_id.strip().upper())[:16]
+    """The holder's wallet address token (the portal links it after the holder signs in; the window prints it for
+    the holder): the holder's code encrypted, so the address carries no personal data and cannot be guessed."""
+    return fernet("CASE_TOKEN_KEY").encrypt(holder_id.strip().upper().encode()).decode()
 
 
 def wallet_url(holder_id: str) -> str:
-    return f"{settings.SITE_URL}/licences/wallet/{holder_id}/{wallet_token(holder_id)}/"
+    return f"{settings.SITE_URL}/licences/wallet/{wallet_token(holder_id)}/"
 
 
-def check_wallet_token(holder_id: str, token: str) -> str:
-    import secrets
+def holder_of(token: str) -> str:
+    """The holder a wallet token stands for, or NotFound for anything else."""
+    from cryptography.fernet import InvalidToken
 
-    holder_id = (holder_id or "").strip().upper()
-    if not holder_id or len(holder_id) > 18 or not secrets.compare_digest(str(token or ""), wallet_token(holder_id)):
-        raise NotFound("未找到该证照夹")
+    try:
+        holder_id = fernet("CASE_TOKEN_KEY").decrypt(str(token or "")[:400].encode()).decode()
+    except (InvalidToken, ValueError, UnicodeError):
+        raise NotFound("未找到该证照夹") from None
     return holder_id
 
 

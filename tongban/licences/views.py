@@ -43,10 +43,10 @@ def verify(request, identifier):
 
 
 @xframe_options_sameorigin
-def holder_wallet(request, holder_id, token):
+def holder_wallet(request, token):
     """The holder's own wallet (the portal embeds it after sign-in): licences, reminders, use log, online consent."""
     try:
-        holder_id = selectors.check_wallet_token(holder_id, token)
+        holder_id = selectors.holder_of(token)
     except NotFound:
         raise Http404("未找到该证照夹") from None
     if request.method == "POST":
@@ -66,10 +66,10 @@ def holder_wallet(request, holder_id, token):
     return render(request, "licences/wallet.html", {**selectors.wallet(holder_id), "holder_view": True, "token": token})
 
 
-def holder_file(request, holder_id, token, identifier):
+def holder_file(request, token, identifier):
     """The holder downloads their own sealed licence."""
     try:
-        holder_id = selectors.check_wallet_token(holder_id, token)
+        holder_id = selectors.holder_of(token)
         licence = services.find_licence(identifier)
     except DomainError:
         raise Http404("未找到该证照") from None
