@@ -60,7 +60,8 @@ def wallet(holder_id: str, on: dt.date | None = None) -> dict:
     on = on or timezone.localdate()
     licences = list(Licence.objects.filter(holder_id=holder_id).select_related("licence_type").order_by("-issued_on", "-id")[:500])
     uses = list(Use.objects.filter(holder_id=holder_id).select_related("licence__licence_type", "department", "case")[:WALLET_USES])
-    reminders = list(Reminder.objects.filter(holder_id=holder_id).select_related("licence__licence_type")[:50])
+    reminders = list(Reminder.objects.filter(holder_id=holder_id, licence__status="valid", licence__valid_until__gte=on)
+                     .select_related("licence__licence_type")[:50])
     return {"holder_id": holder_id, "licences": licences, "uses": uses, "reminders": reminders, "on": on,
             "holder_name": licences[0].holder_name if licences else ""}
 
