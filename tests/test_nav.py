@@ -7,7 +7,7 @@ import pytest
 from tests import factories
 
 pytestmark = pytest.mark.django_db
-LINKS = {"受理工作台": "/hall/", "审批待办": "/office/", "电子监察": "/supervision/", "管理后台": "/admin/", "投资项目": "/projects/"}
+LINKS = {"受理工作台": "/hall/", "审批待办": "/office/", "电子证照": "/licences/", "电子监察": "/supervision/", "管理后台": "/admin/", "投资项目": "/projects/"}
 
 
 def header_links(client) -> dict[str, str]:
@@ -17,13 +17,13 @@ def header_links(client) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("role, staff, shown", [
-    ("window_clerk", False, {"受理工作台", "投资项目"}),
+    ("window_clerk", False, {"受理工作台", "电子证照", "投资项目"}),
     ("agent", False, {"受理工作台", "投资项目"}),
-    ("reviewer", False, {"审批待办"}),
-    ("bureau_leader", False, {"审批待办"}),
+    ("reviewer", False, {"审批待办", "电子证照"}),
+    ("bureau_leader", False, {"审批待办", "电子证照"}),
     ("supervisor", True, {"电子监察", "投资项目"}),  # no admin page lists anything for a supervisor
     ("catalog_admin", True, {"管理后台"}),
-    ("reviewer", True, {"审批待办"}),  # a staff flag without an admin page of the role's own: no 管理后台
+    ("reviewer", True, {"审批待办", "电子证照"}),  # a staff flag without an admin page of the role's own: no 管理后台
 ])
 def test_each_role_sees_the_links_it_may_follow_and_each_opens(client, role, staff, shown):
     user = factories.grant(factories.UserFactory(is_staff=staff), role)

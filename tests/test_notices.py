@@ -119,14 +119,17 @@ def pdf_text(pdf: bytes) -> str:
 @pytest.mark.parametrize("kind", CASES)
 def test_notice_pdf(kind):
     context, expected = CASES[kind]
-    pdf = render_typst(f"cases/typst/{kind}.typ", context)
+    from tongban.core.seal import seal_svg
+
+    pdf = render_typst(f"cases/typst/{kind}.typ", {**context, "seal_svg": seal_svg(context["department"])})
     assert pdf.startswith(b"%PDF")
 
     text = pdf_text(pdf)
     common = [context["title"], CASE_NUMBER, "济宁市为民服务中心", "济宁市行政审批服务局", "济宁市任城区鲁味轩餐饮店",
-              "食品经营许可", "2026年11月22日", "（盖章）", "第1页"]
+              "食品经营许可", "2026年11月22日", "第1页"]
     missing = [s for s in [*common, *expected] if re.sub(r"\s+", "", s) not in text]
     assert not missing, f"{kind}: not in the PDF text: {missing}\n{text}"
+    assert "（盖章）" not in text  # the drawn red seal stands where the dashed circle was
 
 
 def test_one_time_notice_lists_only_what_is_missing_or_defective():

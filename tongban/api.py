@@ -103,3 +103,6 @@ api.add_router("/workflow", workflow_router, tags=["后台审批"])
 from tongban.projects.api import router as projects_router  # noqa: E402
 
 api.add_router("/projects", projects_router, tags=["投资项目与帮代办"])
+from tongban.licences.api import router as licences_router  # noqa: E402
+
+api.add_router("/licences", licences_router, tags=["电子证照"])

@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "tongban.workcal",
     "tongban.cases",
     "tongban.workflow",
+    "tongban.licences",
     "tongban.portal",
     "tongban.projects",
     "tongban.supervision",

@@ -17,6 +17,7 @@ urlpatterns = [
     path("workcal/", include("tongban.workcal.urls")),
     path("hall/", include("tongban.cases.urls")),
     path("office/", include("tongban.workflow.urls")),
+    path("licences/", include("tongban.licences.urls")),
     path("supervision/", include("tongban.supervision.urls")),
     path("projects/", include("tongban.projects.urls")),
     path("", include("tongban.catalog.urls")),

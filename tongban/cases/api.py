@@ -158,6 +158,13 @@ class CaseMaterialOut(Schema):
     reference: str = Field("", description="免提交材料的复用来源(如 licence:<电子证照标识>)")
 
 
+class RegistryCheckOut(Schema):
+    ok: bool = Field(..., description="申请人姓名(名称)与证件号码经基础库核验一致")
+    found: bool = Field(..., description="基础库登记了该证件号码")
+    message: str = Field(..., description="核验结果说明;不一致时窗口人员应核对证件")
+    checked_on: dt.date | None = None
+
+
 class CaseOut(Schema):
     number: str
     title: str
@@ -183,6 +190,7 @@ class CaseOut(Schema):
     corrections: list[str] = Field(..., description="补正中:审查退回要求补交、尚未收到的材料")
     actions: list[str] = Field(..., description="调用者现在可以执行的操作(状态转换表)")
     pickup_code: str | None = Field(None, description="取件码:仅向可以交付结果的窗口人员显示,与申请人出示的核对")
+    registry_check: RegistryCheckOut | None = Field(None, description="受理时申请人与人口库/法人库的核验结果(不一致不阻止申请,须人工核对)")
 
 
 class CaseList(Schema):
@@ -266,6 +274,39 @@ def submit(request, data: SubmitIn, idempotency_key: str | None = IDEMPOTENCY):
                                     contact=services.contact_given(applicant, data.applicant.phone, data.applicant.address))
         return 201, _out(request, case)
     return _idempotent(request, "submit", run)
+
+
+class OfferOut(Schema):
+    material: int = Field(..., description="办事指南材料编号")
+    material_name: str
+    source: str = Field(..., description="licence 电子证照 / earlier_case 历史申报材料")
+    reference: str = Field(..., description="复用对象的标识(电子证照标识,或 办件编号/材料编号)")
+    label: str
+    valid_until: dt.date | None = None
+
+
+@router.get("/reuse-offers", response=answers(list[OfferOut]), summary="可免提交的材料(申请人的电子证照与历史申报材料)")
+def reuse_offers(request, applicant: str = Query(..., max_length=40, description="申请人身份证号码或统一社会信用代码"),
+                 item: str = Query(..., max_length=40, description="事项实施编码")):
+    """收件前查询:提交时在材料中写明 source、reference 和 consent=true(申请人同意),即登记为共享获取(免提交)。"""
+    from . import reuse
+    from .models import Applicant
+
+    target = Item.objects.select_related("region").filter(implementation_code=item).first()
+    if target is None:
+        raise DomainError("item_unknown", "事项实施编码不存在", field="item")
+    from tongban.org.models import Role
+    from tongban.org.scopes import has_role
+
+    channel = "window" if has_role(request.auth, Role.WINDOW_CLERK, region=target.region) else "agent"
+    services.require_submitter(request.auth, target.region, channel)  # who may receive here, before anything is read
+    person = Applicant.objects.filter(id_number=applicant.strip().upper()).first()
+    version = target.versions.effective().first()
+    if person is None or version is None:
+        return []
+    names = dict(version.materials.values_list("pk", "name"))
+    return [{"material": o.material_id, "material_name": names.get(o.material_id, ""), "source": o.source, "reference": o.reference,
+             "label": o.label, "valid_until": o.valid_until} for o in reuse.offers(person, version)]
 
 
 @router.post("/{number}/materials", response=answers(CaseOut), summary="保存材料核对结果(不作受理决定)")

@@ -114,6 +114,9 @@ class Case(models.Model):
     completed_on = models.DateField("办结日", null=True, blank=True)
     visits = models.PositiveSmallIntegerField("到现场次数", default=0)
     form_data = models.JSONField("申请表", default=dict, blank=True)
+    # the base registries' answer at intake (registries.check_applicant): {"ok", "found", "message", "registered_name"};
+    # a mismatch is shown to the clerk and in the API, never blocks the application
+    registry_check = models.JSONField("基础库核验", default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

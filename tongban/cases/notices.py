@@ -38,6 +38,17 @@ def contact(case: Case) -> dict:
 REMARKS = {CaseMaterial.Status.SHARED: "免提交(共享获取)", CaseMaterial.Status.ORIGINAL_SEEN: "已核验原件"}
 
 
+def remark(cm: CaseMaterial) -> str:
+    """What a notice prints beside a material: a licence reused from the wallet names its identifier (免提交(电子证照)),
+    an earlier case's material the case it came from."""
+    source, _, reference = (cm.reference or "").partition(":")
+    if cm.status == CaseMaterial.Status.SHARED and source == "licence":
+        return f"免提交(电子证照)电子证照标识:{reference}"
+    if cm.status == CaseMaterial.Status.SHARED and source == "earlier_case":
+        return f"免提交(申报材料复用)办件{reference.split('/')[0]}"
+    return REMARKS.get(cm.status, "")
+
+
 def context(notice: Notice) -> dict:
     case = notice.case
     version = case.item_version
@@ -54,7 +65,7 @@ def context(notice: Notice) -> dict:
             if cm is None:
                 continue
             rows.append({"name": m.name, "form": m.get_form_display(), "copies": m.copies, "status": cm.get_status_display(),
-                         "reason": cm.reason, "received": cm.status in CaseMaterial.RECEIVED, "remark": REMARKS.get(cm.status, "")})
+                         "reason": cm.reason, "received": cm.status in CaseMaterial.RECEIVED, "remark": remark(cm)})
     commitment = None
     if notice.kind in (Notice.Kind.GAP, Notice.Kind.INFORMED):
         commitment = {"materials": notice.data.get("materials", []), "days": notice.data.get("days"),
@@ -106,4 +117,7 @@ def context(notice: Notice) -> dict:
 
 def render(notice: Notice) -> bytes:
     """The notice as printed (unsealed: issuing seals it), from its Typst template."""
-    return render_typst(f"cases/typst/{notice.kind}.typ", context(notice))
+    from tongban.core.seal import seal_svg
+
+    data = context(notice)
+    return render_typst(f"cases/typst/{notice.kind}.typ", {**data, "seal_svg": seal_svg(data["department"])})

@@ -45,7 +45,17 @@ def case_out(case: Case, user=None) -> dict:
         "corrections": outstanding_corrections(case) if case.state == "returned" else [],
         "actions": (actions := transitions.allowed(user, case) if user is not None else []),
         "pickup_code": pickup_code(case) if "deliver" in actions else None,
+        "registry_check": registry_check_out(case),
     }
+
+
+def registry_check_out(case: Case) -> dict | None:
+    """The base registries' answer at intake, without the registered name (the clerk sees it on the page)."""
+    check = case.registry_check or {}
+    if not check:
+        return None
+    return {"ok": bool(check.get("ok")), "found": bool(check.get("found")), "message": check.get("message", ""),
+            "checked_on": check.get("checked_on")}
 
 
 # Apps above cases widen what a department-bound grant sees (the back office: cases with a step of the

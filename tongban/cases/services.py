@@ -150,11 +150,29 @@ def submit_case(
         if channel == Channel.WINDOW:
             record_visit(case, "收件", window, save=False)  # the count is written with the number below
         Notice.objects.create(case=case, kind=Notice.Kind.RECEIPT, issued_on=on)
+        _check_registry(case, applicant)
         # Numbers last: the region's daily sequence row stays locked only from here to the commit.
         for c in [case, *(case.children.order_by("id") if bundle is not None else ())]:
             c.number = _next_number(c.region.code[:6], on)
             Case.objects.filter(pk=c.pk).update(number=c.number, visits=c.visits)
     return case
+
+def _check_registry(case: Case, applicant: Applicant) -> None:
+    """F22: the applicant as registered here, checked against the base registries (人口库/法人库) once at intake;
+    the answer is kept on the case (and its bundle children) and shown, a mismatch never blocks the application.
+    A registry that cannot be reached is recorded as unchecked."""
+    from .registries import check_applicant
+
+    try:
+        answer = check_applicant(applicant.kind, applicant.id_number, applicant.name, applicant.legal_rep)
+        result = {"ok": answer.ok, "found": answer.found, "message": answer.message, "registered_name": answer.registered_name}
+    except Exception:  # noqa: BLE001 - a registry outage must not stop intake
+        logger.exception("base registry check failed for case %s", case.pk)
+        result = {"ok": False, "found": False, "message": "基础库暂时无法核验,请人工核对证件", "registered_name": ""}
+    result["checked_on"] = timezone.localdate().isoformat()
+    Case.objects.filter(pk__in=[case.pk, *case.children.values_list("pk", flat=True)]).update(registry_check=result)
+    case.registry_check = result
+
 
 def _effective(item: Item, on: dt.date | None = None):
     """The version in force on the day of receipt (a back-dated receipt pins the guide of that day; one

@@ -15,7 +15,7 @@ from tongban.core.errors import DomainError, NotAllowed
 from tongban.org.models import Role, RoleGrant
 from tongban.org.scopes import has_role
 
-from . import selectors, services, transitions
+from . import reuse, selectors, services, transitions
 from .models import Case, CaseDocument, CaseMaterial, CaseState, Notice
 
 S = CaseMaterial.Status
@@ -84,16 +84,21 @@ def _case_for(request, number) -> Case:
     return case
 
 
-def _checklist(case: Case) -> list[dict]:
+def _checklist(case: Case, *, with_offers: bool = False) -> list[dict]:
     cases = [case] if case.item_id else list(case.children.select_related("item_version"))
     have = {(cm.case_id, cm.material_id): cm for c in cases for cm in c.materials.all()}
+    offered = {}
+    if with_offers:  # 免提交: the applicant's licences and earlier materials that satisfy a material (reuse providers)
+        for c in cases:
+            for offer in reuse.offers(case.applicant, c.item_version):
+                offered.setdefault(offer.material_id, []).append(offer)
     rows, seen = [], set()
     for c in cases:
         for m in c.item_version.materials.all():
             if m.merge_key in seen:
                 continue
             seen.add(m.merge_key)
-            rows.append({"material": m, "case": c, "current": have.get((c.pk, m.pk))})
+            rows.append({"material": m, "case": c, "current": have.get((c.pk, m.pk)), "offers": offered.get(m.pk, [])})
     return rows
 
 
@@ -104,7 +109,7 @@ def case_detail(request, number):
     clerks = []
     if "handover" in actions:
         clerks = [u for u in selectors.clerks_of(case) if u.pk != case.handler_id]
-    rows = _checklist(case)
+    rows = _checklist(case, with_offers=case.state == CaseState.RECEIVED)
     if case.state in (CaseState.RETURNED, CaseState.CORRECTION):  # only what the notice asked for
         shown = [r for r in rows if r["current"] and r["current"].status in (S.MISSING, S.DEFECTIVE)]
     elif case.state != CaseState.RECEIVED:  # after a 容缺 acceptance: only what is outstanding
@@ -145,6 +150,11 @@ def case_action(request, number):
     for row in rows:
         m = row["material"]
         status = request.POST.get(f"m{m.pk}", "") or ("provided" if everything and not row["current"] else "")
+        offer_key = request.POST.get(f"reuse{m.pk}", "")
+        if offer_key and ":" in offer_key:  # the applicant's consent, ticked at the window: 免提交
+            source, _, reference = offer_key.partition(":")
+            picked[m.pk] = {"material": m.pk, "status": S.SHARED, "source": source, "reference": reference, "consent": True}
+            continue
         if status:
             picked[m.pk] = {"material": m.pk, "status": status, "reason": request.POST.get(f"r{m.pk}", ""),
                             "file": request.FILES.get(f"f{m.pk}")}

@@ -132,6 +132,7 @@ class GuideOut(Schema):
     online_depth_name: str
     scope: str
     informed_commitment: bool
+    licence_type: str = Field("", description="准予许可时颁发的电子证照类型(空:不颁发)")
     conditions: str
     legal_basis: str
     flow: list[str]
@@ -202,7 +203,7 @@ def guide_out(v) -> dict:
         "region": item.region.name, "region_code": item.region.code, "service_object": v.service_object,
         "case_kind": v.case_kind, "extension_allowed": v.extension_allowed, "extension_days": v.extension_days,
         "visits": v.visits, "online_depth": v.online_depth, "online_depth_name": v.get_online_depth_display(),
-        "scope": v.scope, "informed_commitment": v.informed_commitment, "conditions": v.conditions,
+        "scope": v.scope, "informed_commitment": v.informed_commitment, "licence_type": v.licence_type, "conditions": v.conditions,
         "legal_basis": v.legal_basis, "flow": v.flow, "form_fields": v.form_fields,
         "materials": [
             {

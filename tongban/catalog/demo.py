@@ -37,7 +37,7 @@ def _content(it: dict) -> dict:
         "extension_allowed": it.get("extension_allowed", False),
         "extension_days": it.get("extension_days", 0) if it.get("extension_allowed") else 0,
         "visits": it["visits"], "online_depth": it["online_depth"], "scope": it["scope"],
-        "informed_commitment": it.get("informed_commitment", False), "conditions": it.get("conditions", ""),
+        "informed_commitment": it.get("informed_commitment", False), "licence_type": it.get("licence_type", ""), "conditions": it.get("conditions", ""),
         "legal_basis": it["legal_basis"], "flow": it.get("flow", []), "form_fields": it.get("form_fields", []),
     }
 

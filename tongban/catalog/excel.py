@@ -88,6 +88,7 @@ ITEM_COLUMNS = [
     Col("省级基本编码", "province_basic_code", aliases=("省基本编码",)),
     Col("省级实施编码", "province_implementation_code", aliases=("省实施编码", "省级平台实施编码")),
     Col("来源网址", "source_url", "url", aliases=("来源链接", "办事指南网址")),
+    Col("审批结果证照", "licence_type", aliases=("结果证照", "颁发证照")),
     Col("生效日期", "valid_from", "ignore"),  # exported for reference; publication sets the date
 ]
 MATERIAL_COLUMNS = [
@@ -717,7 +718,7 @@ def export_workbook() -> bytes:
             v.legal_limit, v.promised_limit, "是" if v.extension_allowed else "否", v.extension_days, v.get_visits_display(),
             v.get_online_depth_display(), v.get_scope_display(), "是" if v.informed_commitment else "否", v.conditions,
             v.legal_basis, SEP.join(v.flow or []), SEP.join(f.fee_entry.code for f in v.fees.all() if f.fee_entry),
-            it.province_basic_code, it.province_implementation_code, it.source_url,
+            it.province_basic_code, it.province_implementation_code, it.source_url, v.licence_type,
             v.valid_from.isoformat() if v.valid_from else "",
         ])
         for m in v.materials.all():

@@ -180,7 +180,7 @@ class ItemVersion(models.Model):
     CONTENT_FIELDS = [
         "name", "aliases", "service_object", "case_kind", "legal_limit", "promised_limit", "extension_allowed",
         "extension_days", "extension_basis", "uncounted_procedures", "visits", "online_depth", "scope", "informed_commitment", "conditions", "legal_basis",
-        "flow", "form_fields", "hours_note", "notes",
+        "flow", "form_fields", "hours_note", "notes", "licence_type",
     ]
 
     item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="versions", verbose_name="事项")
@@ -215,6 +215,10 @@ class ItemVersion(models.Model):
     online_depth = models.PositiveSmallIntegerField("网上办理深度", choices=OnlineDepth.choices, default=OnlineDepth.PRECHECK)
     scope = models.CharField("通办范围", max_length=10, choices=Scope.choices, default=Scope.LOCAL)
     informed_commitment = models.BooleanField("可告知承诺", default=False)
+    licence_type = models.CharField(
+        "审批结果证照", max_length=60, blank=True,
+        help_text="准予许可时颁发的电子证照类型名称(电子证照库的证照类型,如 食品经营许可证);空:不颁发证照",
+    )
     conditions = models.TextField("受理条件", blank=True)
     legal_basis = models.TextField("设定依据")
     flow = models.JSONField("办理流程", default=list, blank=True, help_text="流程环节名称列表")

@@ -14,8 +14,8 @@ class Validation(Schema):
     message: str
 
 
-@router.get("/validate", response=Validation, summary="校验身份证号码、统一社会信用代码或行政区划代码")
-def validate(request, kind: Literal["id_card", "uscc", "region"], value: str):
+@router.get("/validate", response=Validation, summary="校验身份证号码、统一社会信用代码、行政区划代码或电子证照标识")
+def validate(request, kind: Literal["id_card", "uscc", "region", "licence"], value: str):
     try:
         normalised = VALIDATORS[kind](value)
     except DomainError as e:

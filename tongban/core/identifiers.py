@@ -1,4 +1,5 @@
-"""National identifiers: 居民身份证号码 (GB 11643), 统一社会信用代码 (GB 32100), 行政区划代码 (GB/T 2260).
+"""National identifiers: 居民身份证号码 (GB 11643), 统一社会信用代码 (GB 32100), 行政区划代码 (GB/T 2260),
+电子证照标识 (GB/T 36904).
 
 Validators raise DomainError with a specific Chinese message; generators make valid numbers with
 correct check digits for demo data and tests.
@@ -107,7 +108,48 @@ def validate_region_code(value, *, on: dt.date | None = None) -> str:
     return v
 
 
-VALIDATORS = {"id_card": validate_id_card, "uscc": validate_uscc, "region": validate_region_code}
+LICENCE_ROOT = "1.2.156.3005.2."  # GB/T 36904-2018: the OID arc of the national e-licence identifiers
+_LICENCE_RE = re.compile(
+    r"(?P<type>[0-9A-Z]{18}\d{3})\.(?P<issuer>[0-9A-Z]{18}|\d{6})\.(?P<serial>[0-9A-Z]{1,40})\.(?P<version>\d{3})\.(?P<check>[0-9A-Z])"
+)
+
+
+def licence_check_char(body: str) -> str:
+    """ISO/IEC 7064 MOD 37,36 over the segments after the root, dots removed (GB/T 36904)."""
+    from stdnum.iso7064 import mod_37_36
+
+    return mod_37_36.calc_check_digit(body.replace(".", "").upper())
+
+
+def make_licence_identifier(type_code: str, issuer_code: str, serial: str, version: int = 1) -> str:
+    """`1.2.156.3005.2.<证照类型代码>.<颁证单位代码>.<流水号>.<版本号>.<校验位>`."""
+    body = f"{type_code}.{issuer_code}.{serial}.{version:03d}".upper()
+    return f"{LICENCE_ROOT}{body}.{licence_check_char(body)}"
+
+
+def parse_licence_identifier(value) -> dict:
+    """The segments of a well-formed identifier (any issuer, any province; an issuer code is a credit code or a
+    6-digit region code), or DomainError naming what is wrong."""
+    v = _clean(value)
+    if not v.startswith(LICENCE_ROOT):
+        raise DomainError("licence_root", f"电子证照标识应以根节点 {LICENCE_ROOT} 开头", field="identifier")
+    m = _LICENCE_RE.fullmatch(v[len(LICENCE_ROOT):])
+    if m is None:
+        raise DomainError("licence_format", "电子证照标识格式错误:应为 证照类型代码(21位).颁证单位代码(18位统一社会信用代码或6位区划代码)"
+                          ".流水号.3位版本号.校验位", field="identifier")
+    parts = m.groupdict()
+    body = f"{parts['type']}.{parts['issuer']}.{parts['serial']}.{parts['version']}"
+    if licence_check_char(body) != parts["check"]:
+        raise DomainError("licence_check", "电子证照标识校验位错误", field="identifier")
+    return {**parts, "identifier": v, "version": int(parts["version"])}
+
+
+def validate_licence_identifier(value) -> str:
+    return parse_licence_identifier(value)["identifier"]
+
+
+VALIDATORS = {"id_card": validate_id_card, "uscc": validate_uscc, "region": validate_region_code,
+              "licence": validate_licence_identifier}
 
 
 def mask_id_card(value: str) -> str:

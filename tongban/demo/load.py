@@ -7,6 +7,7 @@ from django.db import transaction
 from tongban.cases import demo as cases_demo
 from tongban.catalog import demo as catalog_demo
 from tongban.catalog.models import Item
+from tongban.licences import demo as licences_demo
 from tongban.org import demo as org_demo
 from tongban.org.models import User
 from tongban.projects import demo as projects_demo
@@ -26,7 +27,9 @@ def load_all() -> dict:
         result["loaded_now"] = True
     result.setdefault("items", Item.objects.count())
     result["accounts"] += workflow_demo.load_processes(admin)
+    licences_demo.load_types()  # before the cases: an approval issues the licence its item names
     result["cases"] = cases_demo.load_cases() + workflow_demo.load_back_office_cases()
     result["accounts"] += projects_demo.load_setup(admin)
     result["cases"] += projects_demo.load_project()
+    result["licences"] = licences_demo.load_licences()
     return result

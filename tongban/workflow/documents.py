@@ -7,6 +7,7 @@ neither sealed nor stored: a sealed preview would be a valid decision nobody dec
 from django.conf import settings
 from django.utils import timezone
 
+from tongban.cases import document_details
 from tongban.cases.notices import hall_of, contact
 from tongban.cases.services import REMEDIES, track_token
 from tongban.core.pdf import render_typst
@@ -29,6 +30,7 @@ def _context(case, department, on, *, approve: bool, note: str) -> dict:
                  "applicant_id": case.applicant.masked_id, "applicant_kind": case.applicant.get_kind_display(),
                  "received_on": case.received_on, "accepted_on": case.accepted_on, **contact(case)},
         "note": note, "remedies": "" if approve else REMEDIES, "issued_on": on,
+        "details": document_details.details(case) if approve else [],  # what the decision produced (licence …)
         "track_url": track_url, "qr_svg": qr_svg(track_url, scale=3, title="扫码查询"),
     }
 
@@ -47,7 +49,10 @@ def record_decision_document(actor, case, department, on) -> CaseDocument:
 
 def render_decision(case, department, on, *, approve: bool, note: str) -> bytes:
     """The decision as issued (unsealed: the caller seals it)."""
-    return render_typst(TEMPLATE, _context(case, department, on, approve=approve, note=note))
+    from tongban.core.seal import seal_svg
+
+    data = _context(case, department, on, approve=approve, note=note)
+    return render_typst(TEMPLATE, {**data, "seal_svg": seal_svg(department.name)})  # the red seal the signature stands for
 
 
 def preview_decision(case, department, *, approve: bool, note: str = "", on=None) -> bytes:

@@ -21,6 +21,7 @@ def nav_links(context) -> dict[str, bool]:
         "inbox": has_role(user, Role.REVIEWER) or has_role(user, Role.BUREAU_LEADER),  # 审批待办
         "supervision": has_role(user, Role.SUPERVISOR),  # 电子监察
         "projects": any(has_role(user, r) for r in (Role.AGENT, Role.WINDOW_CLERK, Role.SUPERVISOR)),  # 投资项目
+        "licences": any(has_role(user, r) for r in (Role.WINDOW_CLERK, Role.REVIEWER, Role.BUREAU_LEADER)),  # 电子证照
         "admin": admin.site.has_permission(request) and bool(admin.site.get_app_list(request)),  # 管理后台: a page it may open
         # for the back office's own buttons (workflow templates): 审批决定队列, 超期督办
         "decisions": has_role(user, Role.BUREAU_LEADER),
