@@ -99,3 +99,15 @@ api.add_router("/cases", cases_router, tags=["办件受理与出件"])
 from tongban.workflow.api import router as workflow_router  # noqa: E402
 
 api.add_router("/workflow", workflow_router, tags=["后台审批"])
+
+from tongban.ratings.api import public as ratings_public  # noqa: E402
+from tongban.ratings.api import router as ratings_router  # noqa: E402
+
+api.add_router("/ratings", ratings_router, tags=["好差评"])
+api.add_router("/ratings", ratings_public, tags=["好差评"])
+
+from tongban.portal.api import public as portal_public  # noqa: E402
+from tongban.portal.api import router as portal_router  # noqa: E402
+
+api.add_router("/my", portal_public, tags=["网上办事(申请人)"])
+api.add_router("/my", portal_router, tags=["网上办事(申请人)"])

@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "tongban.workcal",
     "tongban.cases",
     "tongban.workflow",
+    "tongban.ratings",
     "tongban.portal",
     "tongban.supervision",
     "tongban.demo",

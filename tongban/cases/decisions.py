@@ -35,6 +35,10 @@ def _check_deliverable(case: Case):
     not_parent(case, "送达结果")
     if case.gap_open and case.state in (CaseState.APPROVED, CaseState.DENIED):
         raise Conflict("gap_open", "容缺受理的材料尚未补齐,结果暂不能送达")
+    from .models import Payment
+
+    if Payment.objects.filter(case=case, state=Payment.State.DUE).exists():
+        raise Conflict("unpaid", "该办件有未缴纳的费用(收费清单),缴费后方可送达结果")
     transitions.check(case, "deliver")
 
 def track_token(number: str) -> str:
