@@ -10,6 +10,10 @@ from tongban.core.errors import NotFound
 from tongban.workflow.models import CaseStep
 
 PAGE = 20
+EXPIRY_WARNING_DAYS = 90
+# The licence library registers a function here (applicant -> [{"name", "number", "valid_until"}]): the enterprise
+# page lists the licences and warns of those expiring within EXPIRY_WARNING_DAYS.
+LICENCE_SOURCES: list = []
 
 
 def my_cases(user, applicant: Applicant | None = None):
@@ -92,8 +96,17 @@ def public_lookup(number: str, who: str) -> Case | None:
 def enterprise_page(user, enterprise: Applicant) -> dict:
     """一企一页: cases, licences with expiry reminders (from the licence library when installed), messages,
     materials saved for reuse, the policies panel."""
+    import datetime as dt
+
+    from django.utils import timezone
+
     cases = list(my_cases(user, enterprise)[:20])
-    return {
+    today = timezone.localdate()
+    licences = [dict(lic) for source in LICENCE_SOURCES for lic in source(enterprise)]
+    for lic in licences:
+        until = lic.get("valid_until")
+        lic["expiring"] = bool(until and until <= today + dt.timedelta(days=EXPIRY_WARNING_DAYS))
+    return {"licences": sorted(licences, key=lambda x: (not x["expiring"], x.get("valid_until") or dt.date.max)),
         "enterprise": enterprise, "cases": cases, "operators": accounts.operators_of(enterprise),
         "role": accounts.role_for(user, enterprise),
         "messages": list(Message.objects.filter(applicant=enterprise).order_by("-at")[:20]),

@@ -11,7 +11,7 @@ from tongban.cases.sms import tell
 from tongban.core import tx
 from tongban.core.audit import record
 from tongban.core.errors import Conflict, DomainError, NotAllowed, NotFound
-from tongban.org.models import Role, Window
+from tongban.org.models import Role, Window  # noqa: F401 - Role is used by the views too
 from tongban.org.scopes import has_role
 from tongban.workcal.days import add_working_days
 
@@ -19,6 +19,7 @@ from .models import BAD, INDICATORS, Handling, Invitation, Level, Rating
 
 H = Handling.State
 REMIND_AFTER_DAYS = 3
+TABLET_HOURS = 4  # the tablet rates a visit of the last few hours (the applicant is still at the counter)
 
 
 def _today(on=None):
@@ -120,7 +121,7 @@ def rate_case(user, case: Case, *, level, indicators: dict | None = None, commen
 
 
 def rate_visit(user, window: Window, *, level, indicators: dict | None = None, comment: str = "", on: dt.date | None = None) -> Rating:
-    """一次一评 at the window's tablet (评价器): the latest visit at this window not yet rated, today."""
+    """一次一评 at the window's tablet (评价器): the latest visit at this window in the last hours, not yet rated."""
     on = _today(on)
     if not has_role(user, Role.WINDOW_CLERK, region=window.hall.region):
         raise NotFound("未找到该窗口")
@@ -128,10 +129,11 @@ def rate_visit(user, window: Window, *, level, indicators: dict | None = None, c
     marks = _indicators("window", indicators)
     comment = _comment(level, comment)
     with tx.atomic():
-        visit = (Visit.objects.select_for_update().filter(window=window, at__date=on, rating__isnull=True)
+        visit = (Visit.objects.select_for_update(of=("self",)).filter(window=window, at__gte=timezone.now() - dt.timedelta(hours=TABLET_HOURS),
+                                                          rating__isnull=True)
                  .select_related("case", "case__item").order_by("-at", "-id").first())
         if visit is None:
-            raise Conflict("no_visit", "本窗口今天没有待评价的办事记录")
+            raise Conflict("no_visit", "本窗口近期没有待评价的办事记录")
         case = visit.case
         rating = Rating.objects.create(channel=Rating.Channel.WINDOW, case=case, visit=visit, window=window, region=case.region,
                                        department=case.item.department if case.item_id else None, level=level,
