@@ -5,6 +5,7 @@ accepted, answer the back office's return online, follow the steps, download the
 read the rectification answer. Another applicant changing ids in the URLs gets 404."""
 
 import base64
+import urllib.error
 import datetime as dt
 from urllib.parse import quote
 
@@ -216,3 +217,61 @@ def test_legal_representative_binds_enterprise_and_names_operators(world, live_s
     helper.delete(f"/my/enterprises/{code}/operators/{operator['id']}", expect=404)  # only the legal rep removes
     boss.call("DELETE", f"/my/enterprises/{code}/operators/{operator['id']}")
     helper.get(f"/my/enterprises/{code}", expect=404)
+
+
+def test_fee_paid_online_through_signed_callback_before_delivery(world, live_server):  # noqa: F811
+    """不动产抵押登记 (全程网办, fee SF-001 on the list): the window charges the fee, delivery waits for it, the demo
+    gateway's callback is verified (a forged one refused) and idempotent, an e-receipt is issued."""
+    import json
+    import urllib.request
+
+    from tests import factories
+    from tongban.cases.payments import backend
+    from tongban.catalog.models import ItemVersion
+    from tongban.org.models import ApiToken
+
+    api = world["api"]
+    anon = Anonymous(live_server.url + "/api/v1", "")
+    version = ItemVersion.objects.effective(D(2025, 3, 3)).filter(name="不动产抵押登记", item__region__code="370800").first()
+    leader = factories.grant(factories.UserFactory(username="leader_zrzy"), "bureau_leader", "370800", version.item.department)
+    boss = Client(anon.base, ApiToken.issue(leader, "test")[1])
+    me_id = make_id_card("370811", D(1984, 11, 5), 118)
+    me = register(anon, "曾凡宇", me_id, "13705371111")
+    guide = me.get(f"/items/{version.item.implementation_code}")
+    case = me.post("/my/applications", {"item": version.item.implementation_code, "materials": [
+        {"material": m["id"], "file_base64": PDF64} for m in guide["materials"]], "delivery": {"method": "window"}}, expect=201)
+    number = case["number"]
+    api["clerk"].post(f"/cases/{number}/accept", {})
+    api["clerk"].post(f"/cases/{number}/fees", {"fee_code": "SF-006", "amount_fen": 12000}, expect=400)  # not on this item's list
+    charge = api["clerk"].post(f"/cases/{number}/fees", {"fee_code": "SF-001", "amount_fen": 8000}, expect=201)
+    assert charge["state"] == "due" and charge["fee_name"] == "不动产登记费"
+    boss.post(f"/workflow/cases/{number}/decide", {"approve": True, "note": "符合抵押登记条件"})
+    refused = api["clerk"].post(f"/cases/{number}/deliver", {"method": "electronic"}, expect=409)
+    assert "缴费" in refused["message"] or "费用" in refused["message"]
+
+    case = me.get(f"/my/cases/{number}")
+    order = case["payments"][0]["order_no"]
+    assert me.post(f"/my/cases/{number}/payments/{order}/pay")["pay_url"].endswith(f"/pay/demo/{order}/")
+
+    def callback(body: bytes, signature: str, expect: int):
+        req = urllib.request.Request(anon.base + "/payments/callback", data=body, method="POST",
+                                     headers={"Content-Type": "application/json", "X-Signature": signature})
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                status, payload = r.status, r.read()
+        except urllib.error.HTTPError as e:
+            status, payload = e.code, e.read()
+        assert status == expect, payload
+        return json.loads(payload)
+
+    body = json.dumps({"order_no": order, "amount_fen": 8000, "status": "paid", "gateway_ref": "FS20250303000187"}).encode()
+    callback(body, "0" * 64, 400)  # forged
+    wrong = json.dumps({"order_no": order, "amount_fen": 1, "status": "paid"}).encode()
+    callback(wrong, backend().sign(wrong), 400)  # signed but the amount does not match
+    assert callback(body, backend().sign(body), 200)["state"] == "paid"
+    assert callback(body, backend().sign(body), 200)["state"] == "paid"  # a repeat changes nothing
+    paid = me.get(f"/my/cases/{number}")["payments"][0]
+    assert paid["state"] == "paid" and paid["method"] == "online" and paid["receipt_no"]
+    status, pdf, ctype = me.get(paid["receipt"].removeprefix("/api/v1"), raw=True)
+    assert status == 200 and pdf.startswith(b"%PDF")
+    assert api["clerk"].post(f"/cases/{number}/deliver", {"method": "electronic"})["state"] == "completed"

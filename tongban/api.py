@@ -107,7 +107,9 @@ api.add_router("/ratings", ratings_router, tags=["好差评"])
 api.add_router("/ratings", ratings_public, tags=["好差评"])
 
 from tongban.portal.api import public as portal_public  # noqa: E402
+from tongban.portal.api import gateway as payment_gateway  # noqa: E402
 from tongban.portal.api import router as portal_router  # noqa: E402
 
 api.add_router("/my", portal_public, tags=["网上办事(申请人)"])
 api.add_router("/my", portal_router, tags=["网上办事(申请人)"])
+api.add_router("/payments", payment_gateway, tags=["缴费"])

@@ -184,7 +184,7 @@ ACTION_LABELS = {
     "correction_supplied": "补正材料已补齐", "step_reassigned": "改派审批环节", "step_chased": "牵头部门催办",
     "clock_paused": "暂停法定计时", "clock_resumed": "恢复法定计时", "steps_cancelled": "撤销审批环节", "mail_delivered": "邮件签收",
     "returned": "审查退回补正", "resumed": "补正完成,恢复审查", "extended": "延长审批期限", "revoked": "撤销许可",
-    "joint_opinion": "联合踏勘意见",
+    "joint_opinion": "联合踏勘意见", "fee_charged": "开具缴款通知", "fee_paid": "缴费",
 }
 
 

@@ -165,6 +165,20 @@ class DocumentOut(Schema):
     pdf: str
 
 
+class PaymentOut(Schema):
+    order_no: str
+    fee_name: str
+    amount_fen: int
+    state: str = Field(..., description="due 待缴费 / paid 已缴费")
+    method: str
+    receipt_no: str
+    receipt: str | None = Field(None, description="电子票据(PDF)地址")
+
+
+class PayOut(Schema):
+    pay_url: str = Field(..., description="打开支付平台收银台的地址;支付结果由平台签名回调")
+
+
 class MyCaseOut(Schema):
     number: str
     title: str
@@ -182,6 +196,7 @@ class MyCaseOut(Schema):
     notices: list[NoticeOut]
     documents: list[DocumentOut]
     delivery: str = Field("", description="选择的结果领取方式")
+    payments: list[PaymentOut]
     rating: RatingOut | None
 
 
@@ -260,6 +275,9 @@ def case_out(user, case) -> dict:
         "documents": [{"id": d.pk, "kind": d.kind, "kind_name": d.get_kind_display(), "issued_on": d.issued_on,
                        "pdf": f"{base}/documents/{d.pk}.pdf"} for d in v["documents"]],
         "delivery": (case.form_data or {}).get("结果领取方式", ""),
+        "payments": [{"order_no": p.order_no, "fee_name": p.fee_name, "amount_fen": p.amount_fen, "state": p.state, "method": p.method,
+                      "receipt_no": p.receipt_no, "receipt": f"{base}/payments/{p.order_no}/receipt.pdf" if p.receipt_no else None}
+                     for p in v["payments"]],
         "rating": rating_out(rating_selectors.rating_of_case(case)),
     }
 
@@ -321,7 +339,7 @@ def enterprise_out(user, enterprise) -> dict:
     page = selectors.enterprise_page(user, enterprise)
     return {"credit_code": enterprise.id_number, "name": enterprise.name, "role": page["role"], "operators": page["operators"],
             "cases": [{"number": c.number, "title": c.title, "state": c.state, "state_name": c.get_state_display()} for c in page["cases"]],
-            "messages": [{"at": m.at.isoformat(), "text": m.text} for m in page["messages"]]}
+            "messages": [{"at": m.at.isoformat(), "text": m.text} for m in page["ent_messages"]]}
 
 
 @router.get("/enterprises/{credit_code}", response=answers(EnterpriseOut), summary="一企一页")
@@ -466,3 +484,56 @@ def rate(request, number: str, data: RatingIn):
 def messages(request):
     user = _me(request)
     return [{"at": m.at, "case": m.case.number if m.case_id else None, "kind": m.kind, "text": m.text} for m in selectors.messages_of(user)]
+
+
+def _payment(user, number: str, order_no: str):
+    from tongban.cases.models import Payment
+
+    case = selectors.my_case(user, number)
+    p = Payment.objects.filter(case=case, order_no=order_no).select_related("case", "case__item__department", "case__applicant").first()
+    if p is None:
+        raise NotFound("未找到该缴款单")
+    return p
+
+
+@router.post("/cases/{number}/payments/{order_no}/pay", response=answers(PayOut), summary="网上缴费:取得支付平台收银台地址")
+def pay(request, number: str, order_no: str):
+    from tongban.cases import payments
+    from tongban.core.errors import Conflict
+
+    user = _me(request)
+    p = _payment(user, number, order_no)
+    if p.state != p.State.DUE:
+        raise Conflict("already_paid", "该缴款单已缴费")
+    return {"pay_url": payments.backend().pay_url(p)}
+
+
+@router.get("/cases/{number}/payments/{order_no}/receipt.pdf", response=answers(bytes), summary="下载电子票据(PDF)", openapi_extra=PDF)
+def receipt(request, number: str, order_no: str):
+    from tongban.cases import payments
+
+    user = _me(request)
+    body = payments.receipt_pdf(_payment(user, number, order_no))
+    response = HttpResponse(body, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="receipt-{order_no}.pdf"'
+    return response
+
+
+gateway = Router()
+
+
+class CallbackOut(Schema):
+    order_no: str
+    state: str
+
+
+@gateway.post("/callback", response=answers(CallbackOut, 200, PUBLIC_ERRORS), summary="支付平台回调(HMAC-SHA256 签名于 X-Signature,重复回调结果不变)",
+              openapi_extra={"requestBody": {"content": {"application/json": {"schema": {"type": "object", "properties": {
+                  "order_no": {"type": "string"}, "amount_fen": {"type": "integer"}, "status": {"type": "string", "enum": ["paid"]},
+                  "gateway_ref": {"type": "string"}}}}}}})
+def callback(request):
+    from tongban.cases import payments
+
+    with tx.outer():
+        p = payments.gateway_callback(request.body, request.headers.get("X-Signature", ""))
+    return {"order_no": p.order_no, "state": p.state}

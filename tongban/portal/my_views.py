@@ -252,3 +252,60 @@ def kiosk(request):
     else:
         response.set_cookie(KIOSK_COOKIE, "1", max_age=365 * 86400, samesite="Lax")
     return response
+
+
+def _my_payment(request, number, order_no):
+    from tongban.cases.models import Payment
+
+    case = _my_case(request, number)
+    p = Payment.objects.filter(case=case, order_no=order_no).first()
+    if p is None:
+        raise Http404("未找到该缴款单")
+    return p
+
+
+@applicant_required
+def receipt_pdf(request, number, order_no):
+    from tongban.cases import payments
+
+    p = _my_payment(request, number, order_no)
+    if p.state != p.State.PAID:
+        raise Http404("未缴费的缴款单没有电子票据")
+    response = HttpResponse(payments.receipt_pdf(p), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="receipt-{order_no}.pdf"'
+    return response
+
+
+@applicant_required
+def pay(request, number, order_no):
+    from tongban.cases import payments
+
+    p = _my_payment(request, number, order_no)
+    if p.state != p.State.DUE:
+        messages.info(request, "该缴款单已缴费")
+        return redirect("portal:my_case", number=number)
+    return redirect(payments.backend().pay_url(p))
+
+
+@applicant_required
+def demo_cashier(request, order_no):
+    """The demo gateway's cashier (演示收银台): paying here makes the gateway's signed callback, as the real payment
+    platform's server would."""
+    import json
+    import secrets
+
+    from tongban.cases import payments
+    from tongban.cases.models import Payment
+
+    p = Payment.objects.select_related("case").filter(order_no=order_no, case__applicant__accounts__user=request.user).first()
+    if p is None:
+        raise Http404("未找到该缴款单")
+    if request.method == "POST" and p.state == p.State.DUE:
+        body = json.dumps({"order_no": p.order_no, "amount_fen": p.amount_fen, "status": "paid",
+                           "gateway_ref": "DEMO" + secrets.token_hex(8).upper()}).encode()
+        gateway = payments.backend()
+        with tx.outer():
+            payments.gateway_callback(body, gateway.sign(body))
+        messages.success(request, f"缴费成功,已开具电子票据。{p.fee_name} ¥{Payment.objects.get(pk=p.pk).amount}")
+        return redirect("portal:my_case", number=p.case.number)
+    return render(request, "portal/cashier.html", {"p": p})

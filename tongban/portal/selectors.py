@@ -60,7 +60,7 @@ def case_view(case: Case, user) -> dict:
         "notices": list(case.notices.all()), "documents": [d for d in case_selectors.documents_of(case) if d.state == "issued"],
         "pending": pending_materials(case) if "supply_online" in transitions.allowed(user, case) else [],
         "return_notice": case_selectors.latest_return_notice(case) if case.state == CaseState.RETURNED else None,
-        "messages": list(case.messages.all()[:20]), "payments": list(case.payments.order_by("id")),
+        "case_messages": list(case.messages.all()[:20]), "payments": list(case.payments.order_by("id")),
         "missing_notice": case.notices.filter(kind=Notice.Kind.MISSING).order_by("-round", "-id").first()
         if case.state in (CaseState.CORRECTION, CaseState.RETURNED) else None,
     }
@@ -109,7 +109,7 @@ def enterprise_page(user, enterprise: Applicant) -> dict:
     return {"licences": sorted(licences, key=lambda x: (not x["expiring"], x.get("valid_until") or dt.date.max)),
         "enterprise": enterprise, "cases": cases, "operators": accounts.operators_of(enterprise),
         "role": accounts.role_for(user, enterprise),
-        "messages": list(Message.objects.filter(applicant=enterprise).order_by("-at")[:20]),
+        "ent_messages": list(Message.objects.filter(applicant=enterprise).order_by("-at")[:20]),
         "reusable": list(enterprise.cases.filter(materials__file__gt="").filter(~Q(materials__file="")).values_list(
             "materials__material__name", flat=True).distinct()[:20]),
     }

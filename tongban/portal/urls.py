@@ -24,4 +24,7 @@ urlpatterns = [
     path("my/cases/<str:number>/notices/<int:pk>.pdf", my_views.notice_pdf, name="my_notice_pdf"),
     path("my/cases/<str:number>/documents/<int:pk>.pdf", my_views.document_pdf, name="my_document_pdf"),
     path("my/enterprises/<str:code>/", my_views.enterprise_page, name="enterprise"),
+    path("my/cases/<str:number>/payments/<str:order_no>/pay/", my_views.pay, name="pay"),
+    path("my/cases/<str:number>/payments/<str:order_no>/receipt.pdf", my_views.receipt_pdf, name="receipt"),
+    path("pay/demo/<str:order_no>/", my_views.demo_cashier, name="demo_cashier"),
 ]
