@@ -5,7 +5,6 @@ accepted, answer the back office's return online, follow the steps, download the
 read the rectification answer. Another applicant changing ids in the URLs gets 404."""
 
 import base64
-import urllib.error
 import datetime as dt
 from urllib.parse import quote
 
@@ -26,7 +25,6 @@ PDF64 = base64.b64encode(blank_pdf()).decode()
 class Anonymous(Client):
     def call(self, method, path, body=None, expect=200, raw=False):
         import json
-        import urllib.error
         import urllib.request
 
         data = json.dumps(body).encode() if body is not None else None
