@@ -9,6 +9,7 @@ from tongban.catalog import demo as catalog_demo
 from tongban.catalog.models import Item
 from tongban.org import demo as org_demo
 from tongban.org.models import User
+from tongban.portal import demo as portal_demo
 from tongban.workflow import demo as workflow_demo
 
 
@@ -26,4 +27,5 @@ def load_all() -> dict:
     result.setdefault("items", Item.objects.count())
     result["accounts"] += workflow_demo.load_processes(admin)
     result["cases"] = cases_demo.load_cases() + workflow_demo.load_back_office_cases()
+    result["accounts"] += portal_demo.load_accounts()
     return result

@@ -303,6 +303,7 @@ def token(request, data: LoginIn):
 
     user = authenticate(request, username=data.id_number.strip().upper(), password=data.password)
     if getattr(request, "axes_locked_out", False):
+        request.axes_locked_out = False  # answered here as JSON, not by axes' HTML lockout page
         raise HttpError(429, "Too many requests.")
     if user is None or not accounts.is_applicant_account(user):
         from ninja.errors import AuthenticationError

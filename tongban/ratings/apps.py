@@ -14,4 +14,4 @@ class RatingsConfig(AppConfig):
         from . import signals  # noqa: F401
         from .services import remind_unrated
 
-        schedule.register("rating_reminders", remind_unrated, at=dt.time(9, 0), every_day=True)
+        schedule.register("rating_reminders", remind_unrated, at=dt.time(8, 30), every_day=True)
