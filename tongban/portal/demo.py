@@ -15,11 +15,12 @@ PEOPLE = [("王立新", make_id_card("370811", dt.date(1975, 9, 1), 33), "139053
 FIRM = ("济宁市任城区鲁味轩餐饮店", make_uscc("370811", 20250401, authority="9", kind="1"), "王立新")
 
 
-def load_accounts() -> int:
+def load_accounts() -> list[tuple]:
+    """(login, name, role) of the accounts made now, for printing."""
     from django.contrib.auth import get_user_model
 
     User = get_user_model()
-    made = 0
+    made = []
     RegistryPerson.objects.bulk_create([RegistryPerson(id_number=i, name=n) for n, i, _ in PEOPLE], ignore_conflicts=True)
     RegistryEntity.objects.get_or_create(credit_code=FIRM[1], defaults={"name": FIRM[0], "legal_rep": FIRM[2]})
     people = list(PEOPLE)
@@ -29,7 +30,7 @@ def load_accounts() -> int:
     for name, number, phone in people:
         if not User.objects.filter(username=number).exists():
             services.register_person(id_number=number, name=name, phone=phone, password=PASSWORD)
-            made += 1
+            made.append((number, name, "网上办事账号(申请人,/my/login/)"))
     boss = User.objects.get(username=PEOPLE[0][1])
     if not Applicant.objects.filter(id_number=FIRM[1], accounts__role="legal_rep").exists():
         firm = accounts.bind_enterprise(boss, credit_code=FIRM[1], name=FIRM[0])
