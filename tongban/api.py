@@ -106,3 +106,16 @@ api.add_router("/projects", projects_router, tags=["投资项目与帮代办"])
 from tongban.licences.api import router as licences_router  # noqa: E402
 
 api.add_router("/licences", licences_router, tags=["电子证照"])
+from tongban.ratings.api import public as ratings_public  # noqa: E402
+from tongban.ratings.api import router as ratings_router  # noqa: E402
+
+api.add_router("/ratings", ratings_router, tags=["好差评"])
+api.add_router("/ratings", ratings_public, tags=["好差评"])
+
+from tongban.portal.api import public as portal_public  # noqa: E402
+from tongban.portal.api import gateway as payment_gateway  # noqa: E402
+from tongban.portal.api import router as portal_router  # noqa: E402
+
+api.add_router("/my", portal_public, tags=["网上办事(申请人)"])
+api.add_router("/my", portal_router, tags=["网上办事(申请人)"])
+api.add_router("/payments", payment_gateway, tags=["缴费"])

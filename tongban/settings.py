@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "tongban.cases",
     "tongban.workflow",
     "tongban.licences",
+    "tongban.ratings",
     "tongban.portal",
     "tongban.projects",
     "tongban.supervision",

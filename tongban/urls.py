@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from .api import api
+from .portal.forms import StaffLoginForm
 
 admin.site.site_header = "通办 · 政务服务管理后台"
 admin.site.site_title = "通办管理后台"
@@ -11,7 +12,7 @@ admin.site.index_title = "管理首页"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", auth_views.LoginView.as_view(authentication_form=StaffLoginForm), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(next_page="/"), name="logout"),
     path("api/v1/", api.urls),
     path("workcal/", include("tongban.workcal.urls")),
@@ -20,6 +21,7 @@ urlpatterns = [
     path("licences/", include("tongban.licences.urls")),
     path("supervision/", include("tongban.supervision.urls")),
     path("projects/", include("tongban.projects.urls")),
+    path("ratings/", include("tongban.ratings.urls")),
     path("", include("tongban.catalog.urls")),
     path("", include("tongban.portal.urls")),
 ]

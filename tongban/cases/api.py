@@ -459,3 +459,45 @@ def document_file(request, number: str, doc_id: int):
 def list_cases(request, state: str | None = None, page: int = Query(1, ge=1, le=100000)):
     count, cases = selectors.visible_cases(request.auth, state=state, page=page)
     return {"count": count, "cases": [_out(request, c) for c in cases]}
+
+
+class FeeIn(Schema):
+    fee_code: str = Field(..., max_length=30, description="收费清单编码(须在本事项办事指南的收费清单内)")
+    amount_fen: int = Field(..., ge=1, le=10_000_000, description="金额(分)")
+
+
+class PaymentOut(Schema):
+    order_no: str
+    fee_code: str
+    fee_name: str
+    amount_fen: int
+    state: str
+    method: str
+    receipt_no: str
+
+
+def payment_out(p) -> dict:
+    return {"order_no": p.order_no, "fee_code": p.fee_code, "fee_name": p.fee_name, "amount_fen": p.amount_fen, "state": p.state,
+            "method": p.method, "receipt_no": p.receipt_no}
+
+
+@router.post("/{number}/fees", response=answers(PaymentOut, 201), summary="开具缴款通知(收费清单内的收费项目)")
+def charge_fee(request, number: str, data: FeeIn):
+    from . import payments
+
+    with tx.outer():
+        p = payments.charge_fee(request.auth, _case(request, number), fee_code=data.fee_code, amount_fen=data.amount_fen)
+    return Status(201, payment_out(p))
+
+
+@router.post("/{number}/fees/{order_no}/paid-at-hall", response=answers(PaymentOut), summary="登记大厅缴费窗口收款")
+def paid_at_hall(request, number: str, order_no: str):
+    from . import payments
+    from .models import Payment
+
+    with tx.outer():
+        case = _case(request, number)
+        p = Payment.objects.filter(case=case, order_no=order_no).first()
+        if p is None:
+            raise NotFound("未找到该缴款单")
+        return payment_out(payments.paid_at_hall(request.auth, p))

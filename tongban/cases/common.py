@@ -55,10 +55,16 @@ def require_clerk(actor, case_or_region, what: str):
     region = getattr(case_or_region, "region", case_or_region)
     require(actor, Role.WINDOW_CLERK, region=region, what=what)
 
-def require_submitter(actor, region, channel: str):
-    """Clerks receive at the window; a 帮代办员 may submit (only submit) on the agent channel."""
+def require_submitter(actor, region, channel: str, applicant=None):
+    """Clerks receive at the window; a 帮代办员 may submit (only submit) on the agent channel; an applicant account
+    submits online for an applicant it acts for (本人, 法定代表人, 经办人)."""
     if channel == Channel.AGENT and has_role(actor, Role.AGENT, region=region):
         return
+    if channel == Channel.ONLINE and applicant is not None:
+        from .accounts import acts_for
+
+        if acts_for(actor, applicant):
+            return
     require(actor, Role.WINDOW_CLERK, region=region, what="收件")
 
 def is_parent(case: Case) -> bool:

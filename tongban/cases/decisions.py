@@ -37,6 +37,10 @@ def _check_deliverable(case: Case):
         raise Conflict("gap_open", "容缺受理的材料尚未补齐,结果暂不能送达")
     if case.documents.exclude(state=CaseDocument.State.ISSUED).exists():
         raise Conflict("document_issuing", "决定文书尚未签发完成(签发中或签发失败),暂不能出件")
+    from .models import Payment
+
+    if Payment.objects.filter(case=case, state=Payment.State.DUE).exists():
+        raise Conflict("unpaid", "该办件有未缴纳的费用(收费清单),缴费后方可送达结果")
     transitions.check(case, "deliver")
 
 def track_token(number: str) -> str:

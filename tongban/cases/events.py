@@ -8,6 +8,8 @@ writes joins the act's transaction (an error rolls the act back); side effects t
 
 from django.dispatch import Signal
 
+case_received = Signal()  # 收件 (window, online, agent): kwargs channel
+case_notified = Signal()  # 一次性告知 before acceptance: kwargs notice
 case_accepted = Signal()  # 受理: the clock runs; a back-office process may start
 case_returned = Signal()  # 退回补正: the back office asked the applicant for materials (kwargs: notice)
 case_resumed = Signal()  # 补正完成: the applicant supplied what a return asked for; the back office goes on

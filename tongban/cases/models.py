@@ -188,7 +188,7 @@ ACTION_LABELS = {
     "correction_supplied": "补正材料已补齐", "step_reassigned": "改派审批环节", "step_chased": "牵头部门催办",
     "clock_paused": "暂停法定计时", "clock_resumed": "恢复法定计时", "steps_cancelled": "撤销审批环节", "mail_delivered": "邮件签收",
     "returned": "审查退回补正", "resumed": "补正完成,恢复审查", "extended": "延长审批期限", "revoked": "撤销许可",
-    "joint_opinion": "联合踏勘意见",
+    "joint_opinion": "联合踏勘意见", "fee_charged": "开具缴款通知", "fee_paid": "缴费",
 }
 
 
@@ -395,3 +395,82 @@ class RegistryEntity(models.Model):
 
     class Meta:
         verbose_name = verbose_name_plural = "法人库(演示)"
+
+
+class ApplicantUser(models.Model):
+    """An applicant account (网上办事账号, the portal's) acting for an applicant: a person for themself (本人), an
+    enterprise's legal representative (法定代表人) or an operator they named (经办人). Cases the window received
+    under the same ID number or credit code belong to the account through the applicant."""
+
+    class Role(models.TextChoices):
+        SELF = "self", "本人"
+        LEGAL_REP = "legal_rep", "法定代表人"
+        OPERATOR = "operator", "经办人"
+
+    applicant = models.ForeignKey(Applicant, on_delete=models.PROTECT, related_name="accounts", verbose_name="申请人")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="applicant_roles", verbose_name="账号")
+    role = models.CharField("身份", max_length=10, choices=Role.choices)
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "申请人账号绑定"
+        constraints = [models.UniqueConstraint(fields=["applicant", "user"], name="applicant_user_unique")]
+
+
+class Message(models.Model):
+    """A message to an applicant (站内消息): a one-time notice, a return, a rating invitation. Shown on the
+    applicant's page; the SMS backend (`tongban.cases.sms`) sends a copy to the phone on commit."""
+
+    applicant = models.ForeignKey(Applicant, on_delete=models.CASCADE, related_name="messages")
+    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.CASCADE, related_name="messages")
+    kind = models.CharField("类别", max_length=20)
+    text = models.CharField("内容", max_length=500)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "站内消息"
+        ordering = ["-at", "-id"]
+
+
+class SmsRecord(models.Model):
+    """Messages the demo SMS backend (`sms.StoredSms`) 'sent': the production backend calls the gateway instead."""
+
+    phone = models.CharField(max_length=20)
+    text = models.CharField(max_length=500)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "短信记录(演示)"
+
+
+class Payment(models.Model):
+    """A fee of the item's fee list (收费清单) charged on a case: paid through the payment backend (online) or at
+    the hall's payment window. An unpaid charge keeps the result from being delivered."""
+
+    class State(models.TextChoices):
+        DUE = "due", "待缴费"
+        PAID = "paid", "已缴费"
+
+    class Method(models.TextChoices):
+        ONLINE = "online", "网上缴费"
+        HALL = "hall", "大厅缴费窗口"
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="payments")
+    fee_code = models.CharField("收费编码", max_length=30)
+    fee_name = models.CharField("收费项目", max_length=100)
+    amount_fen = models.PositiveIntegerField("金额(分)")
+    state = models.CharField(max_length=6, choices=State.choices, default=State.DUE, db_index=True)
+    method = models.CharField(max_length=8, choices=Method.choices, blank=True)
+    order_no = models.CharField("缴款单号", max_length=40, unique=True)
+    gateway_ref = models.CharField("支付流水号", max_length=64, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    receipt_no = models.CharField("电子票据号", max_length=40, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "缴费"
+
+    @property
+    def amount(self) -> str:
+        return f"{self.amount_fen // 100}.{self.amount_fen % 100:02d}"

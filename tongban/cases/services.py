@@ -125,7 +125,7 @@ def submit_case(
     if channel not in Channel.values:
         raise DomainError("channel", "申报渠道无效", field="channel")
     region = (item.region if item else bundle.region)
-    require_submitter(actor, region, channel)
+    require_submitter(actor, region, channel, applicant)
     if window is not None and channel == Channel.WINDOW and not has_role(actor, Role.WINDOW_CLERK, region=window.hall.region):
         raise DomainError("window_region", f"只能在本人所在区域的窗口收件,{window.hall.name}不在您的工作范围内", field="window")
     if window is not None and not window.comprehensive and item is not None:
@@ -155,6 +155,7 @@ def submit_case(
         for c in [case, *(case.children.order_by("id") if bundle is not None else ())]:
             c.number = _next_number(c.region.code[:6], on)
             Case.objects.filter(pk=c.pk).update(number=c.number, visits=c.visits)
+        events.case_received.send(sender=Case, case=case, actor=actor, on=on, channel=channel)
     return case
 
 def _check_registry(case: Case, applicant: Applicant) -> None:
@@ -419,6 +420,7 @@ def notify_missing(actor, case: Case, *, items: list[dict], materials=(), on: dt
         )
         set_state(case, CaseState.CORRECTION)
         record_event(case, actor, "notified_missing", from_state=CaseState.RECEIVED, round=round_no, materials=[m.name for m, _, _ in rows])
+        events.case_notified.send(sender=Case, case=case, actor=actor, on=on, notice=notice)
     return notice
 
 def supply_materials(actor, case: Case, *, supplied: list[dict], on: dt.date | None = None) -> Case:
@@ -426,21 +428,27 @@ def supply_materials(actor, case: Case, *, supplied: list[dict], on: dt.date | N
     a back-office return (when everything the return named is in, the case is back in review and the
     clocks run again: `case_resumed`), or the materials of a 容缺 commitment after acceptance."""
     on = today(on)
-    require_clerk(actor, case, "接收补正材料")
+    online = transitions.permitted(actor, case, "supply_online")  # the applicant's own account, on the portal
+    if not online:
+        require_clerk(actor, case, "接收补正材料")
     not_parent(case, "补交材料")
     if not supplied:
         raise DomainError("supply_empty", "请选择补交的材料", field="supplied")
     with tx.atomic():
         case = locked(case)
-        transitions.check(case, "supply")
+        transitions.check(case, "supply_online" if online else "supply")
         before = case.state
         for entry in supplied:
             m = guide_material(case, entry["material"])
             status = entry.get("status", S.PROVIDED)
             if status not in CaseMaterial.RECEIVED:
                 raise DomainError("material_status", "补交材料状态应为已收取或已核验原件", field="supplied")
+            if online and (status != S.PROVIDED or entry.get("file") is None):
+                raise DomainError("supply_file", f"请上传“{m.name}”的电子文件(原件由窗口核验)", field="supplied")
+            if online and not case.materials.filter(material=m, status__in=[S.MISSING, S.DEFECTIVE, S.GAP]).exists():
+                raise DomainError("supply_not_asked", f"“{m.name}”不在需要补正的材料之列", field="supplied")
             store_material(case, m, status, file=entry.get("file"), on=on)
-        if case.channel == Channel.WINDOW:
+        if case.channel == Channel.WINDOW and not online:
             record_visit(case, "补交材料", case.window)
         if before == CaseState.CORRECTION:
             set_state(case, CaseState.RECEIVED, resubmitted_on=on)

@@ -17,6 +17,7 @@ from tongban.org.scopes import require as require_role
 from .models import Case, CaseState
 
 St = CaseState
+APPLICANT = "applicant"  # not a staff role: the applicant's own account (cases.accounts.acts_for)
 OPEN = frozenset({St.RECEIVED, St.CORRECTION, St.ACCEPTED, St.RETURNED})
 DECIDED = frozenset({St.APPROVED, St.DENIED})
 
@@ -45,6 +46,15 @@ def _has_mail(case: Case) -> bool:
     return Delivery.objects.filter(case=case, method=Delivery.Method.MAIL, mail_state=Delivery.MailState.POSTED).exists()
 
 
+def _deliverable(case: Case) -> bool:
+    from .models import Payment
+
+    return case.item_id is not None and not case.gap_open and not Payment.objects.filter(case=case, state=Payment.State.DUE).exists()
+
+
+_NOT_DELIVERABLE = "容缺受理的材料尚未补齐,或有未缴的费用,结果暂不能送达"
+
+
 def _post_check_pending(case: Case) -> bool:
     from .models import PostCheck
 
@@ -60,6 +70,9 @@ VERBS: dict[str, Verb] = {
     "supply": Verb("接收补交材料", frozenset({St.CORRECTION, St.RETURNED, St.ACCEPTED, St.APPROVED, St.DENIED}), Role.WINDOW_CLERK,
                    when=lambda c: c.item_id is not None and (c.state in (St.CORRECTION, St.RETURNED) or c.gap_open),
                    why_not="本办件没有待补交的材料"),
+    "supply_online": Verb("网上补正材料", frozenset({St.CORRECTION, St.RETURNED, St.ACCEPTED, St.APPROVED, St.DENIED}), APPLICANT,
+                          when=lambda c: c.item_id is not None and (c.state in (St.CORRECTION, St.RETURNED) or c.gap_open),
+                          why_not="本办件没有待补交的材料"),
     "withdraw": Verb("撤回申请", OPEN, Role.WINDOW_CLERK),
     "immediate": Verb("即时办结", frozenset({St.RECEIVED, St.ACCEPTED}), Role.WINDOW_CLERK,
                       when=lambda c: c.item_version_id is not None and c.item_version.case_kind == "immediate",
@@ -75,10 +88,8 @@ VERBS: dict[str, Verb] = {
                    when=lambda c: c.clock_id is not None and c.clock.max_extension_days > c.clock.extended_days,
                    why_not="该事项不允许延长审批期限,或已延长至法定上限"),
     "handover": Verb("变更首办负责人", OPEN | DECIDED, Role.WINDOW_CLERK),
-    "deliver": Verb("送达结果", DECIDED, Role.WINDOW_CLERK, when=lambda c: c.item_id is not None and not c.gap_open,
-                    why_not="容缺受理的材料尚未补齐,结果暂不能送达"),
-    "register_mail": Verb("登记邮寄", DECIDED, Role.WINDOW_CLERK, when=lambda c: c.item_id is not None and not c.gap_open,
-                          why_not="容缺受理的材料尚未补齐,结果暂不能送达"),
+    "deliver": Verb("送达结果", DECIDED, Role.WINDOW_CLERK, when=_deliverable, why_not=_NOT_DELIVERABLE),
+    "register_mail": Verb("登记邮寄", DECIDED, Role.WINDOW_CLERK, when=_deliverable, why_not=_NOT_DELIVERABLE),
     "mail_delivered": Verb("确认邮件签收", DECIDED, Role.WINDOW_CLERK, when=_has_mail, why_not="本办件没有寄出的邮件"),
     "post_check": Verb("事后核查", frozenset({St.ACCEPTED, St.RETURNED, St.APPROVED, St.DENIED, St.COMPLETED}), Role.REVIEWER,
                        by_department=True, when=_post_check_pending, why_not="本办件没有待核查的告知承诺"),
@@ -103,12 +114,22 @@ def _scope(case: Case, verb: Verb) -> dict:
 
 def permitted(user, case: Case, verb: str) -> bool:
     v = VERBS[verb]
+    if v.role == APPLICANT:
+        from .accounts import acts_for
+
+        return acts_for(user, case.applicant)
     return has_role(user, v.role, **_scope(case, v))
 
 
 def require(user, case: Case, verb: str) -> None:
     """403 unless the user holds the verb's role in the case's scope (the check services make first)."""
     v = VERBS[verb]
+    if v.role == APPLICANT:
+        if not permitted(user, case, verb):
+            from tongban.core.errors import NotFound
+
+            raise NotFound("未找到该办件")
+        return
     require_role(user, v.role, **_scope(case, v), what=v.label)
 
 

@@ -125,6 +125,7 @@ def case_detail(request, number):
         "return_notice": selectors.latest_return_notice(case),
         "pickup_code": services.pickup_code(case) if actions & {"deliver"} else "",
         "post_check": getattr(case, "post_check", None) if case.informed_commitment else None,
+        "payments": case.payments.order_by("id"), "fees": case.item_version.fees.select_related("fee_entry") if case.item_version_id else [],
     })
 
 
@@ -210,6 +211,25 @@ def case_action(request, number):
             elif action == "post_check":
                 services.record_post_check(request.user, case, passed=post.get("passed") == "1", note=post.get("note", ""))
                 messages.success(request, "已记录事后核查结果。")
+            elif action == "charge_fee":
+                from . import payments
+
+                amount = (post.get("amount") or "").strip()
+                try:
+                    fen = round(float(amount) * 100) if amount and len(amount) <= 12 else 0
+                except ValueError:
+                    fen = 0
+                payments.charge_fee(request.user, case, fee_code=post.get("fee_code", "")[:30], amount_fen=fen)
+                messages.success(request, "已开具缴款通知,申请人可网上缴费或到缴费窗口缴纳。")
+            elif action == "paid_at_hall":
+                from . import payments
+                from .models import Payment
+
+                p = Payment.objects.filter(case=case, order_no=post.get("order_no", "")[:40]).first()
+                if p is None:
+                    raise DomainError("payment_unknown", "未找到该缴款单", field="order_no")
+                payments.paid_at_hall(request.user, p)
+                messages.success(request, "已登记缴费。")
             else:
                 raise DomainError("unknown_action", "未知操作")
     except DomainError as e:

@@ -11,6 +11,7 @@ from tongban.licences import demo as licences_demo
 from tongban.org import demo as org_demo
 from tongban.org.models import User
 from tongban.projects import demo as projects_demo
+from tongban.portal import demo as portal_demo
 from tongban.workflow import demo as workflow_demo
 
 
@@ -32,4 +33,5 @@ def load_all() -> dict:
     result["accounts"] += projects_demo.load_setup(admin)
     result["cases"] += projects_demo.load_project()
     result["licences"] = licences_demo.load_licences()
+    result["accounts"] += portal_demo.load_accounts()
     return result
