@@ -99,3 +99,7 @@ api.add_router("/cases", cases_router, tags=["办件受理与出件"])
 from tongban.workflow.api import router as workflow_router  # noqa: E402
 
 api.add_router("/workflow", workflow_router, tags=["后台审批"])
+
+from tongban.supervision.api import router as supervision_router  # noqa: E402
+
+api.add_router("/supervision", supervision_router, tags=["电子监察"])
