@@ -15,7 +15,7 @@
       t.setOption({
         tooltip: { trigger: "axis" }, legend: { data: ["受理", "办结"] }, grid: { left: 40, right: 10, top: 30, bottom: 30 },
         xAxis: { type: "category", data: data.trend.months }, yAxis: { type: "value", minInterval: 1 },
-        series: [{ name: "受理", type: "bar", data: data.trend.accepted }, { name: "办结", type: "line", data: data.trend.completed }]
+        series: [{ name: "受理", type: "bar", barMaxWidth: 48, data: data.trend.accepted }, { name: "办结", type: "line", data: data.trend.completed }]
       });
       t.on("click", function (p) {
         var month = data.trend.months[p.dataIndex];
@@ -33,8 +33,8 @@
     if (lights) {
       var l = echarts.init(lights);
       l.setOption({
-        tooltip: { trigger: "item" }, color: ["#dc3545", "#ffc107", "#198754", "#6c757d"],
-        series: [{ type: "pie", radius: ["35%", "65%"], data: data.lights }]
+        tooltip: { trigger: "item" }, color: ["#dc3545", "#ffc107", "#198754", "#6c757d"], legend: { bottom: 0 },
+        series: [{ type: "pie", radius: ["30%", "60%"], center: ["50%", "45%"], label: { show: true, formatter: "{c}" }, data: data.lights }]
       });
       l.on("click", function (p) { window.location.href = "/supervision/figures/" + p.data.key + "/" + data.drill; });
       charts.push(l);

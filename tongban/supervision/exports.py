@@ -89,7 +89,8 @@ def figure_workbook(user, key: str, f: metrics.Filters) -> bytes:
 def bar_svg(labels: list[str], series: list[tuple[str, list[int], str]], width=640, height=220) -> str:
     """A grouped bar chart as an SVG string (one group per label, one bar per series)."""
     pad_l, pad_b, pad_t = 40, 30, 20
-    top = max([max(vals) if vals else 0 for _, vals, _ in series] + [1])
+    top = max([max(vals) if vals else 0 for _, vals, _ in series] + [4])
+    top = -(-top // 4) * 4  # a multiple of four: whole-number ticks
     plot_w, plot_h = width - pad_l - 10, height - pad_b - pad_t
     group = plot_w / max(len(labels), 1)
     bar = group * 0.8 / max(len(series), 1)

@@ -95,53 +95,72 @@ def in_period(column: str, f: Filters) -> Q:
 # --- count figures: each a function (Filters) -> Q over Case ---------------------------------------------------
 
 def accepted(f: Filters) -> Q:
-    """受理件数 = cases whose 受理日 (accepted_on) lies in the period."""
+    """受理件数 = 受理日在统计期内的办件。
+
+    Cases whose accepted_on lies in the period."""
     return in_period("accepted_on", f)
 
 
 def completed(f: Filters) -> Q:
-    """办结件数 = cases whose 办结日 (completed_on, the day of delivery) lies in the period."""
+    """办结件数 = 办结日(送达日)在统计期内的办件。
+
+    Cases whose completed_on (the day of delivery) lies in the period."""
     return in_period("completed_on", f)
 
 
 def accepted_and_completed(f: Filters) -> Q:
-    """受理且已办结 = cases accepted in the period whose 办结日 is on or before the period's last day."""
+    """期内受理已办结 = 受理日在统计期内、且在统计期末之前已办结的办件。
+
+    Cases accepted in the period whose completed_on is on or before the period's last day."""
     return accepted(f) & Q(completed_on__isnull=False, completed_on__lte=f.end)
 
 
 def decided(f: Filters) -> Q:
-    """作出决定件数 = accepted cases whose clock stopped (决定日 decided_on) in the period."""
+    """作出决定件数 = 决定日在统计期内、法定计时已停止的受理件。
+
+    Accepted cases whose clock stopped (decided_on) in the period."""
     return in_period("decided_on", f) & Q(clock__isnull=False, clock__stopped_on__isnull=False)
 
 
 def decided_on_time(f: Filters) -> Q:
-    """按期办结件数 = decided cases whose clock stopped on or before the deadline it had when it stopped
-    (the promised limit plus extensions plus suspended working days, on the official calendar)."""
+    """按期办结件数 = 作出决定件数中,计时停止日不晚于办结期限(承诺时限 + 延长 + 暂停的工作日,按官方工作日历)的办件。
+
+    Decided cases whose clock stopped on or before the deadline it had when it stopped."""
     return decided(f) & Q(clock__stopped_on__lte=F("clock__deadline"))
 
 
 def decided_late(f: Filters) -> Q:
-    """超期办结件数 = decided cases whose clock stopped after its deadline."""
+    """超期办结件数 = 作出决定件数中,计时停止日晚于办结期限的办件。
+
+    Decided cases whose clock stopped after its deadline."""
     return decided(f) & Q(clock__stopped_on__gt=F("clock__deadline"))
 
 
 def online(f: Filters) -> Q:
-    """网上申报件数 = accepted cases submitted through the online channel (网上申报)."""
+    """网上申报件数 = 受理件数中通过网上申报渠道提交的办件。
+
+    Accepted cases submitted through the online channel."""
     return accepted(f) & Q(channel=Channel.ONLINE)
 
 
 def full_online(f: Filters) -> Q:
-    """全程网办件数 = completed cases submitted online with no visit logged at the hall (visits = 0)."""
+    """全程网办件数 = 办结件数中网上申报、且大厅无到现场记录(到现场次数 = 0)的办件。
+
+    Completed cases submitted online with no visit logged at the hall (Visit rows, counted in Case.visits)."""
     return completed(f) & Q(channel=Channel.ONLINE, visits=0)
 
 
 def one_visit(f: Filters) -> Q:
-    """最多跑一次件数 = completed cases with at most one visit logged at the hall."""
+    """最多跑一次件数 = 办结件数中大厅到现场记录不超过一次的办件。
+
+    Completed cases with at most one visit logged at the hall."""
     return completed(f) & Q(visits__lte=1)
 
 
 def delegated(f: Filters) -> Q:
-    """市县同权件数 = accepted cases of an item delegated from the city to the county (item.delegated_from set)."""
+    """市县同权下放事项件数 = 受理件数中,所办事项由市级下放(市县同权)的办件。
+
+    Accepted cases of an item delegated from the city to the county (item.delegated_from set)."""
     return accepted(f) & Q(item__delegated_from__isnull=False)
 
 
@@ -156,28 +175,33 @@ def open_light(light: str) -> Callable[[Filters], Q]:
         return running & Q(light=light)
 
     members.__doc__ = {
-        "red": "在办红灯(超期) = open cases (clock running) whose stored light is red: past their deadline today.",
-        "yellow": "在办黄灯(预警) = open cases (clock running) whose stored light is yellow: near their deadline.",
-        "green": "在办绿灯 = open cases (clock running) whose light is green.",
-        "paused": "暂停计时 = open cases whose clock is paused (补正, 听证, 公示 …).",
+        "red": "在办红灯(超期) = 计时中、已超过办结期限(亮红灯)的在办件。\n\nOpen cases, clock running, light red.",
+        "yellow": "在办黄灯(预警) = 计时中、临近办结期限(亮黄灯)的在办件。\n\nOpen cases, clock running, light yellow.",
+        "green": "在办绿灯(正常) = 计时中、亮绿灯的在办件。\n\nOpen cases, clock running, light green.",
+        "paused": "暂停计时 = 计时暂停(补正、听证、公示等)的在办件。\n\nOpen cases whose clock is paused.",
     }[light]
     return members
 
 
 def gap_overdue(f: Filters) -> Q:
-    """容缺承诺逾期 = cases with a 容缺 commitment not yet fulfilled whose supply deadline is before today."""
+    """容缺承诺逾期未补齐 = 容缺受理后承诺补交的材料至今未补齐、且补交截止日已过的办件。
+
+    Cases with an unfulfilled 容缺 commitment whose supply deadline is before today."""
     return Q(gap_open=True, gap__fulfilled_on__isnull=True, gap__deadline__lt=f.today)
 
 
 def documents_failed(f: Filters) -> Q:
-    """文书签发失败 = cases with a decision document whose issuing failed (CaseDocument.state = failed)."""
+    """决定文书签发失败 = 有决定文书签发失败的办件。
+
+    Cases with a decision document whose issuing failed (CaseDocument.state = failed)."""
     return Q(Exists(CaseDocument.objects.filter(case=OuterRef("pk"), state=CaseDocument.State.FAILED)))
 
 
 def outside_system(f: Filters) -> Q:
-    """体外循环风险 = cases decided in the period through a back-office process where a step was closed without an
-    opinion, or the decision came while a step of the process was still open or never started (a decision without
-    its steps)."""
+    """体外循环风险 = 决定日在统计期内、走后台审批流程的办件中,有环节无审查意见即办结,或环节尚未办理就已作出决定的办件。
+
+    Cases decided in the period through a back-office process where a step was closed without an opinion, or the
+    decision came while a step of the process was still open or never started (a decision without its steps)."""
     silent = CaseStep.objects.filter(case=OuterRef("pk"), state=CaseStep.State.DONE).filter(Q(opinion="") | Q(opinion_text=""))
     skipped = CaseStep.objects.filter(case=OuterRef("pk")).exclude(state__in=[CaseStep.State.DONE, CaseStep.State.CANCELLED])
     return in_period("decided_on", f) & Q(back_office=True) & (Q(Exists(silent)) | Q(Exists(skipped)))
@@ -200,7 +224,7 @@ class Figure:
             return f"{self.label} = {FIGURES[self.numerator].label} ÷ {FIGURES[self.denominator].label}"
         if self.kind == "days":
             return f"{self.label}:{self.note}"
-        return (self.members.__doc__ or "").strip() if self.members else self.note
+        return (self.members.__doc__ or "").strip().split("\n\n")[0] if self.members else self.note
 
     @property
     def drill_key(self) -> str:
