@@ -103,3 +103,7 @@ api.add_router("/workflow", workflow_router, tags=["后台审批"])
 from tongban.supervision.api import router as supervision_router  # noqa: E402
 
 api.add_router("/supervision", supervision_router, tags=["电子监察"])
+
+from tongban.exchange.api import router as exchange_router  # noqa: E402
+
+api.add_router("/exchange", exchange_router, tags=["数据上报"])

@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "tongban.workcal",
     "tongban.cases",
     "tongban.workflow",
+    "tongban.exchange",
     "tongban.portal",
     "tongban.supervision",
     "tongban.demo",
@@ -262,3 +263,6 @@ if not DEMO:
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(365 * 24 * 3600)))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+
+# Data exchange upward (tongban.exchange): the demo receiver's shared secret (the real receiver is another system).
+EXCHANGE_RECEIVER_SECRET = os.environ.get("EXCHANGE_RECEIVER_SECRET") or ("tongban-demo-receiver-secret" if DEMO else "")

@@ -18,6 +18,7 @@ urlpatterns = [
     path("hall/", include("tongban.cases.urls")),
     path("office/", include("tongban.workflow.urls")),
     path("supervision/", include("tongban.supervision.urls")),
+    path("exchange/", include("tongban.exchange.urls")),
     path("", include("tongban.catalog.urls")),
     path("", include("tongban.portal.urls")),
 ]

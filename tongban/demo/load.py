@@ -7,6 +7,7 @@ from django.db import transaction
 from tongban.cases import demo as cases_demo
 from tongban.catalog import demo as catalog_demo
 from tongban.catalog.models import Item
+from tongban.exchange import demo as exchange_demo
 from tongban.org import demo as org_demo
 from tongban.org.models import User
 from tongban.workflow import demo as workflow_demo
@@ -25,5 +26,6 @@ def load_all() -> dict:
         result["loaded_now"] = True
     result.setdefault("items", Item.objects.count())
     result["accounts"] += workflow_demo.load_processes(admin)
+    result["subscriptions"] = exchange_demo.load_subscriptions(admin)
     result["cases"] = cases_demo.load_cases() + workflow_demo.load_back_office_cases()
     return result
