@@ -99,6 +99,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "tongban.core.replica.ReadYourWritesMiddleware",
     "tongban.core.sessions.IdleTimeoutMiddleware",
     "tongban.core.sessions.NoStoreMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -166,6 +167,12 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and os.en
     threshold = os.environ.get("DB_PREPARE_THRESHOLD", "5")
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         server_side_binding=True, prepare_threshold=None if threshold == "off" else int(threshold))
+if os.environ.get("DATABASE_REPLICA_URL"):
+    # A streaming read replica: the dashboards, lists and exports read there (tongban.core.replica).
+    DATABASES["replica"] = dj_database_url.parse(os.environ["DATABASE_REPLICA_URL"], conn_max_age=DATABASES["default"]["CONN_MAX_AGE"])
+    DATABASES["replica"]["OPTIONS"] = dict(DATABASES["default"].get("OPTIONS", {}))
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}  # the replica test points it at the test database's replica itself
+DATABASE_ROUTERS = ["tongban.core.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "org.User"
@@ -220,6 +227,13 @@ if os.environ.get("REDIS_URL"):
     CACHES["default"] = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["REDIS_URL"]}
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# TASKS_BACKEND=rq: the tasks go to Redis (REDIS_URL) through django-tasks-rq and run in `manage.py rqworker`
+# processes (any number: RQ hands each job to one worker). The database backend stays the embedded default.
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600}}
+if os.environ.get("TASKS_BACKEND", "db") == "rq":
+    INSTALLED_APPS.append("django_rq")
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
 
 # Public base URL used in QR codes on printed guides (a phone must be able to open it).
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")

@@ -7,6 +7,7 @@ import datetime as dt
 from ninja import Field, Query, Router, Schema
 
 from tongban.core.errors import NotAllowed, NotFound
+from tongban.core.replica import replica_reads
 from tongban.core.schemas import answers
 from tongban.org.auth import STAFF_AUTH
 from tongban.org.models import Role
@@ -96,6 +97,7 @@ def _row(c) -> dict:
 
 
 @router.get("/figures", response=answers(BoardOut), summary="电子监察指标(按期间、区划、部门、大厅、窗口、事项、渠道筛选)")
+@replica_reads
 def figures(request, filters: Query[FilterIn]):
     _supervisor(request)
     f = params.parse(request.auth, filters.dict())
@@ -107,6 +109,7 @@ def figures(request, filters: Query[FilterIn]):
 
 
 @router.get("/figures/{key}/cases", response=answers(CasePageOut), summary="指标下钻:该指标统计的办件(新在前,按键分页)")
+@replica_reads
 def figure_cases(request, key: str, filters: Query[FilterIn], after: str = Query("", max_length=20)):
     _supervisor(request)
     fig = metrics.FIGURES.get(key)
@@ -119,6 +122,7 @@ def figure_cases(request, key: str, filters: Query[FilterIn], after: str = Query
 
 
 @router.get("/warnings", response=answers(WarningsOut), summary="预警名单:本人负责范围内在办的红灯、黄灯办件(督查人员、审批局负责人)")
+@replica_reads
 def warnings(request, light: str = Query("red", pattern="^(red|yellow)$")):
     if not (has_role(request.auth, Role.SUPERVISOR) or has_role(request.auth, Role.BUREAU_LEADER)):
         raise NotAllowed("仅督查人员和审批局负责人可以查看预警名单")

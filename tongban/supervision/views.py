@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from tongban.core.errors import DomainError
+from tongban.core.replica import replica_reads
 from tongban.org.models import Role
 from tongban.org.scopes import has_role
 from tongban.workcal import selectors as workcal
@@ -36,6 +37,7 @@ def _figure(key: str) -> metrics.Figure:
 
 
 @login_required
+@replica_reads
 def dashboard(request):
     if not has_role(request.user, Role.SUPERVISOR):
         return _forbidden(request)
@@ -62,6 +64,7 @@ def dashboard(request):
 
 
 @login_required
+@replica_reads
 def figure(request, key):
     """The cases behind one figure under the dashboard's filters, newest first, paged by key."""
     if not has_role(request.user, Role.SUPERVISOR):
@@ -78,6 +81,7 @@ def figure(request, key):
 
 
 @login_required
+@replica_reads
 def cases(request):
     """The list behind a light card (kept for old links): the same cases as the 在办 figures."""
     if not has_role(request.user, Role.SUPERVISOR):
@@ -99,6 +103,7 @@ def _xlsx(data: bytes, name: str) -> HttpResponse:
 
 
 @login_required
+@replica_reads
 def export_dashboard(request):
     if not has_role(request.user, Role.SUPERVISOR):
         return _forbidden(request)
@@ -107,6 +112,7 @@ def export_dashboard(request):
 
 
 @login_required
+@replica_reads
 def export_figure(request, key):
     if not has_role(request.user, Role.SUPERVISOR):
         return _forbidden(request)
@@ -116,6 +122,7 @@ def export_figure(request, key):
 
 
 @login_required
+@replica_reads
 def report(request):
     """The monthly inspection report (月度电子监察通报) as PDF: `?month=2025-03` plus the dashboard's filters."""
     if not has_role(request.user, Role.SUPERVISOR):
@@ -134,6 +141,7 @@ def report(request):
 
 
 @login_required
+@replica_reads
 def warnings(request):
     """预警: the open cases and back-office steps on yellow and red in the user's charge — a supervisor's region,
     a department head's (审批局负责人) department — nearest deadline first."""
