@@ -220,6 +220,15 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+if os.environ.get("S3_BUCKET"):
+    # Files on S3-compatible object storage (MinIO, a government cloud's OSS) through django-storages; the local
+    # folder above stays the default. Private objects, served by signed URLs that expire; never overwritten.
+    STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
+        "bucket_name": os.environ["S3_BUCKET"], "endpoint_url": os.environ.get("S3_ENDPOINT_URL") or None,
+        "access_key": os.environ.get("S3_ACCESS_KEY_ID") or None, "secret_key": os.environ.get("S3_SECRET_ACCESS_KEY") or None,
+        "region_name": os.environ.get("S3_REGION") or None, "default_acl": "private", "file_overwrite": False,
+        "querystring_auth": True, "querystring_expire": 600, "location": os.environ.get("S3_PREFIX", ""),
+    }}
 WHITENOISE_USE_FINDERS = True
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
