@@ -103,3 +103,32 @@ def test_city_supervisor_filters_to_a_county_opens_a_red_figure_and_lands_on_its
     rows.first.locator("a").first.click()
     page.wait_for_load_state()
     assert march["A2"].number in page.content()
+
+
+@pytest.mark.parametrize("width, height", [(1366, 768), (390, 844)])
+def test_department_head_sees_the_red_list_and_the_administrator_subscribes_the_province(live_server, march, page, width, height):  # noqa: F811
+    from tests.supervision_data import WENSHANG
+
+    page.set_viewport_size({"width": width, "height": height})
+    head = factories.grant(factories.UserFactory(username="ws_head", display_name="汶上审批局长"), "bureau_leader", WENSHANG,
+                           department=march["A4"].item.department)
+    head.set_password("Tongban@2026")
+    head.save()
+    _login(page, live_server.url, "ws_head")
+    page.goto(live_server.url + "/supervision/warnings/")
+    assert march["A4"].number in page.locator("#warning-cases").inner_text()
+    assert march["A5"].number not in page.content()  # 曲阜市's yellow case is not theirs
+    _shot(page, f"supervision-warnings-{width}.png")
+    page.context.clear_cookies()
+    admin = factories.grant(factories.UserFactory(username="jn_sysadmin", display_name="系统管理员", is_staff=True), "system_admin", "370800")
+    admin.set_password("Tongban@2026")
+    admin.save()
+    _login(page, live_server.url, "jn_sysadmin")
+    page.goto(live_server.url + "/exchange/")
+    page.fill("#s-name", "山东省电子监察系统")
+    page.fill("#s-url", live_server.url + "/exchange/receiver/")
+    page.fill("#s-region", "370800")
+    page.click("#subscribe button")
+    page.wait_for_selector(".alert-success")
+    assert "山东省电子监察系统" in page.locator("#subscriptions").inner_text()
+    _shot(page, f"exchange-{width}.png")
