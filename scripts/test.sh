@@ -28,8 +28,17 @@ PY
 }
 
 if pg_up; then
-  echo "== tests on PostgreSQL ($PG_URL) =="
-  DATABASE_URL=$PG_URL $BIN/pytest -p no:cacheprovider "$@" || status=$?
+  # a streaming replica on port 5433 for the read-replica router's test (tests/test_replica.py): built once, then
+  # only checked (well under a second); in CI a replica that cannot be made fails the run
+  REPLICA_URL=""
+  if bash scripts/replica.sh; then
+    REPLICA_URL=${REPLICA_URL_OVERRIDE:-postgres://postgres@127.0.0.1:${REPLICA_PORT:-5433}/postgres}
+  elif [ "${CI:-}" = "true" ]; then
+    echo "CI: the PostgreSQL read replica could not be made (scripts/replica.sh)" >&2
+    status=1
+  fi
+  echo "== tests on PostgreSQL ($PG_URL${REPLICA_URL:+, replica $REPLICA_URL}) =="
+  DATABASE_URL=$PG_URL DATABASE_REPLICA_URL=$REPLICA_URL $BIN/pytest -p no:cacheprovider "$@" || status=$?
 elif [ "${CI:-}" = "true" ]; then
   echo "CI: PostgreSQL does not answer at $PG_URL; the PostgreSQL run is required in CI" >&2
   status=1

@@ -7,7 +7,7 @@ import pytest
 from tests import factories
 
 pytestmark = pytest.mark.django_db
-LINKS = {"受理工作台": "/hall/", "审批待办": "/office/", "电子证照": "/licences/", "电子监察": "/supervision/", "管理后台": "/admin/", "投资项目": "/projects/"}
+LINKS = {"受理工作台": "/hall/", "审批待办": "/office/", "电子证照": "/licences/", "电子监察": "/supervision/", "预警名单": "/supervision/warnings/", "数据上报": "/exchange/", "管理后台": "/admin/", "投资项目": "/projects/"}
 
 
 def header_links(client) -> dict[str, str]:
@@ -20,7 +20,7 @@ def header_links(client) -> dict[str, str]:
     ("window_clerk", False, {"受理工作台", "电子证照", "投资项目"}),
     ("agent", False, {"受理工作台", "投资项目"}),
     ("reviewer", False, {"审批待办", "电子证照"}),
-    ("bureau_leader", False, {"审批待办", "电子证照"}),
+    ("bureau_leader", False, {"审批待办", "电子证照", "预警名单"}),
     ("supervisor", True, {"电子监察", "投资项目"}),  # no admin page lists anything for a supervisor
     ("catalog_admin", True, {"管理后台"}),
     ("reviewer", True, {"审批待办", "电子证照"}),  # a staff flag without an admin page of the role's own: no 管理后台

@@ -60,7 +60,7 @@ def test_a_county_supervisor_counts_and_lists_only_the_county_cases(client, two_
 
     client.force_login(qufu_sup)
     page = client.get("/supervision/").content.decode()
-    assert 'href="/supervision/cases/?light=green"' in page
+    assert 'id="fig-open_green" href="/supervision/figures/open_green/?' in page
     listed = client.get("/supervision/cases/?light=green").content.decode()
     assert all(c.number in listed for c in qufu) and not any(c.number in listed for c in wenshang)
     red = client.get("/supervision/cases/?light=red").content.decode()

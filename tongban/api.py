@@ -119,3 +119,10 @@ from tongban.portal.api import router as portal_router  # noqa: E402
 api.add_router("/my", portal_public, tags=["网上办事(申请人)"])
 api.add_router("/my", portal_router, tags=["网上办事(申请人)"])
 api.add_router("/payments", payment_gateway, tags=["缴费"])
+from tongban.supervision.api import router as supervision_router  # noqa: E402
+
+api.add_router("/supervision", supervision_router, tags=["电子监察"])
+
+from tongban.exchange.api import router as exchange_router  # noqa: E402
+
+api.add_router("/exchange", exchange_router, tags=["数据上报"])

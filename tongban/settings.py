@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "tongban.workflow",
     "tongban.licences",
     "tongban.ratings",
+    "tongban.exchange",
     "tongban.portal",
     "tongban.projects",
     "tongban.supervision",
@@ -101,6 +102,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "tongban.core.replica.ReadYourWritesMiddleware",
     "tongban.core.sessions.IdleTimeoutMiddleware",
     "tongban.core.sessions.NoStoreMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -168,6 +170,12 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and os.en
     threshold = os.environ.get("DB_PREPARE_THRESHOLD", "5")
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         server_side_binding=True, prepare_threshold=None if threshold == "off" else int(threshold))
+if os.environ.get("DATABASE_REPLICA_URL"):
+    # A streaming read replica: the dashboards, lists and exports read there (tongban.core.replica).
+    DATABASES["replica"] = dj_database_url.parse(os.environ["DATABASE_REPLICA_URL"], conn_max_age=DATABASES["default"]["CONN_MAX_AGE"])
+    DATABASES["replica"]["OPTIONS"] = dict(DATABASES["default"].get("OPTIONS", {}))
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}  # the replica test points it at the test database's replica itself
+DATABASE_ROUTERS = ["tongban.core.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "org.User"
@@ -215,6 +223,15 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+if os.environ.get("S3_BUCKET"):
+    # Files on S3-compatible object storage (MinIO, a government cloud's OSS) through django-storages; the local
+    # folder above stays the default. Private objects, served by signed URLs that expire; never overwritten.
+    STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
+        "bucket_name": os.environ["S3_BUCKET"], "endpoint_url": os.environ.get("S3_ENDPOINT_URL") or None,
+        "access_key": os.environ.get("S3_ACCESS_KEY_ID") or None, "secret_key": os.environ.get("S3_SECRET_ACCESS_KEY") or None,
+        "region_name": os.environ.get("S3_REGION") or None, "default_acl": "private", "file_overwrite": False,
+        "querystring_auth": True, "querystring_expire": 600, "location": os.environ.get("S3_PREFIX", ""),
+    }}
 WHITENOISE_USE_FINDERS = True
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -222,6 +239,13 @@ if os.environ.get("REDIS_URL"):
     CACHES["default"] = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["REDIS_URL"]}
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# TASKS_BACKEND=rq: the tasks go to Redis (REDIS_URL) through django-tasks-rq and run in `manage.py rqworker`
+# processes (any number: RQ hands each job to one worker). The database backend stays the embedded default.
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600}}
+if os.environ.get("TASKS_BACKEND", "db") == "rq":
+    INSTALLED_APPS.append("django_rq")
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
 
 # Public base URL used in QR codes on printed guides (a phone must be able to open it).
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
@@ -265,3 +289,6 @@ if not DEMO:
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(365 * 24 * 3600)))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+
+# Data exchange upward (tongban.exchange): the demo receiver's shared secret (the real receiver is another system).
+EXCHANGE_RECEIVER_SECRET = os.environ.get("EXCHANGE_RECEIVER_SECRET") or ("tongban-demo-receiver-secret" if DEMO else "")

@@ -22,6 +22,7 @@ urlpatterns = [
     path("supervision/", include("tongban.supervision.urls")),
     path("projects/", include("tongban.projects.urls")),
     path("ratings/", include("tongban.ratings.urls")),
+    path("exchange/", include("tongban.exchange.urls")),
     path("", include("tongban.catalog.urls")),
     path("", include("tongban.portal.urls")),
 ]

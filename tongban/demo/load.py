@@ -8,6 +8,7 @@ from tongban.cases import demo as cases_demo
 from tongban.catalog import demo as catalog_demo
 from tongban.catalog.models import Item
 from tongban.licences import demo as licences_demo
+from tongban.exchange import demo as exchange_demo
 from tongban.org import demo as org_demo
 from tongban.org.models import User
 from tongban.projects import demo as projects_demo
@@ -29,6 +30,7 @@ def load_all() -> dict:
     result.setdefault("items", Item.objects.count())
     result["accounts"] += workflow_demo.load_processes(admin)
     licences_demo.load_types()  # before the cases: an approval issues the licence its item names
+    result["subscriptions"] = exchange_demo.load_subscriptions(admin)
     result["cases"] = cases_demo.load_cases() + workflow_demo.load_back_office_cases()
     result["accounts"] += projects_demo.load_setup(admin)
     result["cases"] += projects_demo.load_project()

@@ -12,7 +12,7 @@ from django.db.models import Count, DateField, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from tongban.cases.models import Case
+from tongban.cases.models import Case, Channel
 from tongban.org.models import Role
 from tongban.org.scopes import grants
 from tongban.workcal.models import ClockEvent, ClockState
@@ -115,3 +115,111 @@ def breaches(user, limit: int = 50):
 
     return (Breach.objects.filter(case__in=Case.objects.filter(supervised(user)).values("pk"))
             .select_related("case__item_version", "case__bundle", "applicant").order_by("-on", "-id")[:limit])
+
+
+# --- the dashboard under filters (figures from `metrics`) -------------------------------------------------------
+
+CHANNELS = [("", "全部渠道")] + [(c.value, c.label) for c in Channel]
+
+GROUPS = [  # the dashboard's cards, in the order a supervisor reads them
+    ("受理与办结", ["accepted", "completed", "completion_rate", "decided", "on_time_rate", "decided_late"]),
+    ("网上办与跑动", ["online_rate", "full_online_rate", "one_visit_rate", "delegation_rate"]),
+    ("办理用时", ["avg_days", "p90_days"]),
+    ("在办与预警", ["open_red", "open_yellow", "open_green", "open_paused", "gap_overdue", "documents_failed", "outside_system"]),
+    ("好差评", ["bad_ratings", "bad_ratings_rectified"]),
+]
+
+
+def board(user, f) -> dict:
+    """Everything the dashboard shows under the filters `f`."""
+    from . import metrics, params
+
+    values = metrics.summary(user, f)
+    parent = f.region
+    if parent is None:
+        tops = params.roots(user)
+        parent = tops[0] if len(tops) == 1 else None
+    return {
+        "values": values, "days": values["_days"],
+        "groups": [(title, [values[k] for k in keys]) for title, keys in GROUPS],
+        "trend": metrics.trend(user, f),
+        "windows": metrics.ranking(user, f, "window"), "staff": metrics.ranking(user, f, "handler"),
+        "regions": metrics.by_region(user, f, parent) if parent is not None else [], "parent": parent,
+    }
+
+
+def filter_choices(user, f) -> dict:
+    """The options of the filter form: regions down to county level in the user's subtrees, the departments and
+    halls of the chosen region, the windows of the chosen hall, the items of the chosen department."""
+    from tongban.catalog.models import Item
+    from tongban.org.models import Department, Hall, Region, Window
+
+    from . import params
+
+    tops = params.roots(user)
+    under = Q(pk__in=[])
+    for r in tops:
+        under |= Q(path__startswith=r.path)
+    regions = list(Region.objects.filter(under, level__lte=3).order_by("path")[:400])
+    scope = f.region.path if f.region else None
+    dep_q = Q(region__path__startswith=scope) if scope else _paths("region__path", tops)
+    departments = list(Department.objects.filter(dep_q).select_related("region").order_by("region__code", "order", "name")[:300])
+    halls = list(Hall.objects.filter(dep_q).order_by("name")[:100])
+    windows = list(Window.objects.filter(hall_id=f.hall_id).order_by("number")) if f.hall_id else []
+    items = list(Item.objects.filter(department_id=f.department_id).order_by("basic_code")[:300]) if f.department_id else []
+    return {"regions": regions, "departments": departments, "halls": halls, "windows": windows, "items": items,
+            "names": {i.pk: i.versions.order_by("-number").values_list("name", flat=True).first() or i.basic_code for i in items}}
+
+
+def _paths(column: str, tops) -> Q:
+    q = Q(pk__in=[])
+    for r in tops:
+        q |= Q(**{column + "__startswith": r.path})
+    return q
+
+
+def figure_cases(user, key: str, f, *, after: str | None = None, limit: int | None = None) -> Page:
+    """One page of the cases behind a figure, newest first (by id), after the key `after`."""
+    from . import metrics
+
+    limit = limit or PAGE
+    qs = metrics.cases(user, key, f)
+    if metrics.FIGURES[key].kind == "days":
+        qs = metrics.with_used_workdays(qs)
+    if after:
+        try:
+            qs = qs.filter(id__lt=int(after))
+        except ValueError:
+            pass  # a mangled key starts from the beginning
+    rows = list(qs.select_related("item_version", "applicant", "handler", "region", "bundle", "clock", "window")
+                .order_by("-id")[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(rows, str(rows[-1].id) if more else None)
+
+
+def led(user) -> Q:
+    """The cases a department head (审批局负责人) answers for: their department's items (or their region's,
+    when the grant names no department)."""
+    if user.is_superuser:
+        return Q()
+    q = Q(pk__in=[])
+    for g in grants(user, Role.BUREAU_LEADER):
+        subtree = Q(region__path__startswith=g.region.path)
+        q |= Q(item__department_id=g.department_id) if g.department_id else subtree
+    return q
+
+
+def warning_lists(user, light: str, limit: int = 100) -> dict:
+    """预警名单: open cases and open back-office steps on `light` (yellow or red) in the user's charge."""
+    from tongban.workflow.models import CaseStep
+
+    charge = supervised(user) | led(user)
+    cases = (Case.objects.filter(charge, clock__isnull=False, light=light).exclude(clock__state=ClockState.STOPPED)
+             .select_related("item_version", "applicant", "handler", "region", "bundle").order_by("deadline", "id")[:limit])
+    steps = (CaseStep.objects.filter(case__in=Case.objects.filter(charge).values("pk"), light=light,
+                                     state__in=[CaseStep.State.READY, CaseStep.State.CLAIMED])
+             .select_related("case__item_version", "case__bundle", "step", "department", "claimant").order_by("deadline", "id")[:limit])
+    counts = {k: Case.objects.filter(charge, clock__isnull=False, light=k).exclude(clock__state=ClockState.STOPPED).count()
+              for k in ("red", "yellow")}
+    return {"cases": list(cases), "steps": list(steps), "counts": counts}

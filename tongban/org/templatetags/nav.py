@@ -22,6 +22,8 @@ def nav_links(context) -> dict[str, bool]:
         "supervision": has_role(user, Role.SUPERVISOR),  # 电子监察
         "projects": any(has_role(user, r) for r in (Role.AGENT, Role.WINDOW_CLERK, Role.SUPERVISOR)),  # 投资项目
         "licences": any(has_role(user, r) for r in (Role.WINDOW_CLERK, Role.REVIEWER, Role.BUREAU_LEADER)),  # 电子证照
+        "warnings": has_role(user, Role.BUREAU_LEADER),  # 预警名单 (department heads; supervisors reach it from 电子监察)
+        "exchange": has_role(user, Role.SYSTEM_ADMIN),  # 数据上报
         "admin": admin.site.has_permission(request) and bool(admin.site.get_app_list(request)),  # 管理后台: a page it may open
         # for the back office's own buttons (workflow templates): 审批决定队列, 超期督办
         "decisions": has_role(user, Role.BUREAU_LEADER),
