@@ -44,6 +44,7 @@ def baseline_ms() -> float:
 
 def decision_data(n: int) -> dict:
     from tongban.core.qr import qr_svg
+    from tongban.core.seal import seal_svg
 
     number = f"370811-20260302-{n:06d}"
     track = f"https://zwfw.jining.gov.cn/track/{number}/3f9a1c2b7d4e/"
@@ -57,6 +58,7 @@ def decision_data(n: int) -> dict:
         "note": "经营场所布局合理,设备设施与经营项目相适应,食品安全管理制度健全,符合《食品经营许可和备案管理办法》规定的条件。",
         "details": [["许可证编号", f"JY13708110{n:06d}"], ["经营项目", "热食类食品制售;冷食类食品制售"], ["有效期", "2026年3月2日至2031年3月1日"]],
         "remedies": "", "issued_on": dt.date(2026, 3, 4), "track_url": track, "qr_svg": qr_svg(track, scale=3, title="扫码查询"),
+        "seal_svg": seal_svg("济宁市行政审批服务局"), "seal_label": "审批专用章",
     }
 
 
@@ -120,7 +122,7 @@ def main():
         from django.template import Context, Engine
     except ImportError:
         sys.exit("WeasyPrint is not installed: .venv/bin/pip install -r requirements-bench.txt")
-    engine = Engine(dirs=[str(ROOT / "bench" / "weasyprint")])
+    engine = Engine(dirs=[str(ROOT / "bench" / "weasyprint")], libraries={"seal": "tongban.core.templatetags.seal"})
     template = engine.get_template("decision.html")
 
     def weasy(data):

@@ -33,12 +33,13 @@ def test_each_app_registers_its_daily_jobs_and_the_worker_runs_them_by_name(db, 
     from tongban.workcal.management.commands.run_schedule import run_due
 
     assert [(j.name, j.at, j.every_day) for j in schedule.jobs()] == [
-        ("sweep_uploads", dt.time(3, 0), True), ("seal_audit", dt.time(6, 0), True),
+        ("sweep_uploads", dt.time(3, 0), True), ("licence_render_sweep", dt.time(3, 30), True), ("seal_audit", dt.time(6, 0), True),
         ("auto_accept", dt.time(6, 15), False), ("scan_clocks", dt.time(6, 30), False),
-        ("project_forecasts", dt.time(6, 45), False), ("rating_reminders", dt.time(8, 30), True),
+        ("project_forecasts", dt.time(6, 45), False), ("licence_reminders", dt.time(7, 0), True),
+        ("rating_reminders", dt.time(8, 30), True),
     ]
     assert run_due(dt.datetime(2025, 3, 3, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))) == [j.name for j in schedule.jobs()]
-    assert DBTaskResult.objects.filter(task_path="tongban.core.schedule.run_job").count() == 6
+    assert DBTaskResult.objects.filter(task_path="tongban.core.schedule.run_job").count() == 8
     assert schedule.run_job.call("project_forecasts", "2025-03-03") == {"projects": 0}
     assert schedule.run_job.call("scan_clocks", "2025-03-03")["day"] == "2025-03-03"
     assert schedule.run_job.call("auto_accept", "2025-03-03") == []
