@@ -367,18 +367,22 @@ def test_supervisor_is_warned_from_1_december_while_next_year_is_unpublished(cli
     assert page.status_code == 200 and "电子监察" in page.content.decode()
 
 
-def test_scheduler_enqueues_the_morning_scan_once_per_working_day():
+def test_scheduler_enqueues_the_morning_scan_once_per_working_day(settings):
     from django.utils import timezone
 
     from tongban.workcal.management.commands.run_schedule import run_due
 
+    settings.TASKS = settings.DB_TASKS  # enqueued for the worker, not run here
     tz = timezone.get_current_timezone()
     monday_0700 = dt.datetime(2025, 3, 3, 7, 0, tzinfo=tz)
-    assert run_due(dt.datetime(2025, 3, 3, 5, 0, tzinfo=tz)) == ["sweep_uploads"]  # housekeeping at 03:00
-    assert run_due(monday_0700) == ["seal_audit", "auto_accept", "scan_clocks"]
-    assert run_due(monday_0700 + dt.timedelta(hours=2)) == []
-    assert run_due(dt.datetime(2025, 10, 3, 7, 0, tzinfo=tz)) == ["sweep_uploads", "seal_audit"]  # 国庆: no scan, no acceptance clock
-    assert run_due(dt.datetime(2025, 10, 11, 7, 0, tzinfo=tz)) == ["sweep_uploads", "seal_audit", "auto_accept", "scan_clocks"]  # Saturday, 调休上班
+    assert run_due(dt.datetime(2025, 3, 3, 5, 0, tzinfo=tz)) == ["sweep_uploads", "licence_render_sweep"]  # housekeeping
+    assert run_due(monday_0700) == ["seal_audit", "auto_accept", "scan_clocks", "project_forecasts", "licence_reminders"]
+    assert run_due(monday_0700 + dt.timedelta(hours=2)) == ["rating_reminders"]
+    assert run_due(monday_0700 + dt.timedelta(hours=3)) == []
+    # 国庆: no scan, no acceptance clock, no forecasts; the every-day jobs run
+    assert run_due(dt.datetime(2025, 10, 3, 7, 0, tzinfo=tz)) == ["sweep_uploads", "licence_render_sweep", "seal_audit", "licence_reminders"]
+    assert run_due(dt.datetime(2025, 10, 11, 7, 0, tzinfo=tz)) == [  # Saturday, 调休上班
+        "sweep_uploads", "licence_render_sweep", "seal_audit", "auto_accept", "scan_clocks", "project_forecasts", "licence_reminders"]
 
 
 
