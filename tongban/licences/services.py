@@ -70,7 +70,7 @@ def _next_serial(issuer_code: str, year: int) -> str:
     return f"{year}{n:07d}"
 
 
-def licence_type_for(version) -> LicenceType | None:
+def _licence_type_for(version) -> LicenceType | None:
     """The licence type an item version's approval produces (its 审批结果证照), if the library defines it."""
     name = (getattr(version, "licence_type", "") or "").strip()
     if not name:
@@ -162,7 +162,7 @@ def issue_for_case(actor, case, on: dt.date | None = None) -> Licence | None:
     """An approving decision produces the licence its item version names, in the decision's transaction (the
     caller, the `case_decided` receiver, runs inside it). Idempotent: a case issues its licence once."""
     on = _today(on)
-    licence_type = licence_type_for(case.item_version)
+    licence_type = _licence_type_for(case.item_version)
     if licence_type is None:
         return None
     existing = Licence.objects.filter(case=case, previous__isnull=True).first()
