@@ -7,6 +7,8 @@ BIN=.venv/bin
 export DB_CONN_MAX_AGE=0  # no connection outlives its test (the PostgreSQL test database must drop cleanly)
 PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432/test}
 status=0
+# two processes (pytest-xdist; each has its own test database): the CI machines have two cores
+WORKERS=${TEST_WORKERS:-2}
 
 if [ "${CI:-}" = "true" ] && [ ! -x /usr/bin/chromium ]; then
   echo "CI: /usr/bin/chromium is missing; browser tests cannot run" >&2
@@ -14,7 +16,7 @@ if [ "${CI:-}" = "true" ] && [ ! -x /usr/bin/chromium ]; then
 fi
 
 echo "== tests on SQLite =="
-$BIN/pytest -p no:cacheprovider "$@" || status=$?
+$BIN/pytest -p no:cacheprovider -n "$WORKERS" "$@" || status=$?
 
 pg_up() {
   $BIN/python - "$PG_URL" <<'PY'
@@ -38,7 +40,7 @@ if pg_up; then
     status=1
   fi
   echo "== tests on PostgreSQL ($PG_URL${REPLICA_URL:+, replica $REPLICA_URL}) =="
-  DATABASE_URL=$PG_URL DATABASE_REPLICA_URL=$REPLICA_URL $BIN/pytest -p no:cacheprovider "$@" || status=$?
+  DATABASE_URL=$PG_URL DATABASE_REPLICA_URL=$REPLICA_URL $BIN/pytest -p no:cacheprovider -n "$WORKERS" "$@" || status=$?
 elif [ "${CI:-}" = "true" ]; then
   echo "CI: PostgreSQL does not answer at $PG_URL; the PostgreSQL run is required in CI" >&2
   status=1

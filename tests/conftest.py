@@ -4,7 +4,9 @@ import shutil
 import pytest
 from django.db import connection
 
-from tests import factories
+from tests import bulk_rollback, factories
+
+bulk_rollback.install()
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -79,3 +81,19 @@ def browser(chromium_path):
         yield b
         b.close()
     assert violations == [], violations
+
+
+@pytest.fixture(autouse=True)
+def _each_request_commits(monkeypatch):
+    """In a `db` test every request runs inside the test's transaction, which never commits, so what a request queues
+    for after its commit (a document to issue, an event to deliver) would never run. Each request made through the
+    test client runs what it queued when it returns, as it runs after the request's own commit in production."""
+    from django.test import Client, TestCase
+
+    original = Client.request
+
+    def request(self, **kwargs):
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            return original(self, **kwargs)
+
+    monkeypatch.setattr(Client, "request", request)

@@ -10,3 +10,5 @@ from tongban.settings import *  # noqa: E402,F403
 # are issued before the response returns); tests of the queue itself switch to the database backend.
 TASKS = {"default": {"BACKEND": "tests.tasks_backend.TestBackend", "QUEUES": ["default"]}}
 DB_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+
+PASSWORD_HASHERS = ["tests.hashers.QuickArgon2PasswordHasher", "django.contrib.auth.hashers.PBKDF2PasswordHasher"]

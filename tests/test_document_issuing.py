@@ -124,9 +124,13 @@ def test_a_failing_render_is_retried_then_listed_for_supervision_and_reissued(
         raise RuntimeError("字体缺失")
 
     monkeypatch.setattr(documents, "render_decision", broken)
-    with django_capture_on_commit_callbacks(execute=True):  # the immediate backend retries at once, MAX_ATTEMPTS times
+    with django_capture_on_commit_callbacks(execute=True):
         engine.decide(leader, case, approve=True, note="")
     doc = CaseDocument.objects.get(case=case)
+    assert doc.state == "issuing" and doc.attempts == 1 and "字体缺失" in doc.last_error  # queued again with a back-off
+    for _ in range(issuing.MAX_ATTEMPTS - 1):  # the worker picks the retries up when their time comes
+        issuing.issue("decision", doc.pk)
+    doc.refresh_from_db()
     assert doc.state == "failed" and doc.attempts == issuing.MAX_ATTEMPTS and "字体缺失" in doc.last_error
     assert case.events.filter(action="document_failed").count() == 1
 

@@ -69,7 +69,7 @@ class Client:
 
 @pytest.fixture
 def world(live_server, monkeypatch):
-    """The demo city's catalogue, staff and processes (no cases), a token per role, and a clock pinned to the
+    """The demo city's items these journeys use, staff and processes (no cases), a token per role, and a clock pinned to the
     day the test says (the live server runs in this process, so it sees the same day)."""
     today = {"day": D(2025, 3, 3)}
     from django.utils import timezone
@@ -81,7 +81,8 @@ def world(live_server, monkeypatch):
     org_demo.load_halls(data["zones"])
     org_demo.load_staff()
     admin = User.objects.get(username="admin")
-    catalog_demo.load_catalogue(admin, data)
+    used = {"食品经营许可", "建设工程规划许可证核发", "民办幼儿园设立"}  # the items these journeys apply for
+    catalog_demo.load_catalogue(admin, {**data, "items": [i for i in data["items"] if i["name"] in used], "bundles": []})
     from tongban.workflow.demo import load_processes
 
     load_processes(admin)
@@ -162,11 +163,25 @@ def return_and_resume(world, number: str, reviewer: str, step_name: str, clerk: 
     return case
 
 
+def issued(api, number: str, timeout: float = 15) -> str:
+    """What an external client does after a decision: follow the case's documents until the sealed one is issued."""
+    import time
+
+    end = time.monotonic() + timeout
+    while True:
+        docs = api.get(f"/cases/{number}/documents")
+        if docs and docs[-1]["state"] == "issued":
+            return docs[-1]["pdf"]
+        assert docs and docs[-1]["state"] == "issuing" and docs[-1]["pdf"] is None and time.monotonic() < end, docs
+        time.sleep(0.2)
+
+
 def decide_and_deliver(world, number: str, leader: str, clerk: str):
     api = world["api"]
     decision = api[leader].post(f"/workflow/cases/{number}/decide", {"approve": True, "note": "经审查,符合法定条件和标准"})
-    assert decision["state"] == "approved" and decision["document"]
-    status, pdf, ctype = api[clerk].get(decision["document"].removeprefix("/api/v1"), raw=True)
+    assert decision["state"] == "approved" and decision["document_state"] in ("issuing", "issued")
+    link = decision["document"] or issued(api[clerk], number)  # the decision answers first; the document follows
+    status, pdf, ctype = api[clerk].get(link.removeprefix("/api/v1"), raw=True)
     assert status == 200 and ctype == "application/pdf" and pdf.startswith(b"%PDF") and b"/ByteRange" in pdf  # signed (PAdES)
     docs = api[clerk].get(f"/cases/{number}/documents")
     assert [d["kind"] for d in docs] == ["approval"]

@@ -156,7 +156,7 @@ def pdf_text(pdf_bytes: bytes) -> str:
             pytest.fail("CI: pdftotext is missing (poppler-utils)")
         pytest.skip("pdftotext not installed")
     out = subprocess.run(["pdftotext", "-enc", "UTF-8", "-", "-"], input=pdf_bytes, capture_output=True, check=True, timeout=30)
-    return re.sub(r"\s+", "", out.stdout.decode())
+    return re.sub(r"[\s\u200b]+", "", out.stdout.decode())
 
 
 # --- issue on approval ----------------------------------------------------------------------------------------

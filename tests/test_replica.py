@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from tests import factories
 from tongban.core import replica
 
-pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "replica"] if "replica" in settings.DATABASES else ["default"])
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True, databases=["default", "replica"] if "replica" in settings.DATABASES else ["default"])
 
 
 @pytest.fixture

@@ -233,7 +233,7 @@ def _require_manager(actor, licence: Licence, what: str):
 
 
 def _locked(licence: Licence) -> Licence:
-    return Licence.objects.select_for_update().select_related("licence_type", "issuer__region").get(pk=licence.pk)
+    return Licence.objects.select_for_update(of=("self",)).select_related("licence_type", "issuer__region").get(pk=licence.pk)
 
 
 def _set_status(actor, licence: Licence, status: str, reason: str, on: dt.date, case=None) -> Licence:

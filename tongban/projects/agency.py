@@ -60,7 +60,7 @@ def _require_receiving(user, request: AgencyRequest, what: str):
 
 
 def _locked(request: AgencyRequest) -> AgencyRequest:
-    return AgencyRequest.objects.select_for_update().select_related("office__region", "project").get(pk=request.pk)
+    return AgencyRequest.objects.select_for_update(of=("self",)).select_related("office__region", "project").get(pk=request.pk)
 
 
 def request_agency(actor, project: Project, *, office: AgencyOffice, contact_name: str, contact_phone: str, note: str = "",

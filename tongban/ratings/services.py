@@ -157,7 +157,7 @@ def may_supervise(user, rating: Rating) -> bool:
 
 
 def _locked(handling: Handling) -> Handling:
-    return Handling.objects.select_for_update().select_related("rating", "rating__case", "rating__case__applicant").get(pk=handling.pk)
+    return Handling.objects.select_for_update(of=("self",)).select_related("rating", "rating__case", "rating__case__applicant").get(pk=handling.pk)
 
 
 def _answer_applicant(h: Handling):

@@ -101,7 +101,7 @@ def issue(kind: str, pk: int) -> str:
 def _failed(kind: str, model, pk: int, exc: Exception) -> str:
     message = f"{type(exc).__name__}: {exc}"[:300]
     with tx.atomic():
-        row = model.objects.select_for_update().select_related("case").get(pk=pk)
+        row = model.objects.select_for_update(of=("self",)).select_related("case").get(pk=pk)
         if row.state == ISSUED:
             return "already issued"
         row.attempts += 1
@@ -136,7 +136,7 @@ def retry(actor, kind: str, pk: int):
     if row is None or not has_role(actor, Role.SUPERVISOR, region=row.case.region):
         raise NotFound("未找到该文书,或您无权处理")
     with tx.atomic():
-        row = model.objects.select_for_update().select_related("case").get(pk=pk)
+        row = model.objects.select_for_update(of=("self",)).select_related("case").get(pk=pk)
         if row.state != FAILED:
             raise Conflict("document_not_failed", "该文书不是签发失败状态,无需重新签发")
         row.state, row.attempts, row.last_error, row.queued_at = ISSUING, 0, "", timezone.now()
