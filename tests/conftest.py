@@ -97,3 +97,14 @@ def _each_request_commits(monkeypatch):
             return original(self, **kwargs)
 
     monkeypatch.setattr(Client, "request", request)
+
+
+@pytest.fixture(autouse=True)
+def _reads_on_the_primary(request, monkeypatch):
+    """With DATABASE_REPLICA_URL set (the PostgreSQL run), reads go to the primary in every test but the replica's own
+    (tests/test_replica.py declares the alias and points it at the real standby); elsewhere the alias would only mirror
+    the test database, and pytest-django refuses a connection the test did not declare."""
+    if "real_replica" not in request.fixturenames:
+        from tongban.core import replica
+
+        monkeypatch.setattr(replica, "configured", lambda: False)
