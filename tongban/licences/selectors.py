@@ -58,8 +58,12 @@ def wallet(holder_id: str, on: dt.date | None = None) -> dict:
     """Every licence issued to the holder (all versions, newest first) with its status and expiry, the reminders,
     and the use log (who read which licence, for which case and reason, when: refused attempts too)."""
     on = on or timezone.localdate()
-    licences = list(Licence.objects.filter(holder_id=holder_id).select_related("licence_type").order_by("-issued_on", "-id")[:500])
-    uses = list(Use.objects.filter(holder_id=holder_id).select_related("licence__licence_type", "department", "case")[:WALLET_USES])
+    # one indexed query each (licence_wallet, licence_use_holder, the reminder's holder_id), with everything the
+    # page and the API show joined in: the statements do not grow with the holder's licences or uses
+    licences = list(Licence.objects.filter(holder_id=holder_id).select_related("licence_type", "case", "previous")
+                    .order_by("-issued_on", "-id")[:500])
+    uses = list(Use.objects.filter(holder_id=holder_id).select_related(
+        "licence__licence_type", "department", "case__item_version", "case__bundle")[:WALLET_USES])
     reminders = list(Reminder.objects.filter(holder_id=holder_id, licence__status="valid", licence__valid_until__gte=on)
                      .select_related("licence__licence_type")[:50])
     return {"holder_id": holder_id, "licences": licences, "uses": uses, "reminders": reminders, "on": on,
