@@ -21,7 +21,7 @@ from .errors import Invalid
 
 INT64_MAX = 2**63 - 1
 _NUMBER = re.compile(r"\s*[+-]?\d+\s*")
-FREE_TEXT_PARAMS = {"q", "item_q", "value"}  # searched or checked as text, never turned into numbers
+FREE_TEXT_PARAMS = {"q", "item_q", "value", "item", "bundle"}  # searched, checked or looked up as text (an item's 31-character implementation code can be all digits), never turned into numbers
 
 
 def refusal(request, code: str, message: str, field: str | None = None, status: int = 400):
