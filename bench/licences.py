@@ -1,8 +1,10 @@
 """Licence library benchmark: 5,000,000 licences on PostgreSQL (loaded with COPY), then
 
-- wallet by holder: `GET /api/v1/licences/wallet?holder=…` (a window clerk's token), p50/p95 over random holders;
+- wallet by holder: `GET /api/v1/licences/wallet?holder=…` (a window clerk's token), p50/p95 over random holders,
+  with the statements one read costs (token, role, the audit entry of the read, and the wallet's three reads, which
+  go to PostgreSQL in one round trip) and the wallet's reads timed alone;
 - verification by identifier: `GET /api/v1/licences/verify/{identifier}` (public), p50/p95 over random licences;
-- issue throughput: licences created, rendered (WeasyPrint) and sealed (PAdES, pyHanko) one after another, as one
+- issue throughput: licences created, rendered (Typst) and sealed (PAdES, pyHanko) one after another, as one
   background worker does them, per second;
 - the dataset's size on disk, and a baseline measured in the same run: the same stack answering the cheapest
   operation (`GET /api/v1/identifiers/validate`) and a primary-key lookup in SQL.
@@ -11,7 +13,7 @@ Requests go through the whole Django stack in-process (middleware, authenticatio
 client: no network, no web server. The database is created and dropped by the benchmark.
 
     .venv/bin/python bench/licences.py --database-url postgres://postgres@127.0.0.1:5432/tongban_bench_licences
-    .venv/bin/python bench/licences.py --licences 500000   # smaller, quicker
+    .venv/bin/python bench/licences.py --licences 1000000   # smaller, quicker (about 3 minutes; 5,000,000: about 8)
 
 The last line is one JSON object."""
 
