@@ -393,3 +393,73 @@ def test_the_window_sees_a_registry_mismatch_and_the_wallet_offer(client, clerk,
     client.post(f"/hall/cases/{case.number}/act/", {"action": "check", f"reuse{material.pk}": f"licence:{business_licence.identifier}"})
     assert CaseMaterial.objects.get(case=case, material=material).status == "shared"
     assert Consent.objects.filter(case=case, licence=business_licence, mode="window").exists()
+
+
+# --- speed: statements per read ----------------------------------------------------------------------------------
+
+def _wallet_statements(client, clerk, holder_id, token) -> dict:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from django.test import Client
+
+    out = {}
+    client.force_login(clerk)
+    for name, c, path, headers in [
+        ("api", Client(), f"/api/v1/licences/wallet?holder={holder_id}", {"HTTP_AUTHORIZATION": f"Bearer {token}"}),
+        ("page", client, f"/licences/wallet/?holder={holder_id}", {}),
+    ]:
+        c.get(path, **headers)  # warm: the session, the token, the audit chain's head
+        with CaptureQueriesContext(connection) as ctx:
+            response = c.get(path, **headers)
+        assert response.status_code == 200
+        out[name] = [q["sql"] for q in ctx.captured_queries]
+    return out
+
+
+def test_a_wallet_read_costs_the_same_statements_however_many_licences_the_holder_has(client, clerk, shop, food, bureau, types, admin):
+    """The window's wallet read (API and page): one query for the licences with what they show (type, case, previous
+    version), one each for the reminders and the use log, one insert for the audit entry; not one more per licence."""
+    from tongban.org.models import ApiToken
+
+    token = ApiToken.issue(clerk, "wallet")[1]
+    case = intake.submit_case(clerk, applicant=shop, item=food)
+
+    def issue(k, previous=None):
+        face = services.face_of(types["business"], {"name": shop.name, "id_number": shop.id_number}, {"经营范围": f"餐饮服务{k}"})
+        return services.create_licence(admin, licence_type=types["business"], holder_kind="001", holder_id=shop.id_number,
+                                       holder_name=shop.name, issuer=bureau, face=face, content="餐饮服务", on=dt.date(2024, 3, 1),
+                                       case=case, previous=previous)
+
+    first = issue(0)
+    services.grant_consent(clerk, first, case=case, reason="办理食品经营许可", mode="window")
+    services.use_licence(clerk, first, case=case, reason="核对营业执照")
+    one = _wallet_statements(client, clerk, shop.id_number, token)
+    previous = first
+    for k in range(1, 8):
+        previous = issue(k, previous if k % 2 else None)
+        services.grant_consent(clerk, previous, case=case, reason="办理食品经营许可", mode="window")
+        services.use_licence(clerk, previous, case=case, reason="核对营业执照")
+    many = _wallet_statements(client, clerk, shop.id_number, token)
+    assert Licence.objects.filter(holder_id=shop.id_number).count() == 8
+    for name in ("api", "page"):
+        assert len(many[name]) == len(one[name]), (name, many[name])
+        reads = [re.search(r'FROM "?(licences_\w+)', q).group(1) for q in many[name]
+                 if q.lstrip().upper().startswith("SELECT") and re.search(r'FROM "?licences_', q)]
+        assert sorted(reads) == ["licences_licence", "licences_reminder", "licences_use"], reads
+        audit = [q for q in many[name] if "core_auditevent" in q]
+        assert len(audit) == 1 and audit[0].lstrip().upper().startswith("INSERT"), audit
+
+
+def test_verification_is_one_indexed_lookup(client, business_licence):
+    """The QR code's target (page and API, no sign-in): the licence with its type by its unique identifier, nothing
+    else (the audit of personal-data reads does not apply: the holder is masked)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for path in (f"/api/v1/licences/verify/{business_licence.identifier}", f"/licences/verify/{business_licence.identifier}/"):
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(path)
+        assert response.status_code == 200
+        assert ('"valid": true' if "/api/" in path else "有效") in response.content.decode()
+        assert len(ctx.captured_queries) == 1 and '"licences_licence"."identifier" =' in ctx.captured_queries[0]["sql"], ctx.captured_queries

@@ -34,13 +34,16 @@ def entry_hash(*, chain, seq, at, actor_id, action, object_type, object_id, data
 
 
 def record(actor, action: str, obj=None, *, object_type: str = "", object_id="", data: dict | None = None,
-           new: bool = False) -> None:
+           new: bool = False, chain: str = "") -> None:
     """Append one entry to the object's chain. `new`: the object was created in this transaction, so its
-    chain is empty (saves a read; a wrong hint costs a retry, never a broken chain)."""
+    chain is empty (saves a read; a wrong hint costs a retry, never a broken chain). `chain`: another chain
+    than the object's, for entries that describe no change to the object (reads of personal data: the reader's
+    chain, whose head this connection remembers, so logging a read is one insert and readers never queue
+    behind one another)."""
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or obj.pk
-    chain = f"{object_type}:{object_id}"
+    chain = chain or f"{object_type}:{object_id}"
     text = json.dumps(data or {}, ensure_ascii=False, default=str)
     data = json.loads(text)
     actor_id = getattr(actor, "pk", None)

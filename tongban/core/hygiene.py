@@ -22,7 +22,7 @@ from .errors import Invalid
 INT64_MAX = 2**63 - 1
 _NUMBER = re.compile(r"\s*[+-]?\d+\s*")
 FREE_TEXT_PARAMS = {"q", "item_q", "value",  # searched or checked as text, never turned into numbers
-                    "item", "code", "holder", "applicant", "number"}  # codes of digits (a 31-digit implementation code)
+                    "item", "bundle", "code", "holder", "applicant", "number"}  # codes of digits (a 31-digit implementation code)
 
 
 def refusal(request, code: str, message: str, field: str | None = None, status: int = 400):

@@ -11,7 +11,6 @@ from ninja.files import UploadedFile
 
 from tongban.cases.models import Case
 from tongban.core import tx
-from tongban.core.audit import record
 from tongban.core.errors import DomainError, NotFound
 from tongban.core.schemas import PUBLIC_ERRORS, answers
 from tongban.org.auth import STAFF_AUTH
@@ -231,7 +230,7 @@ def _consent_out(consent) -> dict:
 def staff_wallet(request, holder: str = Query(..., max_length=18, description="持证人身份证号码或统一社会信用代码")):
     require(request.auth, Role.WINDOW_CLERK, what="查询证照夹")
     holder_id = holder.strip().upper()
-    record(request.auth, "licence.wallet_read", object_type="licences.wallet", object_id=holder_id[:6] + "****" + holder_id[-4:])
+    services.record_wallet_read(request.auth, holder_id)
     return {**selectors.wallet_out(selectors.wallet(holder_id)), "wallet_url": selectors.wallet_url(holder_id)}
 
 

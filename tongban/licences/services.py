@@ -433,3 +433,10 @@ def find_licence(identifier: str) -> Licence:
     if not found:
         raise NotFound("电子证照库中没有该标识的证照")
     return found[0]
+
+
+def record_wallet_read(actor, holder_id: str) -> None:
+    """A member of staff read a holder's wallet (personal data): one audit entry, on the reader's own chain (one
+    insert; readers of the same holder never wait on one another), naming the holder masked."""
+    record(actor, "licence.wallet_read", object_type="licences.wallet", object_id=holder_id[:6] + "****" + holder_id[-4:],
+           chain=f"licences.wallet_read:{getattr(actor, 'pk', '')}")

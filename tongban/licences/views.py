@@ -177,9 +177,7 @@ def staff_wallet(request):
         return redirect(f"{reverse('licences:wallet')}?holder={holder}")
     data = selectors.wallet(holder) if holder else None
     if data is not None:
-        from tongban.core.audit import record
-
-        record(request.user, "licence.wallet_read", object_type="licences.wallet", object_id=holder[:6] + "****" + holder[-4:])
+        services.record_wallet_read(request.user, holder)
     return render(request, "licences/wallet.html", {**(data or {}), "holder": holder, "holder_view": False,
                                                       "wallet_link": selectors.wallet_url(holder) if holder else ""})
 
