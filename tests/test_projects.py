@@ -472,3 +472,36 @@ def test_the_enterprise_progress_page_needs_its_token_and_shows_zero_visits(city
     assert page.status_code == 200
     html = page.content.decode()
     assert project.name in html and 'id="enterprise-visits">0<' in html and "颜丙涛" not in html
+
+
+def test_the_enterprise_sees_its_projects_on_its_own_page(city, client):
+    """一企一页: the legal representative's portal account lists the enterprise's project with its stage and the
+    agency service's progress page; another enterprise's page does not."""
+    from tongban.cases.models import RegistryEntity, RegistryPerson
+    from tongban.portal import services as portal
+
+    project = new_project()
+    req = _agreed(project)
+    owner = project.owner
+    boss = make_id_card("370881", D(1972, 5, 18), 15)
+    RegistryPerson.objects.create(id_number=boss, name="孔繁荣")
+    RegistryEntity.objects.filter(credit_code=owner.id_number).delete()
+    RegistryEntity.objects.create(credit_code=owner.id_number, name=owner.name, legal_rep="孔繁荣")
+    user = portal.register_person(id_number=boss, name="孔繁荣", phone="13905371111", password="曲阜圣源-2025-春秋西路")
+    client.force_login(user)
+    r = client.post("/my/", {"action": "enterprise", "credit_code": owner.id_number, "name": owner.name})
+    assert r.status_code == 302 and "企业已绑定" in client.get("/my/").content.decode()
+    html = client.get(f"/my/enterprises/{owner.id_number}/").content.decode()
+    panel = html.split('id="ent-projects"')[1].split("</div></div>")[0]
+    assert project.name in panel and project.code in panel and "立项用地规划许可" in panel
+    assert f"/projects/progress/{req.token}/" in panel
+
+    other = firm(45000123, "曲阜市孔府印阁文化传媒有限公司")
+    rep = make_id_card("370881", D(1980, 2, 2), 27)
+    RegistryPerson.objects.create(id_number=rep, name="颜景伟")
+    RegistryEntity.objects.create(credit_code=other.id_number, name=other.name, legal_rep="颜景伟")
+    client.force_login(portal.register_person(id_number=rep, name="颜景伟", phone="13905372222", password="孔府印阁-2025-鼓楼北街"))
+    client.post("/my/", {"action": "enterprise", "credit_code": other.id_number, "name": other.name})
+    html = client.get(f"/my/enterprises/{other.id_number}/").content.decode()
+    assert project.name not in html and req.token not in html
+    assert client.get(f"/my/enterprises/{owner.id_number}/").status_code == 404

@@ -3,7 +3,7 @@ through the account's applicants (`cases.accounts`): another applicant's case an
 
 from django.db.models import Q
 
-from tongban.cases import accounts, reuse
+from tongban.cases import accounts, panels, reuse
 from tongban.cases import selectors as case_selectors
 from tongban.cases.models import Applicant, Case, CaseState, Message, Notice, Payment
 from tongban.core.errors import NotFound
@@ -110,6 +110,7 @@ def enterprise_page(user, enterprise: Applicant) -> dict:
         "enterprise": enterprise, "cases": cases, "operators": accounts.operators_of(enterprise),
         "role": accounts.role_for(user, enterprise),
         "ent_messages": list(Message.objects.filter(applicant=enterprise).order_by("-at")[:20]),
+        "panels": panels.panels(enterprise),  # filled by apps beside the portal (investment projects)
         "reusable": list(enterprise.cases.filter(materials__file__gt="").filter(~Q(materials__file="")).values_list(
             "materials__material__name", flat=True).distinct()[:20]),
     }
