@@ -261,7 +261,7 @@ def rating_out(rating) -> dict | None:
 
 
 def case_out(user, case) -> dict:
-    v = selectors.case_view(case, user)
+    v = selectors.case_view(case, user, with_messages=False)
     base = f"/api/v1/my/cases/{case.number}"
     return {
         "number": case.number, "title": case.title, "state": case.state, "state_name": case.get_state_display(), "channel": case.channel,
@@ -278,7 +278,7 @@ def case_out(user, case) -> dict:
         "payments": [{"order_no": p.order_no, "fee_name": p.fee_name, "amount_fen": p.amount_fen, "state": p.state, "method": p.method,
                       "receipt_no": p.receipt_no, "receipt": f"{base}/payments/{p.order_no}/receipt.pdf" if p.receipt_no else None}
                      for p in v["payments"]],
-        "rating": rating_out(rating_selectors.rating_of_case(case)),
+        "rating": rating_out(v["rating"]),
     }
 
 
@@ -426,7 +426,7 @@ def apply(request, data: ApplyIn):
 def my_cases(request, applicant: str | None = Query(None, max_length=18)):
     user = _me(request)
     who = services.applicant_for(user, applicant) if applicant else None
-    return [case_out(user, c) for c in selectors.my_cases(user, who)[:50]]
+    return [case_out(user, c) for c in selectors.my_cases_in_full(user, who, limit=50)]
 
 
 @router.get("/cases/{number}", response=answers(MyCaseOut), summary="办件详情:环节、期限、通知书、决定文书、评价")
