@@ -59,13 +59,47 @@ def wallet():
     reuse._providers.remove(provider)
 
 
+def issue_id_card(person_id: str, name: str, address: str, on=D(2016, 5, 9)) -> str:
+    """The person's 居民身份证 as the licence library holds it (电子证照, issued years before the platform and loaded
+    with its data, as the demo loads its licences): what the wallet offers for a guide's 身份证件 material. Returns
+    its identifier."""
+    from django.db import transaction
+
+    from tongban.licences import demo as licence_demo
+    from tongban.licences import services as licences
+    from tongban.licences.models import HolderKind, LicenceType
+    from tongban.org.models import Department, User
+
+    licence_demo.load_types()
+    id_card = LicenceType.objects.get(name="居民身份证")
+    police = Department.objects.filter(name__contains="公安").order_by("id").first()
+    face = licences.face_of(id_card, {"name": name, "id_number": person_id, "address": address}, {"住址": address})
+    with transaction.atomic():
+        licence = licences.create_licence(User.objects.get(username="admin"), licence_type=id_card, holder_kind=HolderKind.PERSON,
+                                          holder_id=person_id, holder_name=name, issuer=police, face=face, content="居民身份证",
+                                          on=on, valid_until=on.replace(year=on.year + 20) - dt.timedelta(days=1))
+    return licence.identifier
+
+
+def load_items(names=(), bundles=()):
+    """More of the demo catalogue than `world` loads: the named items and bundles (with the bundles' items)."""
+    from tongban.catalog import demo as catalog_demo
+    from tongban.org.models import User
+
+    data = catalog_demo.read_data()
+    chosen = [b for b in data["bundles"] if b["name"] in bundles]
+    wanted = set(names) | {name for b in chosen for name in b["items"]}
+    catalog_demo.load_catalogue(User.objects.get(username="admin"), {
+        **data, "items": [i for i in data["items"] if i["name"] in wanted], "bundles": chosen})
+
+
 def register(anon, name, id_number, phone):
     RegistryPerson.objects.get_or_create(id_number=id_number, defaults={"name": name})
     anon.post("/my/register", {"id_number": id_number, "name": name, "phone": phone, "password": PASSWORD}, expect=201)
     return Client(anon.base, anon.post("/my/token", {"id_number": id_number, "password": PASSWORD})["token"])
 
 
-def test_applicant_registers_applies_corrects_follows_and_rates_over_http(world, wallet, live_server):  # noqa: F811
+def test_applicant_registers_applies_corrects_follows_and_rates_over_http(world, live_server):  # noqa: F811
     api, today, version = world["api"], world["today"], world["versions"]["食品经营许可"]
     anon = Anonymous(live_server.url + "/api/v1", "")
     me_id = make_id_card("370881", D(1988, 6, 12), 213)
@@ -86,12 +120,16 @@ def test_applicant_registers_applies_corrects_follows_and_rates_over_http(world,
     # staff tokens are not applicant accounts
     api["clerk"].get("/my/cases", expect=403)
 
+    # the licence library holds the person's 居民身份证: the guide's 身份证件 material is offered from the wallet
     code = version.item.implementation_code
     guide = me.get(f"/items/{code}")
     materials = guide["materials"]
-    wallet[me_id] = (materials[0]["name"], "LIC-370800-2024-000187")
+    id_card = [m for m in materials if "身份证件" in m["name"]][0]
+    assert me.get(f"/my/items/{code}/offers") == []
+    identifier = issue_id_card(me_id, "孔令华", "山东省曲阜市鼓楼北街12号")
     offers = me.get(f"/my/items/{code}/offers")
-    assert [o["material"] for o in offers] == [materials[0]["id"]]
+    assert [(o["material"], o["source"], o["key"]) for o in offers] == [(id_card["id"], "licence", f"licence:{identifier}")]
+    assert "居民身份证" in offers[0]["label"] and offers[0]["valid_until"] == "2036-05-08"
 
     # a draft first, then the submission from it; one material left out on purpose
     draft = me.post("/my/drafts", {"item": code, "form_data": {"经营者名称": "孔令华", "经营场所": "曲阜市鼓楼北街12号"},
@@ -100,7 +138,9 @@ def test_applicant_registers_applies_corrects_follows_and_rates_over_http(world,
                     expect=201)
     assert me.get("/my/drafts")[0]["id"] == draft["id"]
     me.post("/my/applications", {"item": code, "form_data": {"不存在的字段": "x"}}, expect=400)
-    uploads = [{"material": m["id"], "file_name": f"{m['name'][:10]}.pdf", "file_base64": PDF64} for m in materials[2:]]
+    missing = materials[1]  # 营业执照: not in the wallet, left out on purpose
+    uploads = [{"material": m["id"], "file_name": f"{m['name'][:10]}.pdf", "file_base64": PDF64} for m in materials
+               if m not in (missing, id_card)]
     case = me.post("/my/applications", {
         "item": code, "form_data": draft["form_data"], "materials": uploads, "reuse": draft["reuse"], "draft": draft["id"],
         "delivery": draft["delivery"]}, expect=201)
@@ -110,10 +150,12 @@ def test_applicant_registers_applies_corrects_follows_and_rates_over_http(world,
 
     # 网上预审 in the clerks' workbench: the reused licence is there as 共享获取, the missing material is named
     staff_view = api["clerk"].get(f"/cases/{number}")
-    reused = [m for m in staff_view["materials"] if m["material"] == materials[0]["id"]][0]
-    assert reused["status"] == "shared" and reused["reference"] == "licence:LIC-370800-2024-000187"
+    reused = [m for m in staff_view["materials"] if m["material"] == id_card["id"]][0]
+    assert reused["status"] == "shared" and reused["reference"] == f"licence:{identifier}"
     assert number in [c["number"] for c in api["clerk"].get("/cases/?state=received")["cases"]]
-    missing = materials[1]
+    # the licence library logged the use with the holder's online consent
+    [use] = api["clerk"].get(f"/licences/wallet?holder={me_id}")["uses"]
+    assert (use["identifier"], use["case"], use["purpose"], use["mode"]) == (identifier, number, "reuse", "online")
     api["clerk"].post(f"/cases/{number}/notify-missing", {"items": [{"material": missing["id"], "status": "missing"}]})
 
     case = me.get(f"/my/cases/{number}")
@@ -125,7 +167,7 @@ def test_applicant_registers_applies_corrects_follows_and_rates_over_http(world,
     assert SmsRecord.objects.filter(phone="13905371234", text__contains="一次性告知").exists()
 
     # correction online on the same case; the clerk accepts
-    me.post(f"/my/cases/{number}/corrections", {"materials": [{"material": materials[0]["id"], "file_base64": PDF64}]}, expect=400)
+    me.post(f"/my/cases/{number}/corrections", {"materials": [{"material": id_card["id"], "file_base64": PDF64}]}, expect=400)
     case = me.post(f"/my/cases/{number}/corrections", {"materials": [{"material": missing["id"], "file_name": "补正.pdf",
                                                                       "file_base64": PDF64}]})
     assert case["state"] == "received" and case["pending"] == []
@@ -230,6 +272,7 @@ def test_fee_paid_online_through_signed_callback_before_delivery(world, live_ser
 
     api = world["api"]
     anon = Anonymous(live_server.url + "/api/v1", "")
+    load_items(["不动产抵押登记"])
     version = ItemVersion.objects.effective(D(2025, 3, 3)).filter(name="不动产抵押登记", item__region__code="370800").first()
     leader = factories.grant(factories.UserFactory(username="leader_zrzy"), "bureau_leader", "370800", version.item.department)
     boss = Client(anon.base, ApiToken.issue(leader, "test")[1])
