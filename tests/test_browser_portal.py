@@ -14,7 +14,7 @@ import pytest
 
 from tests.test_browser_journey import PASSWORD as STAFF_PASSWORD
 from tests.test_journeys_api import world  # noqa: F401 - the demo city, pinned clock
-from tests.test_portal_api import wallet  # noqa: F401 - a licence wallet stand-in
+from tests.test_portal_api import issue_id_card
 from tongban.cases import services as intake
 from tongban.cases.models import Case, CaseState, RegistryEntity, RegistryPerson
 from tongban.core.identifiers import make_id_card, make_uscc
@@ -59,7 +59,7 @@ def pdf(name):
     return {"name": name, "mimeType": "application/pdf", "buffer": blank_pdf()}
 
 
-def test_applicant_journey_on_a_phone_and_at_a_desk(live_server, world, wallet, browser, tmp_path):  # noqa: F811
+def test_applicant_journey_on_a_phone_and_at_a_desk(live_server, world, browser, tmp_path):  # noqa: F811
     shots = Path(os.environ.get("TB_SCREENSHOTS") or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
     version = world["versions"]["食品经营许可"]
@@ -67,7 +67,8 @@ def test_applicant_journey_on_a_phone_and_at_a_desk(live_server, world, wallet, 
     me_id = make_id_card("370881", D(1988, 6, 12), 213)
     RegistryPerson.objects.create(id_number=me_id, name="孔令华")
     materials = list(version.materials.all())
-    wallet[me_id] = (materials[0].name, "LIC-370800-2024-000187")
+    id_card = [m for m in materials if "身份证件" in m.name][0]
+    issue_id_card(me_id, "孔令华", "山东省曲阜市鼓楼北街12号")  # in the licence library's wallet
     phone = Screen(browser, live_server.url, shots)
     p = phone.page
 
@@ -94,15 +95,27 @@ def test_applicant_journey_on_a_phone_and_at_a_desk(live_server, world, wallet, 
     p.wait_for_selector("#my-cases")
     phone.shoot("03-my-home-empty")
 
-    # apply online from the guide: the wallet's licence ticked, two files uploaded, one material left out, mail delivery
+    # apply online from the guide: the wallet's 居民身份证 ticked, the floor plan uploaded and kept in a draft
+    plan = materials[2]
     phone.go(f"/guide/{code}/")
     p.click("#apply-online")
     p.wait_for_selector("#apply")
-    assert p.is_checked(f"#reuse-{materials[0].pk}")
+    assert p.is_checked(f"#reuse-{id_card.pk}") and "居民身份证" in p.inner_text(f"label[for=reuse-{id_card.pk}]")
     p.fill("#field_0", "孔令华")
-    p.set_input_files(f"input[name=file_{materials[2].pk}]", pdf("平面图.pdf"))
-    for m in materials[3:]:
-        p.set_input_files(f"input[name=file_{m.pk}]", pdf("材料.pdf"))
+    p.set_input_files(f"input[name=file_{plan.pk}]", pdf("平面图.pdf"))
+    p.click("#save-draft")
+    p.wait_for_selector(f"#kept-{plan.pk}")
+    assert "平面图.pdf" in p.inner_text(f"#kept-{plan.pk}") and "已保存1份材料文件" in p.inner_text("main")
+    phone.shoot("04-apply-draft")
+
+    # later, from 我的办件: the draft opens with its form and its file; the rest uploaded, one left out, mail delivery
+    phone.go("/my/")
+    p.click("#drafts a")
+    p.wait_for_selector(f"#kept-{plan.pk}")
+    assert p.input_value("#field_0") == "孔令华"
+    for m in materials:
+        if m not in (materials[1], id_card, plan):
+            p.set_input_files(f"input[name=file_{m.pk}]", pdf("材料.pdf"))
     p.check("#d-mail")
     p.fill("input[name=recipient]", "孔令华")
     p.fill("input[name=mail_phone]", "13905371234")
@@ -112,7 +125,9 @@ def test_applicant_journey_on_a_phone_and_at_a_desk(live_server, world, wallet, 
     p.wait_for_selector("#my-case")
     case = Case.objects.get(applicant__id_number=me_id)
     assert case.channel == "online" and case.state == CaseState.RECEIVED
-    assert case.materials.get(material=materials[0]).status == "shared"
+    assert case.materials.get(material=id_card).status == "shared"
+    from_draft = case.materials.get(material=plan)
+    assert from_draft.status == "provided" and from_draft.file.read().startswith(b"%PDF")
 
     # 网上预审: the clerk's one-time notice reaches the applicant's page
     clerk = User.objects.get(username="clerk")

@@ -35,6 +35,7 @@ def my_cases_in_full(user, applicant: Applicant | None = None, limit: int = 50) 
         Prefetch("materials", queryset=CaseMaterial.objects.select_related("material").order_by("material__order", "id")),
         Prefetch("ratings", queryset=Rating.objects.filter(channel=Rating.Channel.ONLINE).select_related("handling"),
                  to_attr="online_ratings"),
+        Prefetch("children", queryset=Case.objects.select_related("item_version").order_by("id")),
     )[:limit])
 
 
@@ -97,6 +98,7 @@ def case_view(case: Case, user, *, with_messages: bool = True) -> dict:
         if case.state == CaseState.RETURNED else None,
         "case_messages": list(case.messages.all()[:20]) if with_messages else [], "payments": sorted(case.payments.all(), key=lambda p: p.pk),
         "missing_notice": _latest(missing) if case.state in (CaseState.CORRECTION, CaseState.RETURNED) else None,
+        "children": sorted(case.children.all(), key=lambda c: c.pk) if case.bundle_id else [],
         "rating": case.online_ratings[0] if hasattr(case, "online_ratings") and case.online_ratings
         else None if hasattr(case, "online_ratings") else rating_selectors.rating_of_case(case),
     }
