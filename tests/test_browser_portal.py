@@ -269,3 +269,50 @@ def test_enterprise_page_operators_and_window_tablet(live_server, world, browser
     t.shoot("21-tablet")
     t.page.click("#tablet button[type=submit]")
     assert "感谢您的评价" in t.page.inner_text("main")
+
+
+def test_bundle_applied_online_on_a_phone(live_server, world, browser, tmp_path):  # noqa: F811
+    """在线办理一件事 (二手房交易) from the bundle's guide page: one form, the merged material list with the wallet's
+    居民身份证 ticked once for the three items, the bundle's case with its items in 我的办件."""
+    from tests.test_portal_api import load_items
+    from tongban.catalog.models import Bundle
+    from tongban.portal import services
+
+    shots = Path(os.environ.get("TB_SCREENSHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    load_items(bundles=["二手房交易一件事"])
+    me_id = make_id_card("370811", D(1990, 10, 7), 26)
+    RegistryPerson.objects.create(id_number=me_id, name="孟繁星")
+    services.register_person(id_number=me_id, name="孟繁星", phone="13905376666", password=PASSWORD)
+    issue_id_card(me_id, "孟繁星", "山东省济宁市任城区琵琶山路17号")
+    spec = services.bundle_form(Bundle.objects.get(code="YJS-ESF01"))
+    s = Screen(browser, live_server.url, shots)
+    p = s.page
+    s.go("/my/login/")
+    p.fill("#id_username", me_id)
+    p.fill("#id_password", PASSWORD)
+    p.click("#my-login button")
+    p.wait_for_selector("#my-cases")
+
+    s.go("/bundles/YJS-ESF01/")
+    s.shoot("30-bundle-guide")
+    p.click("#apply-online")
+    p.wait_for_selector("#apply")
+    assert "一件事 · 3 个事项" in p.inner_text("#apply-meta")
+    reused = [r["id"] for r in spec["materials"] if len(r["items"]) == 3 and "身份证" in r["name"]]
+    assert len(reused) == 1 and p.is_checked(f"#reuse-{reused[0]}")
+    assert p.query_selector("#save-draft") is None  # a bundle is applied for in one go
+    fields = spec["form_fields"]
+    p.fill(f"#field_{fields.index('不动产坐落')}", "济宁市任城区琵琶山路17号3单元502室")
+    for r in spec["materials"]:
+        if r["id"] not in reused and r["role"] != "optional":
+            p.set_input_files(f"input[name=file_{r['id']}]", pdf("材料.pdf"))
+    s.shoot("31-bundle-apply")
+    p.click("#submit")
+    p.wait_for_selector("#bundle-items")
+    items = p.inner_text("#bundle-items")
+    assert all(name in items for name in ("契税申报", "不动产转移登记", "住房公积金提取")), items
+    assert "二手房交易一件事" in p.inner_text("#my-case h1")
+    s.shoot("32-bundle-case")
+    parent = Case.objects.get(applicant__id_number=me_id, parent__isnull=True)
+    assert parent.bundle.code == "YJS-ESF01" and parent.children.count() == 3 and parent.channel == "online"
