@@ -101,6 +101,7 @@ def test_applicant_journey_on_a_phone_and_at_a_desk(live_server, world, browser,
     p.click("#apply-online")
     p.wait_for_selector("#apply")
     assert p.is_checked(f"#reuse-{id_card.pk}") and "居民身份证" in p.inner_text(f"label[for=reuse-{id_card.pk}]")
+    assert "事项共用" not in p.inner_text("#materials")
     p.fill("#field_0", "孔令华")
     p.set_input_files(f"input[name=file_{plan.pk}]", pdf("平面图.pdf"))
     p.click("#save-draft")
@@ -301,6 +302,7 @@ def test_bundle_applied_online_on_a_phone(live_server, world, browser, tmp_path)
     assert "一件事 · 3 个事项" in p.inner_text("#apply-meta")
     reused = [r["id"] for r in spec["materials"] if len(r["items"]) == 3 and "身份证" in r["name"]]
     assert len(reused) == 1 and p.is_checked(f"#reuse-{reused[0]}")
+    assert "3个事项共用,只需提交一次" in p.inner_text(f"#row-{reused[0]}")
     assert p.query_selector("#save-draft") is None  # a bundle is applied for in one go
     fields = spec["form_fields"]
     p.fill(f"#field_{fields.index('不动产坐落')}", "济宁市任城区琵琶山路17号3单元502室")

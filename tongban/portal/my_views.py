@@ -169,7 +169,7 @@ def apply_bundle(request, code):
         initial = {"form": form_data, "reuse": reuse_keys, "delivery": delivery}
     offered = {o.material_id: o for o in offers}
     rows = [{"pk": r["id"], "name": r["name"], "form": r["form"], "copies": r["copies"], "role": r["role"], "offer": offered.get(r["id"]),
-             "items": r["items"]} for r in spec["materials"]]
+             "shared_by": r["items"]} for r in spec["materials"]]
     fees = []
     for v in spec["versions"]:
         fees += [f for f in v.fees.all() if f not in fees]
