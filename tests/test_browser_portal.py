@@ -296,6 +296,8 @@ def test_bundle_applied_online_on_a_phone(live_server, world, browser, tmp_path)
     p.wait_for_selector("#my-cases")
 
     s.go("/bundles/YJS-ESF01/")
+    widths = p.evaluate("Array.from(document.querySelectorAll('#merged-materials td:nth-child(2)')).map(td => td.getBoundingClientRect().width)")
+    assert min(widths) > 200, widths  # the merged list reads label over value on a phone, never a character per line
     s.shoot("30-bundle-guide")
     p.click("#apply-online")
     p.wait_for_selector("#apply")
