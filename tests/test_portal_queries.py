@@ -98,3 +98,34 @@ def test_my_cases_cost_the_same_for_one_case_and_for_six(setting, client, django
         assert client.get(f"/my/cases/{c['number']}/").status_code == 200
     assert six_api == one_api, (one_api, six_api)
     assert six_page == one_page, (one_page, six_page)
+
+
+def test_a_drafts_files_go_with_its_submission_and_leave_storage(setting, django_capture_on_commit_callbacks):
+    """The draft's stored file is the case's material after submission, and the draft's copy is deleted; deleting a
+    draft deletes its files too. A file that is no PDF/image is refused before anything is stored."""
+    from django.core.files.storage import default_storage
+
+    from tongban.core.errors import DomainError
+
+    user, me, version = setting["user"], setting["me"], setting["version"]
+    materials = list(version.materials.all())
+    with pytest.raises(DomainError) as refused:
+        portal.save_draft(user, applicant=me, version=version, form_data={},
+                          files={materials[0].pk: SimpleUploadedFile("申请书.pdf", b"<html>")})
+    assert refused.value.field == "file"
+    with django_capture_on_commit_callbacks(execute=True):
+        draft = portal.save_draft(user, applicant=me, version=version, form_data={}, files={materials[0].pk: pdf()})
+    [kept] = draft.files.all()
+    assert default_storage.exists(kept.file.name) and kept.name == "材料.pdf"
+    with django_capture_on_commit_callbacks(execute=True):
+        case = portal.apply_online(user, applicant=me, version=version, form_data={}, draft=draft,
+                                   files={m.pk: pdf() for m in materials[1:]})
+    assert case.materials.get(material=materials[0]).file.read().startswith(b"%PDF")
+    assert not default_storage.exists(kept.file.name)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        other = portal.save_draft(user, applicant=me, version=version, form_data={}, files={materials[1].pk: pdf()})
+    name = other.files.get().file.name
+    with django_capture_on_commit_callbacks(execute=True):
+        portal.delete_draft(user, other)
+    assert not default_storage.exists(name)
