@@ -11,7 +11,6 @@ from urllib.parse import quote
 import pytest
 
 from tests.test_journeys_api import Client, review, workdays_after, world  # noqa: F401 - the demo city, pinned clock
-from tongban.cases import reuse
 from tests import factories
 from tongban.cases.models import CaseMaterial, RegistryEntity, RegistryPerson, SmsRecord
 from tongban.core.identifiers import make_id_card, make_uscc
@@ -39,25 +38,6 @@ class Anonymous(Client):
         if expect is not None:
             assert status == expect, f"{method} {path}: {status} {payload[:400]!r}"
         return json.loads(payload) if payload else None
-
-
-@pytest.fixture
-def wallet():
-    """A stand-in for the licence library's wallet: one 营业执照 for the applicant's enterprise-free person case (the
-    real provider is registered by tongban.licences at merge)."""
-    held = {}
-
-    def provider(applicant, version, on):
-        out = []
-        for m in version.materials.all():
-            if held.get(applicant.id_number) and m.name == held[applicant.id_number][0]:
-                out.append(reuse.Offer(m.pk, "licence", held[applicant.id_number][1], f"电子证照:{m.name}(有效期至2030-12-31)",
-                                       D(2030, 12, 31)))
-        return out
-
-    reuse.register(provider)
-    yield held
-    reuse._providers.remove(provider)
 
 
 def issue_id_card(person_id: str, name: str, address: str, on=D(2016, 5, 9)) -> str:
