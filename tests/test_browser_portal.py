@@ -14,7 +14,7 @@ import pytest
 
 from tests.test_browser_journey import PASSWORD as STAFF_PASSWORD
 from tests.test_journeys_api import world  # noqa: F401 - the demo city, pinned clock
-from tests.test_portal_api import wallet  # noqa: F401 - a licence wallet stand-in
+from tests.test_portal_api import issue_id_card
 from tongban.cases import services as intake
 from tongban.cases.models import Case, CaseState, RegistryEntity, RegistryPerson
 from tongban.core.identifiers import make_id_card, make_uscc
@@ -59,7 +59,7 @@ def pdf(name):
     return {"name": name, "mimeType": "application/pdf", "buffer": blank_pdf()}
 
 
-def test_applicant_journey_on_a_phone_and_at_a_desk(live_server, world, wallet, browser, tmp_path):  # noqa: F811
+def test_applicant_journey_on_a_phone_and_at_a_desk(live_server, world, browser, tmp_path):  # noqa: F811
     shots = Path(os.environ.get("TB_SCREENSHOTS") or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
     version = world["versions"]["食品经营许可"]
@@ -67,7 +67,8 @@ def test_applicant_journey_on_a_phone_and_at_a_desk(live_server, world, wallet, 
     me_id = make_id_card("370881", D(1988, 6, 12), 213)
     RegistryPerson.objects.create(id_number=me_id, name="孔令华")
     materials = list(version.materials.all())
-    wallet[me_id] = (materials[0].name, "LIC-370800-2024-000187")
+    id_card = [m for m in materials if "身份证件" in m.name][0]
+    issue_id_card(me_id, "孔令华", "山东省曲阜市鼓楼北街12号")  # in the licence library's wallet
     phone = Screen(browser, live_server.url, shots)
     p = phone.page
 
@@ -94,15 +95,28 @@ def test_applicant_journey_on_a_phone_and_at_a_desk(live_server, world, wallet, 
     p.wait_for_selector("#my-cases")
     phone.shoot("03-my-home-empty")
 
-    # apply online from the guide: the wallet's licence ticked, two files uploaded, one material left out, mail delivery
+    # apply online from the guide: the wallet's 居民身份证 ticked, the floor plan uploaded and kept in a draft
+    plan = materials[2]
     phone.go(f"/guide/{code}/")
     p.click("#apply-online")
     p.wait_for_selector("#apply")
-    assert p.is_checked(f"#reuse-{materials[0].pk}")
+    assert p.is_checked(f"#reuse-{id_card.pk}") and "居民身份证" in p.inner_text(f"label[for=reuse-{id_card.pk}]")
+    assert "事项共用" not in p.inner_text("#materials")
     p.fill("#field_0", "孔令华")
-    p.set_input_files(f"input[name=file_{materials[2].pk}]", pdf("平面图.pdf"))
-    for m in materials[3:]:
-        p.set_input_files(f"input[name=file_{m.pk}]", pdf("材料.pdf"))
+    p.set_input_files(f"input[name=file_{plan.pk}]", pdf("平面图.pdf"))
+    p.click("#save-draft")
+    p.wait_for_selector(f"#kept-{plan.pk}")
+    assert "平面图.pdf" in p.inner_text(f"#kept-{plan.pk}") and "已保存1份材料文件" in p.inner_text("main")
+    phone.shoot("04-apply-draft")
+
+    # later, from 我的办件: the draft opens with its form and its file; the rest uploaded, one left out, mail delivery
+    phone.go("/my/")
+    p.click("#drafts a")
+    p.wait_for_selector(f"#kept-{plan.pk}")
+    assert p.input_value("#field_0") == "孔令华"
+    for m in materials:
+        if m not in (materials[1], id_card, plan):
+            p.set_input_files(f"input[name=file_{m.pk}]", pdf("材料.pdf"))
     p.check("#d-mail")
     p.fill("input[name=recipient]", "孔令华")
     p.fill("input[name=mail_phone]", "13905371234")
@@ -112,7 +126,9 @@ def test_applicant_journey_on_a_phone_and_at_a_desk(live_server, world, wallet, 
     p.wait_for_selector("#my-case")
     case = Case.objects.get(applicant__id_number=me_id)
     assert case.channel == "online" and case.state == CaseState.RECEIVED
-    assert case.materials.get(material=materials[0]).status == "shared"
+    assert case.materials.get(material=id_card).status == "shared"
+    from_draft = case.materials.get(material=plan)
+    assert from_draft.status == "provided" and from_draft.file.read().startswith(b"%PDF")
 
     # 网上预审: the clerk's one-time notice reaches the applicant's page
     clerk = User.objects.get(username="clerk")
@@ -254,3 +270,53 @@ def test_enterprise_page_operators_and_window_tablet(live_server, world, browser
     t.shoot("21-tablet")
     t.page.click("#tablet button[type=submit]")
     assert "感谢您的评价" in t.page.inner_text("main")
+
+
+def test_bundle_applied_online_on_a_phone(live_server, world, browser, tmp_path):  # noqa: F811
+    """在线办理一件事 (二手房交易) from the bundle's guide page: one form, the merged material list with the wallet's
+    居民身份证 ticked once for the three items, the bundle's case with its items in 我的办件."""
+    from tests.test_portal_api import load_items
+    from tongban.catalog.models import Bundle
+    from tongban.portal import services
+
+    shots = Path(os.environ.get("TB_SCREENSHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    load_items(bundles=["二手房交易一件事"])
+    me_id = make_id_card("370811", D(1990, 10, 7), 26)
+    RegistryPerson.objects.create(id_number=me_id, name="孟繁星")
+    services.register_person(id_number=me_id, name="孟繁星", phone="13905376666", password=PASSWORD)
+    issue_id_card(me_id, "孟繁星", "山东省济宁市任城区琵琶山路17号")
+    spec = services.bundle_form(Bundle.objects.get(code="YJS-ESF01"))
+    s = Screen(browser, live_server.url, shots)
+    p = s.page
+    s.go("/my/login/")
+    p.fill("#id_username", me_id)
+    p.fill("#id_password", PASSWORD)
+    p.click("#my-login button")
+    p.wait_for_selector("#my-cases")
+
+    s.go("/bundles/YJS-ESF01/")
+    widths = p.evaluate("Array.from(document.querySelectorAll('#merged-materials td:nth-child(2)')).map(td => td.getBoundingClientRect().width)")
+    assert min(widths) > 200, widths  # the merged list reads label over value on a phone, never a character per line
+    s.shoot("30-bundle-guide")
+    p.click("#apply-online")
+    p.wait_for_selector("#apply")
+    assert "一件事 · 3 个事项" in p.inner_text("#apply-meta")
+    reused = [r["id"] for r in spec["materials"] if len(r["items"]) == 3 and "身份证" in r["name"]]
+    assert len(reused) == 1 and p.is_checked(f"#reuse-{reused[0]}")
+    assert "3个事项共用,只需提交一次" in p.inner_text(f"#row-{reused[0]}")
+    assert p.query_selector("#save-draft") is None  # a bundle is applied for in one go
+    fields = spec["form_fields"]
+    p.fill(f"#field_{fields.index('不动产坐落')}", "济宁市任城区琵琶山路17号3单元502室")
+    for r in spec["materials"]:
+        if r["id"] not in reused and r["role"] != "optional":
+            p.set_input_files(f"input[name=file_{r['id']}]", pdf("材料.pdf"))
+    s.shoot("31-bundle-apply")
+    p.click("#submit")
+    p.wait_for_selector("#bundle-items")
+    items = p.inner_text("#bundle-items")
+    assert all(name in items for name in ("契税申报", "不动产转移登记", "住房公积金提取")), items
+    assert "二手房交易一件事" in p.inner_text("#my-case h1")
+    s.shoot("32-bundle-case")
+    parent = Case.objects.get(applicant__id_number=me_id, parent__isnull=True)
+    assert parent.bundle.code == "YJS-ESF01" and parent.children.count() == 3 and parent.channel == "online"

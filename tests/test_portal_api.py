@@ -11,8 +11,8 @@ from urllib.parse import quote
 import pytest
 
 from tests.test_journeys_api import Client, review, workdays_after, world  # noqa: F401 - the demo city, pinned clock
-from tongban.cases import reuse
-from tongban.cases.models import RegistryEntity, RegistryPerson, SmsRecord
+from tests import factories
+from tongban.cases.models import CaseMaterial, RegistryEntity, RegistryPerson, SmsRecord
 from tongban.core.identifiers import make_id_card, make_uscc
 from tongban.core.pdf import blank_pdf
 
@@ -40,23 +40,38 @@ class Anonymous(Client):
         return json.loads(payload) if payload else None
 
 
-@pytest.fixture
-def wallet():
-    """A stand-in for the licence library's wallet: one 营业执照 for the applicant's enterprise-free person case (the
-    real provider is registered by tongban.licences at merge)."""
-    held = {}
+def issue_id_card(person_id: str, name: str, address: str, on=D(2016, 5, 9)) -> str:
+    """The person's 居民身份证 as the licence library holds it (电子证照, issued years before the platform and loaded
+    with its data, as the demo loads its licences): what the wallet offers for a guide's 身份证件 material. Returns
+    its identifier."""
+    from django.db import transaction
 
-    def provider(applicant, version, on):
-        out = []
-        for m in version.materials.all():
-            if held.get(applicant.id_number) and m.name == held[applicant.id_number][0]:
-                out.append(reuse.Offer(m.pk, "licence", held[applicant.id_number][1], f"电子证照:{m.name}(有效期至2030-12-31)",
-                                       D(2030, 12, 31)))
-        return out
+    from tongban.licences import demo as licence_demo
+    from tongban.licences import services as licences
+    from tongban.licences.models import HolderKind, LicenceType
+    from tongban.org.models import Department, User
 
-    reuse.register(provider)
-    yield held
-    reuse._providers.remove(provider)
+    licence_demo.load_types()
+    id_card = LicenceType.objects.get(name="居民身份证")
+    police = Department.objects.filter(name__contains="公安").order_by("id").first()
+    face = licences.face_of(id_card, {"name": name, "id_number": person_id, "address": address}, {"住址": address})
+    with transaction.atomic():
+        licence = licences.create_licence(User.objects.get(username="admin"), licence_type=id_card, holder_kind=HolderKind.PERSON,
+                                          holder_id=person_id, holder_name=name, issuer=police, face=face, content="居民身份证",
+                                          on=on, valid_until=on.replace(year=on.year + 20) - dt.timedelta(days=1))
+    return licence.identifier
+
+
+def load_items(names=(), bundles=()):
+    """More of the demo catalogue than `world` loads: the named items and bundles (with the bundles' items)."""
+    from tongban.catalog import demo as catalog_demo
+    from tongban.org.models import User
+
+    data = catalog_demo.read_data()
+    chosen = [b for b in data["bundles"] if b["name"] in bundles]
+    wanted = set(names) | {name for b in chosen for name in b["items"]}
+    catalog_demo.load_catalogue(User.objects.get(username="admin"), {
+        **data, "items": [i for i in data["items"] if i["name"] in wanted], "bundles": chosen})
 
 
 def register(anon, name, id_number, phone):
@@ -65,7 +80,7 @@ def register(anon, name, id_number, phone):
     return Client(anon.base, anon.post("/my/token", {"id_number": id_number, "password": PASSWORD})["token"])
 
 
-def test_applicant_registers_applies_corrects_follows_and_rates_over_http(world, wallet, live_server):  # noqa: F811
+def test_applicant_registers_applies_corrects_follows_and_rates_over_http(world, live_server):  # noqa: F811
     api, today, version = world["api"], world["today"], world["versions"]["食品经营许可"]
     anon = Anonymous(live_server.url + "/api/v1", "")
     me_id = make_id_card("370881", D(1988, 6, 12), 213)
@@ -86,21 +101,39 @@ def test_applicant_registers_applies_corrects_follows_and_rates_over_http(world,
     # staff tokens are not applicant accounts
     api["clerk"].get("/my/cases", expect=403)
 
+    # the licence library holds the person's 居民身份证: the guide's 身份证件 material is offered from the wallet
     code = version.item.implementation_code
     guide = me.get(f"/items/{code}")
     materials = guide["materials"]
-    wallet[me_id] = (materials[0]["name"], "LIC-370800-2024-000187")
+    id_card = [m for m in materials if "身份证件" in m["name"]][0]
+    assert me.get(f"/my/items/{code}/offers") == []
+    identifier = issue_id_card(me_id, "孔令华", "山东省曲阜市鼓楼北街12号")
     offers = me.get(f"/my/items/{code}/offers")
-    assert [o["material"] for o in offers] == [materials[0]["id"]]
+    assert [(o["material"], o["source"], o["key"]) for o in offers] == [(id_card["id"], "licence", f"licence:{identifier}")]
+    assert "居民身份证" in offers[0]["label"] and offers[0]["valid_until"] == "2036-05-08"
 
-    # a draft first, then the submission from it; one material left out on purpose
-    draft = me.post("/my/drafts", {"item": code, "form_data": {"经营者名称": "孔令华", "经营场所": "曲阜市鼓楼北街12号"},
-                                   "reuse": [offers[0]["key"]], "delivery": {"method": "mail", "recipient": "孔令华",
-                                                                             "address": "曲阜市鼓楼北街12号", "phone": "13905371234"}},
-                    expect=201)
-    assert me.get("/my/drafts")[0]["id"] == draft["id"]
+    # a draft first, with the floor plan uploaded into it (a file that is no PDF is refused, another account cannot
+    # touch the draft); then the submission from it uploads the rest; one material left out on purpose
+    plan = materials[2]
+    plan_pdf = factories.pdf_bytes(2)
+    draft_body = {"item": code, "form_data": {"经营者名称": "孔令华", "经营场所": "曲阜市鼓楼北街12号"},
+                  "reuse": [offers[0]["key"]], "delivery": {"method": "mail", "recipient": "孔令华",
+                                                            "address": "曲阜市鼓楼北街12号", "phone": "13905371234"}}
+    refused = me.post("/my/drafts", {**draft_body, "materials": [{"material": plan["id"], "file_name": "平面图.pdf",
+                                                                  "file_base64": base64.b64encode(b"<html>").decode()}]}, expect=400)
+    assert refused["field"] == "file" and "平面图.pdf" in refused["message"]
+    assert me.get("/my/drafts") == []
+    draft = me.post("/my/drafts", draft_body, expect=201)
+    assert draft["files"] == []
+    draft = me.call("PUT", f"/my/drafts/{draft['id']}", {**draft_body, "materials": [
+        {"material": plan["id"], "file_name": "平面图.pdf", "file_base64": base64.b64encode(plan_pdf).decode()}]})
+    assert [(f["material"], f["name"], f["size"]) for f in draft["files"]] == [(plan["id"], "平面图.pdf", len(plan_pdf))]
+    [listed] = me.get("/my/drafts")
+    assert listed["id"] == draft["id"] and listed["files"] == draft["files"] and listed["form_data"] == draft_body["form_data"]
     me.post("/my/applications", {"item": code, "form_data": {"不存在的字段": "x"}}, expect=400)
-    uploads = [{"material": m["id"], "file_name": f"{m['name'][:10]}.pdf", "file_base64": PDF64} for m in materials[2:]]
+    missing = materials[1]  # 营业执照: not in the wallet, left out on purpose
+    uploads = [{"material": m["id"], "file_name": f"{m['name'][:10]}.pdf", "file_base64": PDF64} for m in materials
+               if m not in (missing, id_card, plan)]
     case = me.post("/my/applications", {
         "item": code, "form_data": draft["form_data"], "materials": uploads, "reuse": draft["reuse"], "draft": draft["id"],
         "delivery": draft["delivery"]}, expect=201)
@@ -110,10 +143,15 @@ def test_applicant_registers_applies_corrects_follows_and_rates_over_http(world,
 
     # 网上预审 in the clerks' workbench: the reused licence is there as 共享获取, the missing material is named
     staff_view = api["clerk"].get(f"/cases/{number}")
-    reused = [m for m in staff_view["materials"] if m["material"] == materials[0]["id"]][0]
-    assert reused["status"] == "shared" and reused["reference"] == "licence:LIC-370800-2024-000187"
+    reused = [m for m in staff_view["materials"] if m["material"] == id_card["id"]][0]
+    assert reused["status"] == "shared" and reused["reference"] == f"licence:{identifier}"
     assert number in [c["number"] for c in api["clerk"].get("/cases/?state=received")["cases"]]
-    missing = materials[1]
+    statuses = {m["material"]: m["status"] for m in staff_view["materials"]}
+    assert statuses[plan["id"]] == "provided" and missing["id"] not in statuses  # the draft's file came along
+    assert CaseMaterial.objects.get(case__number=number, material_id=plan["id"]).file.read() == plan_pdf
+    # the licence library logged the use with the holder's online consent
+    [use] = api["clerk"].get(f"/licences/wallet?holder={me_id}")["uses"]
+    assert (use["identifier"], use["case"], use["purpose"], use["mode"]) == (identifier, number, "reuse", "online")
     api["clerk"].post(f"/cases/{number}/notify-missing", {"items": [{"material": missing["id"], "status": "missing"}]})
 
     case = me.get(f"/my/cases/{number}")
@@ -125,7 +163,7 @@ def test_applicant_registers_applies_corrects_follows_and_rates_over_http(world,
     assert SmsRecord.objects.filter(phone="13905371234", text__contains="一次性告知").exists()
 
     # correction online on the same case; the clerk accepts
-    me.post(f"/my/cases/{number}/corrections", {"materials": [{"material": materials[0]["id"], "file_base64": PDF64}]}, expect=400)
+    me.post(f"/my/cases/{number}/corrections", {"materials": [{"material": id_card["id"], "file_base64": PDF64}]}, expect=400)
     case = me.post(f"/my/cases/{number}/corrections", {"materials": [{"material": missing["id"], "file_name": "补正.pdf",
                                                                       "file_base64": PDF64}]})
     assert case["state"] == "received" and case["pending"] == []
@@ -188,6 +226,10 @@ def test_applicant_registers_applies_corrects_follows_and_rates_over_http(world,
     # another applicant changing the number or ids gets 404, like a missing case
     other = register(anon, "颜世杰", make_id_card("370830", D(1991, 2, 3), 57), "13805372222")
     other.get(f"/my/cases/{number}", expect=404)
+    mine = me.post("/my/drafts", draft_body, expect=201)
+    other.call("PUT", f"/my/drafts/{mine['id']}", draft_body, expect=404)
+    other.call("DELETE", f"/my/drafts/{mine['id']}", expect=404)
+    assert [d["id"] for d in me.get("/my/drafts")] == [mine["id"]]
     other.get(notice["pdf"].removeprefix("/api/v1"), expect=404)
     other.post(f"/my/cases/{number}/corrections", {"materials": [{"material": missing["id"], "file_base64": PDF64}]}, expect=404)
     other.post(f"/my/cases/{number}/rating", {"level": 1}, expect=404)
@@ -223,13 +265,13 @@ def test_fee_paid_online_through_signed_callback_before_delivery(world, live_ser
     import json
     import urllib.request
 
-    from tests import factories
     from tongban.cases.payments import backend
     from tongban.catalog.models import ItemVersion
     from tongban.org.models import ApiToken
 
     api = world["api"]
     anon = Anonymous(live_server.url + "/api/v1", "")
+    load_items(["不动产抵押登记"])
     version = ItemVersion.objects.effective(D(2025, 3, 3)).filter(name="不动产抵押登记", item__region__code="370800").first()
     leader = factories.grant(factories.UserFactory(username="leader_zrzy"), "bureau_leader", "370800", version.item.department)
     boss = Client(anon.base, ApiToken.issue(leader, "test")[1])
@@ -273,3 +315,68 @@ def test_fee_paid_online_through_signed_callback_before_delivery(world, live_ser
     status, pdf, ctype = me.get(paid["receipt"].removeprefix("/api/v1"), raw=True)
     assert status == 200 and pdf.startswith(b"%PDF")
     assert api["clerk"].post(f"/cases/{number}/deliver", {"method": "electronic"})["state"] == "completed"
+
+
+def test_applicant_applies_online_for_a_bundle_over_http(world, live_server):  # noqa: F811
+    """在线办理一件事 (二手房交易): the bundle's one form and merged material list; the wallet's 居民身份证 satisfies the
+    ID material of every item at once; the window receives the bundle's case with a child case per item."""
+    from tongban.catalog.models import ItemVersion
+
+    api = world["api"]
+    anon = Anonymous(live_server.url + "/api/v1", "")
+    load_items(bundles=["二手房交易一件事"])
+    me_id = make_id_card("370811", D(1990, 10, 7), 26)
+    me = register(anon, "孟繁星", me_id, "13905376666")
+    bundle = anon.get("/bundles/YJS-ESF01")
+    assert len(bundle["items"]) == 3
+    identifier = issue_id_card(me_id, "孟繁星", "山东省济宁市任城区琵琶山路17号")
+    offers = me.get("/my/bundles/YJS-ESF01/offers")
+    id_rows = [o["material"] for o in offers]
+    [id_row] = [m for m in bundle["materials"] if m["id"] in id_rows]
+    assert len(id_rows) == 1 and len(id_row["items"]) == 3  # the three items' ID cards, asked once
+    assert {o["key"] for o in offers} == {f"licence:{identifier}"}
+
+    uploads = [{"material": m["id"], "file_name": "材料.pdf", "file_base64": PDF64} for m in bundle["materials"]
+               if m["id"] not in id_rows and m["role"] != "optional"]
+    body = {"bundle": "YJS-ESF01", "form_data": {"不动产坐落": "济宁市任城区琵琶山路17号3单元502室", "成交价格（元）": "860000",
+                                                  "联系电话": "13905376666"},
+            "materials": uploads, "reuse": [offers[0]["key"]], "delivery": {"method": "window"}}
+    # the edges: an item and a bundle at once, a bundle unknown, a field no item of the bundle has, a material of another guide
+    me.post("/my/applications", {**body, "item": world["versions"]["食品经营许可"].item.implementation_code}, expect=400)
+    me.post("/my/applications", {**body, "bundle": "YJS-XX99"}, expect=404)
+    me.post("/my/applications", {**body, "form_data": {"经营场所": "x"}}, expect=400)
+    food_material = world["versions"]["食品经营许可"].materials.first().pk
+    me.post("/my/applications", {**body, "materials": [{"material": food_material, "file_base64": PDF64}]}, expect=400)
+    # a bundle with an item that cannot be applied for online is refused with the reason
+    from tongban.catalog.models import Bundle
+
+    versions = ItemVersion.objects.effective().filter(item__in=Bundle.objects.get(code="YJS-ESF01").entries.values("item"))
+    assert versions.count() == 3
+    first = versions.order_by("id").first()
+    depth = first.online_depth
+    ItemVersion.objects.filter(pk=first.pk).update(online_depth=2)
+    offline = me.post("/my/applications", body, expect=400)
+    assert "窗口" in offline["message"]
+    ItemVersion.objects.filter(pk=first.pk).update(online_depth=depth)
+
+    case = me.post("/my/applications", body, expect=201)
+    number = case["number"]
+    assert case["bundle"] == "YJS-ESF01" and case["title"] == "二手房交易一件事" and case["channel"] == "online"
+    assert sorted(c["title"] for c in case["items"]) == sorted(i["name"] for i in bundle["items"])
+    assert {c["state"] for c in case["items"]} == {"received"} and case["state"] == "received"
+    assert [c["number"] for c in me.get("/my/cases")] == [number]  # the bundle's case, its items inside it
+
+    # the window receives it; every child has the ID card as 共享获取 from the same licence
+    staff_view = api["clerk"].get(f"/cases/{number}")
+    assert staff_view["state"] == "received"
+    from tongban.cases.models import Case
+
+    parent = Case.objects.get(number=number)
+    shared = CaseMaterial.objects.filter(case__parent=parent, status="shared")
+    assert shared.count() == 3 and {m.reference for m in shared} == {f"licence:{identifier}"}
+    uses = api["clerk"].get(f"/licences/wallet?holder={me_id}")["uses"]
+    assert sorted(u["case"] for u in uses) == sorted(c["number"] for c in case["items"])  # each item's use logged
+
+    # another applicant gets 404 for the bundle's case
+    other = register(anon, "颜世杰", make_id_card("370830", D(1991, 2, 3), 57), "13805372222")
+    other.get(f"/my/cases/{number}", expect=404)

@@ -75,10 +75,11 @@ class DeliveryIn(Schema):
 
 
 class ApplyIn(Schema):
-    item: str = Field(..., max_length=60, description="事项实施编码")
+    item: str | None = Field(None, max_length=60, description="事项实施编码(与 bundle 二选一)")
+    bundle: str | None = Field(None, max_length=30, description="一件事编码(与 item 二选一):一表申请,材料按合并后的清单提交")
     applicant: str | None = Field(None, max_length=18, description="以企业名义申请时的统一社会信用代码;空为本人")
     form_data: dict = Field({}, description="申请表:办事指南 form_fields 中的字段")
-    materials: list[FileIn] = []
+    materials: list[FileIn] = Field([], description="上传的材料;一件事按合并材料清单的材料编号")
     reuse: list[str] = Field([], description="同意复用的免提交材料(offers 接口的 key)")
     delivery: DeliveryIn = DeliveryIn()
     draft: int | None = Field(None, ge=1, le=2**31 - 1, description="由草稿提交时的草稿编号(提交后删除)")
@@ -90,6 +91,15 @@ class DraftIn(Schema):
     form_data: dict = {}
     reuse: list[str] = []
     delivery: DeliveryIn = DeliveryIn()
+    materials: list[FileIn] = Field([], description="随草稿保存的材料文件(同一材料再次上传即替换)")
+    remove: list[int] = Field([], description="不再保留其文件的材料编号")
+
+
+class DraftFileOut(Schema):
+    material: int
+    name: str
+    size: int
+    content_type: str
 
 
 class DraftOut(Schema):
@@ -100,6 +110,7 @@ class DraftOut(Schema):
     form_data: dict
     reuse: list[str]
     delivery: dict
+    files: list[DraftFileOut] = Field(..., description="已随草稿保存的材料文件;由草稿提交时未再次上传的材料使用这些文件")
     updated_at: dt.datetime
 
 
@@ -179,9 +190,18 @@ class PayOut(Schema):
     pay_url: str = Field(..., description="打开支付平台收银台的地址;支付结果由平台签名回调")
 
 
+class ChildCaseOut(Schema):
+    number: str
+    title: str
+    state: str
+    state_name: str
+
+
 class MyCaseOut(Schema):
     number: str
     title: str
+    bundle: str | None = Field(None, description="一件事编码(一件事的办件)")
+    items: list[ChildCaseOut] = Field(..., description="一件事所含各事项的子办件(单个事项为空)")
     state: str
     state_name: str
     channel: str
@@ -261,10 +281,12 @@ def rating_out(rating) -> dict | None:
 
 
 def case_out(user, case) -> dict:
-    v = selectors.case_view(case, user)
+    v = selectors.case_view(case, user, with_messages=False)
     base = f"/api/v1/my/cases/{case.number}"
     return {
         "number": case.number, "title": case.title, "state": case.state, "state_name": case.get_state_display(), "channel": case.channel,
+        "bundle": case.bundle.code if case.bundle_id else None,
+        "items": [{"number": c.number, "title": c.title, "state": c.state, "state_name": c.get_state_display()} for c in v["children"]],
         "applicant": case.applicant.name, "received_on": case.received_on, "accepted_on": case.accepted_on, "deadline": case.deadline,
         "clock_paused": bool(v["clock"] and v["clock"].get("state") == "paused"), "completed_on": case.completed_on,
         "pending": [{"material": cm.material_id, "name": cm.material.name, "status": cm.status, "reason": cm.reason} for cm in v["pending"]],
@@ -278,7 +300,7 @@ def case_out(user, case) -> dict:
         "payments": [{"order_no": p.order_no, "fee_name": p.fee_name, "amount_fen": p.amount_fen, "state": p.state, "method": p.method,
                       "receipt_no": p.receipt_no, "receipt": f"{base}/payments/{p.order_no}/receipt.pdf" if p.receipt_no else None}
                      for p in v["payments"]],
-        "rating": rating_out(rating_selectors.rating_of_case(case)),
+        "rating": rating_out(v["rating"]),
     }
 
 
@@ -367,6 +389,15 @@ def remove_operator(request, credit_code: str, operator_id: int):
     return enterprise_out(user, enterprise)
 
 
+@router.get("/bundles/{code}/offers", response=answers(list[OfferOut]), summary="一件事可复用的免提交材料(按合并材料清单)")
+def bundle_offers(request, code: str, applicant: str | None = Query(None, max_length=18)):
+    user = _me(request)
+    who = services.applicant_for(user, applicant)
+    form = services.bundle_form(services.current_bundle(code))
+    return [{"key": o.key, "material": o.material_id, "source": o.source, "label": o.label, "valid_until": o.valid_until}
+            for o in services.bundle_offers(who, form)]
+
+
 @router.get("/items/{code}/offers", response=answers(list[OfferOut]), summary="可复用的免提交材料(电子证照、历史申报材料)")
 def offers(request, code: str, applicant: str | None = Query(None, max_length=18)):
     user = _me(request)
@@ -378,7 +409,8 @@ def offers(request, code: str, applicant: str | None = Query(None, max_length=18
 
 def draft_out(d: Draft) -> dict:
     return {"id": d.pk, "item": d.item_version.item.implementation_code, "title": d.item_version.name, "applicant": d.applicant.name,
-            "form_data": d.form_data, "reuse": d.reuse, "delivery": d.delivery, "updated_at": d.updated_at}
+            "form_data": d.form_data, "reuse": d.reuse, "delivery": d.delivery, "updated_at": d.updated_at,
+            "files": [{"material": f.material_id, "name": f.name, "size": f.size, "content_type": f.content_type} for f in d.files.all()]}
 
 
 def _draft(user, pk: int) -> Draft:
@@ -391,7 +423,8 @@ def _draft(user, pk: int) -> Draft:
 @router.get("/drafts", response=answers(list[DraftOut]), summary="我的草稿")
 def drafts(request):
     user = _me(request)
-    return [draft_out(d) for d in Draft.objects.filter(user=user).select_related("item_version__item", "applicant")[:50]]
+    return [draft_out(d) for d in Draft.objects.filter(user=user).select_related("item_version__item", "applicant")
+            .prefetch_related("files")[:50]]
 
 
 @router.post("/drafts", response=answers(DraftOut, 201), summary="暂存在线申请(草稿)")
@@ -399,8 +432,19 @@ def save_draft(request, data: DraftIn):
     user = _me(request)
     with tx.outer():
         d = services.save_draft(user, applicant=services.applicant_for(user, data.applicant), version=services.current_version(data.item),
-                                form_data=data.form_data, reuse_keys=data.reuse, delivery=data.delivery.dict())
+                                form_data=data.form_data, reuse_keys=data.reuse, delivery=data.delivery.dict(),
+                                files=_files(data.materials), remove=data.remove)
     return Status(201, draft_out(d))
+
+
+@router.put("/drafts/{draft_id}", response=answers(DraftOut), summary="修改草稿(可继续上传材料文件)")
+def update_draft(request, draft_id: int, data: DraftIn):
+    user = _me(request)
+    with tx.outer():
+        d = services.save_draft(user, applicant=services.applicant_for(user, data.applicant), version=services.current_version(data.item),
+                                form_data=data.form_data, reuse_keys=data.reuse, delivery=data.delivery.dict(),
+                                draft=_draft(user, draft_id), files=_files(data.materials), remove=data.remove)
+    return draft_out(_draft(user, d.pk))
 
 
 @router.delete("/drafts/{draft_id}", response=answers(dict), summary="删除草稿")
@@ -411,9 +455,19 @@ def delete_draft(request, draft_id: int):
     return {"deleted": draft_id}
 
 
-@router.post("/applications", response=answers(MyCaseOut, 201), summary="在线提交申请(网上预审)")
+@router.post("/applications", response=answers(MyCaseOut, 201), summary="在线提交申请(网上预审):单个事项或一件事")
 def apply(request, data: ApplyIn):
     user = _me(request)
+    if bool(data.item) == bool(data.bundle):
+        raise DomainError("case_target", "请选择一个事项(item)或一件事(bundle)", field="item")
+    if data.bundle:
+        if data.draft:
+            raise DomainError("bundle_draft", "一件事的在线申请暂不支持草稿", field="draft")
+        with tx.outer():
+            case = services.apply_bundle_online(user, applicant=services.applicant_for(user, data.applicant),
+                                                bundle=services.current_bundle(data.bundle), form_data=data.form_data,
+                                                files=_files(data.materials), reuse_keys=data.reuse, delivery=data.delivery.dict())
+        return Status(201, case_out(user, selectors.my_case(user, case.number)))
     with tx.outer():
         draft = _draft(user, data.draft) if data.draft else None
         case = services.apply_online(user, applicant=services.applicant_for(user, data.applicant), version=services.current_version(data.item),
@@ -426,7 +480,7 @@ def apply(request, data: ApplyIn):
 def my_cases(request, applicant: str | None = Query(None, max_length=18)):
     user = _me(request)
     who = services.applicant_for(user, applicant) if applicant else None
-    return [case_out(user, c) for c in selectors.my_cases(user, who)[:50]]
+    return [case_out(user, c) for c in selectors.my_cases_in_full(user, who, limit=50)]
 
 
 @router.get("/cases/{number}", response=answers(MyCaseOut), summary="办件详情:环节、期限、通知书、决定文书、评价")

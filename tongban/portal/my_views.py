@@ -109,8 +109,10 @@ def apply(request, code):
             with tx.outer():
                 if request.POST.get("action") == "draft":
                     draft = services.save_draft(user, applicant=applicant, version=version, form_data=form_data, reuse_keys=reuse_keys,
-                                                delivery=delivery, draft=draft)
-                    messages.success(request, "已暂存为草稿(上传的文件请在提交时再选择)。")
+                                                delivery=delivery, draft=draft, files=_files(request),
+                                                remove=[int(m) for m in request.POST.getlist("remove_file") if m.isdigit()][:100])
+                    kept = draft.files.count()
+                    messages.success(request, "已暂存为草稿" + (f",已保存{kept}份材料文件,提交时无需重新上传。" if kept else "。"))
                     return redirect(reverse("portal:apply", args=[code]) + f"?draft={draft.pk}")
                 case = services.apply_online(user, applicant=applicant, version=version, form_data=form_data, files=_files(request),
                                              reuse_keys=reuse_keys, delivery=delivery, draft=draft)
@@ -123,12 +125,61 @@ def apply(request, code):
         initial = {"form": draft.form_data if draft else {}, "reuse": draft.reuse if draft else [k.key for k in offers],
                    "delivery": draft.delivery if draft else {"method": "window"}}
     offered = {o.material_id: o for o in offers}
-    rows = [{"m": m, "offer": offered.get(m.pk), "field": f"file_{m.pk}"} for m in version.materials.all()]
+    kept = {f.material_id: f for f in draft.files.all()} if draft else {}
+    rows = [{"pk": m.pk, "name": m.name, "form": m.get_form_display(), "copies": m.copies, "role": m.role, "offer": offered.get(m.pk),
+             "kept": kept.get(m.pk)} for m in version.materials.all()]
     return render(request, "portal/apply.html", {
-        "v": version, "item": version.item, "applicant": applicant, "applicants": accounts.applicants_of(user), "rows": rows,
+        "title": version.name, "guide_url": reverse("portal:guide", args=[code]), "fees": list(version.fees.all()),
+        "meta": f"{version.item.department.name} · 承诺办结 {version.promised_limit} 个工作日 · {version.get_visits_display()}",
+        "applicant": applicant, "applicants": accounts.applicants_of(user), "rows": rows,
         "fields": [(i, f, initial["form"].get(f, "")) for i, f in enumerate(fields)], "chosen": set(initial["reuse"]),
-        "delivery": initial["delivery"], "draft": draft, "originals": [m for m in version.materials.all() if m.form == "original"],
-        "zero_visits": version.visits == 0,
+        "delivery": initial["delivery"], "draft": draft, "originals": [m.name for m in version.materials.all() if m.form == "original"],
+        "zero_visits": version.visits == 0, "drafts_allowed": True,
+    })
+
+
+@applicant_required
+def apply_bundle(request, code):
+    """在线办理一件事: the bundle's one form and merged material list; the same service as the API's."""
+    user = request.user
+    try:
+        bundle = services.current_bundle(code)
+        applicant = services.applicant_for(user, request.POST.get("applicant") or request.GET.get("as"))
+    except NotFound:
+        raise Http404("未找到该一件事") from None
+    spec = services.bundle_form(bundle)
+    if not spec["online"]:
+        raise Http404("该一件事不能网上申请")
+    offers = services.bundle_offers(applicant, spec)
+    fields = spec["form_fields"]
+    initial = {"form": {}, "reuse": [o.key for o in offers], "delivery": {"method": "window"}}
+    if request.method == "POST":
+        form_data = {f: request.POST.get(f"field_{i}", "")[:500] for i, f in enumerate(fields)}
+        reuse_keys = request.POST.getlist("reuse")
+        delivery = {"method": request.POST.get("delivery", "window"), "recipient": request.POST.get("recipient", "")[:40],
+                    "address": request.POST.get("address", "")[:200], "phone": request.POST.get("mail_phone", "")[:20]}
+        try:
+            with tx.outer():
+                case = services.apply_bundle_online(user, applicant=applicant, bundle=bundle, form_data=form_data, files=_files(request),
+                                                    reuse_keys=reuse_keys, delivery=delivery)
+            messages.success(request, f"一件事申请已提交,办件编号 {case.number}(含{len(spec['versions'])}个事项)。窗口工作人员将进行网上预审,结果会通知您。")
+            return redirect("portal:my_case", number=case.number)
+        except DomainError as e:
+            messages.error(request, e.message)
+        initial = {"form": form_data, "reuse": reuse_keys, "delivery": delivery}
+    offered = {o.material_id: o for o in offers}
+    rows = [{"pk": r["id"], "name": r["name"], "form": r["form"], "copies": r["copies"], "role": r["role"], "offer": offered.get(r["id"]),
+             "shared_by": r["items"]} for r in spec["materials"]]
+    fees = []
+    for v in spec["versions"]:
+        fees += [f for f in v.fees.all() if f not in fees]
+    return render(request, "portal/apply.html", {
+        "title": bundle.name, "guide_url": bundle.get_absolute_url(), "fees": fees, "bundle": bundle,
+        "meta": f"一件事 · {len(spec['versions'])} 个事项 · 联办承诺 {bundle.promised_limit} 个工作日 · 一表申请、一次提交",
+        "applicant": applicant, "applicants": accounts.applicants_of(user), "rows": rows,
+        "fields": [(i, f, initial["form"].get(f, "")) for i, f in enumerate(fields)], "chosen": set(initial["reuse"]),
+        "delivery": initial["delivery"], "draft": None, "originals": spec["originals"], "zero_visits": spec["zero_visits"],
+        "drafts_allowed": False,
     })
 
 

@@ -1,7 +1,7 @@
 """What an applicant account sees: its own cases, steps, notices, documents, messages. Everything is scoped
 through the account's applicants (`cases.accounts`): another applicant's case answers 404 like a missing one."""
 
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 
 from tongban.cases import accounts, panels, reuse
 from tongban.cases import selectors as case_selectors
@@ -17,10 +17,29 @@ LICENCE_SOURCES: list = []
 
 
 def my_cases(user, applicant: Applicant | None = None):
-    qs = Case.objects.filter(applicant__accounts__user=user, parent__isnull=True)
+    from tongban.cases.models import ApplicantUser
+
+    # the account's applicants as a subquery: no join to fan out, so no DISTINCT over every column
+    qs = Case.objects.filter(applicant__in=ApplicantUser.objects.filter(user=user).values("applicant"), parent__isnull=True)
     if applicant is not None:
         qs = qs.filter(applicant=applicant)
-    return qs.select_related("item_version", "applicant", "bundle").distinct().order_by("-id")
+    return qs.select_related("item_version", "applicant", "bundle").order_by("-id")
+
+
+def my_cases_in_full(user, applicant: Applicant | None = None, limit: int = 50) -> list[Case]:
+    """我的办件 with everything `case_view` reads, fetched for all the cases at once: a fixed number of
+    statements however many cases the account holds."""
+    from tongban.cases.models import CaseMaterial
+    from tongban.ratings.models import Rating
+
+    return list(my_cases(user, applicant).select_related("clock").prefetch_related(
+        "clock__suspensions", "notices", "documents", Prefetch("payments", queryset=Payment.objects.order_by("id")),
+        Prefetch("steps", queryset=CaseStep.objects.select_related("step", "department", "claimant").order_by("id")),
+        Prefetch("materials", queryset=CaseMaterial.objects.select_related("material").order_by("material__order", "id")),
+        Prefetch("ratings", queryset=Rating.objects.filter(channel=Rating.Channel.ONLINE).select_related("handling"),
+                 to_attr="online_ratings"),
+        Prefetch("children", queryset=Case.objects.select_related("item_version").order_by("id")),
+    )[:limit])
 
 
 def my_case(user, number: str) -> Case:
@@ -33,7 +52,8 @@ def my_case(user, number: str) -> Case:
 
 def steps_of(case: Case) -> list[dict]:
     """Each back-office step: department, dates, who handles it and how to reach them (first handler)."""
-    rows = CaseStep.objects.filter(case=case).select_related("step", "department", "claimant").order_by("id")
+    rows = case.steps.all() if _prefetched(case, "steps") else \
+        CaseStep.objects.filter(case=case).select_related("step", "department", "claimant").order_by("id")
     out = []
     for s in rows:
         if s.state == CaseStep.State.CANCELLED:
@@ -49,20 +69,41 @@ def pending_materials(case: Case) -> list:
     from tongban.cases.models import CaseMaterial
 
     S = CaseMaterial.Status
-    return list(case.materials.filter(status__in=[S.MISSING, S.DEFECTIVE, S.GAP]).select_related("material").order_by("material__order"))
+    wanted = (S.MISSING, S.DEFECTIVE, S.GAP)
+    if _prefetched(case, "materials"):
+        return [cm for cm in case.materials.all() if cm.status in wanted]
+    return list(case.materials.filter(status__in=wanted).select_related("material").order_by("material__order"))
 
 
-def case_view(case: Case, user) -> dict:
+def _prefetched(obj, name: str) -> bool:
+    return name in getattr(obj, "_prefetched_objects_cache", {})
+
+
+def _latest(notices):
+    return max(notices, key=lambda n: (n.round, n.pk)) if notices else None
+
+
+def case_view(case: Case, user, *, with_messages: bool = True) -> dict:
+    """What 我的办件 shows of one case. On a case from `my_cases_in_full` it runs no statement of its own (the
+    messages aside, which only the case page shows)."""
     from tongban.cases import transitions
+    from tongban.ratings import selectors as rating_selectors
 
+    notices = list(case.notices.all())
+    missing = [n for n in notices if n.kind == Notice.Kind.MISSING]
+    may_supply = transitions.VERBS["supply_online"]
     return {
-        "case": case, "clock": case_selectors.clock_status(case), "steps": steps_of(case),
-        "notices": list(case.notices.all()), "documents": [d for d in case_selectors.documents_of(case) if d.state == "issued"],
-        "pending": pending_materials(case) if "supply_online" in transitions.allowed(user, case) else [],
-        "return_notice": case_selectors.latest_return_notice(case) if case.state == CaseState.RETURNED else None,
-        "case_messages": list(case.messages.all()[:20]), "payments": list(case.payments.order_by("id")),
-        "missing_notice": case.notices.filter(kind=Notice.Kind.MISSING).order_by("-round", "-id").first()
-        if case.state in (CaseState.CORRECTION, CaseState.RETURNED) else None,
+        "case": case, "clock": case_selectors.clock_status(case), "steps": steps_of(case), "notices": notices,
+        "documents": sorted((d for d in case.documents.all() if d.state == "issued"), key=lambda d: -d.pk),
+        "pending": pending_materials(case) if case.state in may_supply.states and may_supply.when(case)
+        and transitions.permitted(user, case, "supply_online") else [],
+        "return_notice": _latest([n for n in missing if "by_step" in (n.data or {})])
+        if case.state == CaseState.RETURNED else None,
+        "case_messages": list(case.messages.all()[:20]) if with_messages else [], "payments": sorted(case.payments.all(), key=lambda p: p.pk),
+        "missing_notice": _latest(missing) if case.state in (CaseState.CORRECTION, CaseState.RETURNED) else None,
+        "children": sorted(case.children.all(), key=lambda c: c.pk) if case.bundle_id else [],
+        "rating": case.online_ratings[0] if hasattr(case, "online_ratings") and case.online_ratings
+        else None if hasattr(case, "online_ratings") else rating_selectors.rating_of_case(case),
     }
 
 

@@ -2,22 +2,25 @@
 Each checks who acts first, runs in one transaction and leaves an audit entry; the case verbs are cases'."""
 
 import re
+from dataclasses import replace
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.db import transaction
 
 from tongban.cases import accounts, reuse
 from tongban.cases import services as case_services
 from tongban.cases.models import Applicant, Case, Channel
 from tongban.cases.registries import check_applicant
-from tongban.catalog.models import ItemVersion
+from tongban.catalog import selectors as catalog_selectors
+from tongban.catalog.models import Bundle, ItemVersion, PubStatus
 from tongban.core import tx
 from tongban.core.audit import record
 from tongban.core.errors import Conflict, DomainError, NotFound
 from tongban.core.identifiers import validate_id_card
 
-from .models import Draft
+from .models import Draft, DraftFile
 
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
 
@@ -93,9 +96,9 @@ def _delivery(delivery: dict | None) -> dict:
     return out
 
 
-def _form(version: ItemVersion, form_data: dict | None) -> dict:
-    """Only the guide's form fields, as text of bounded length."""
-    fields = list(version.form_fields or [])
+def _form(version: ItemVersion | None, form_data: dict | None, fields: list[str] | None = None) -> dict:
+    """Only the guide's form fields (a bundle's: the merged fields of its items), as text of bounded length."""
+    fields = list(version.form_fields or []) if fields is None else fields
     out = {}
     for key, value in (form_data or {}).items():
         if key not in fields:
@@ -107,13 +110,45 @@ def _form(version: ItemVersion, form_data: dict | None) -> dict:
     return out
 
 
+def _guide_files(version: ItemVersion, files: dict) -> dict[int, object]:
+    """{material id: upload} for materials of this guide only."""
+    material_ids = {m.pk for m in version.materials.all()}
+    out = {}
+    for mid, f in (files or {}).items():
+        if int(mid) not in material_ids:
+            raise DomainError("material_not_in_guide", "该材料不在本事项办事指南的材料清单内", field="materials")
+        out[int(mid)] = f
+    return out
+
+
+def _delete_stored(names: list[str]) -> None:
+    from django.core.files.storage import default_storage
+
+    for name in names:
+        if name:
+            default_storage.delete(name)
+
+
+def _drop_files(draft: Draft, rows) -> None:
+    """Remove draft files: the rows now, the stored files once the transaction commits."""
+    names = [r.file.name for r in rows]
+    DraftFile.objects.filter(pk__in=[r.pk for r in rows]).delete()
+    transaction.on_commit(lambda: _delete_stored(names))
+
+
 def save_draft(user, *, applicant: Applicant, version: ItemVersion, form_data: dict | None, reuse_keys: list[str] = (),
-               delivery: dict | None = None, draft: Draft | None = None) -> Draft:
+               delivery: dict | None = None, draft: Draft | None = None, files: dict | None = None, remove=()) -> Draft:
+    """暂存: the form, the reuse choices, the delivery and the files uploaded so far ({material id: upload}; a new
+    upload replaces the draft's file for that material; `remove`: material ids whose kept file is dropped)."""
+    from tongban.cases.files import check_upload, stored_name
+
     if not accounts.acts_for(user, applicant):
         raise NotFound("未找到该申请人")
     form = _form(version, form_data)
     keys = [str(k)[:200] for k in reuse_keys][:50]
     d = _delivery(delivery)
+    uploads = _guide_files(version, files)
+    checked = {mid: check_upload(f) for mid, f in uploads.items()}  # refused before anything is stored
     with tx.atomic():
         if draft is None:
             draft = Draft(user=user)
@@ -121,7 +156,16 @@ def save_draft(user, *, applicant: Applicant, version: ItemVersion, form_data: d
             raise NotFound("未找到该草稿")
         draft.applicant, draft.item_version, draft.form_data, draft.reuse, draft.delivery = applicant, version, form, keys, d
         draft.save()
-        record(user, "portal.draft_saved", draft, data={"item": version.item.implementation_code})
+        material_ids = {m.pk for m in version.materials.all()}
+        stale = [f for f in draft.files.all() if f.material_id not in material_ids or f.material_id in uploads
+                 or f.material_id in {int(m) for m in remove}]
+        _drop_files(draft, stale)
+        for mid, f in uploads.items():
+            row = DraftFile(draft=draft, material_id=mid, name=str(getattr(f, "name", "") or "材料")[:100],
+                            content_type=checked[mid], size=getattr(f, "size", 0) or 0)
+            row.file.save(stored_name(checked[mid]), f, save=False)
+            row.save()
+        record(user, "portal.draft_saved", draft, data={"item": version.item.implementation_code, "files": sorted(uploads)})
     return draft
 
 
@@ -130,6 +174,7 @@ def delete_draft(user, draft: Draft) -> None:
         raise NotFound("未找到该草稿")
     with tx.atomic():
         record(user, "portal.draft_deleted", draft, data={})
+        _drop_files(draft, list(draft.files.all()))
         draft.delete()
 
 
@@ -141,27 +186,111 @@ def apply_online(user, *, applicant: Applicant, version: ItemVersion, form_data:
         raise NotFound("未找到该申请人")
     form = _form(version, form_data)
     d = _delivery(delivery)
-    form["结果领取方式"] = DELIVERY[d["method"]] + (f":{d['recipient']} {d['phone']} {d['address']}" if d["method"] == "mail" else "")
-    offers = {o.key: o for o in reuse.offers(applicant, version)}
-    entries, used = [], set()
-    for key in reuse_keys:
-        offer = offers.get(str(key))
-        if offer is None:
-            raise DomainError("reuse_offer", "所选复用材料不属于申请人或不能满足该材料要求", field="reuse")
-        entries.append({"material": offer.material_id, "source": offer.source, "reference": offer.reference, "consent": True})
-        used.add(offer.material_id)
-    material_ids = {m.pk for m in version.materials.all()}
+    form["结果领取方式"] = _delivery_text(d)
+    entries, used = _reused(reuse.offers(applicant, version), reuse_keys)
+    files = _guide_files(version, files)
+    if draft is not None and draft.user_id != user.pk:
+        raise NotFound("未找到该草稿")
+    kept = [f for f in draft.files.all() if f.material_id not in files] if draft is not None else []
     for mid, f in files.items():
+        if mid not in used:
+            entries.append({"material": mid, "status": "provided", "file": f})
+    material_ids = {m.pk for m in version.materials.all()}
+    for row in kept:  # the draft's files for materials this submission neither uploads again nor reuses
+        if row.material_id in material_ids and row.material_id not in used:
+            entries.append({"material": row.material_id, "status": "provided", "file": row.file.open("rb")})
+    try:
+        with tx.atomic():
+            case = case_services.submit_case(user, applicant=applicant, item=version.item, channel=Channel.ONLINE,
+                                             materials=entries, form_data=form)
+            if draft is not None:
+                _drop_files(draft, list(draft.files.all()))
+                draft.delete()
+    finally:
+        for row in kept:
+            row.file.close()
+    return case
+
+
+def _delivery_text(d: dict) -> str:
+    return DELIVERY[d["method"]] + (f":{d['recipient']} {d['phone']} {d['address']}" if d["method"] == "mail" else "")
+
+
+def _reused(offers, reuse_keys) -> tuple[list[dict], set[int]]:
+    """Material entries for the offers the applicant consented to (by key), and the materials they satisfy."""
+    by_key: dict[str, list] = {}
+    for o in offers:  # one licence may satisfy several materials (a bundle's items each ask for the ID card)
+        by_key.setdefault(o.key, []).append(o)
+    entries, used = [], set()
+    for key in dict.fromkeys(str(k) for k in reuse_keys):
+        if key not in by_key:
+            raise DomainError("reuse_offer", "所选复用材料不属于申请人或不能满足该材料要求", field="reuse")
+        for offer in by_key[key]:
+            if offer.material_id not in used:
+                entries.append({"material": offer.material_id, "source": offer.source, "reference": offer.reference, "consent": True})
+                used.add(offer.material_id)
+    return entries, used
+
+
+# --- 一件事 online ---------------------------------------------------------------------------------------------
+
+def current_bundle(code: str) -> Bundle:
+    bundle = Bundle.objects.filter(code=code, status=PubStatus.PUBLISHED).select_related("region").first()
+    if bundle is None:
+        raise NotFound("未找到已发布的一件事")
+    return bundle
+
+
+def bundle_form(bundle: Bundle) -> dict:
+    """What the bundle's online form needs: the merged guide (a material several items ask for is asked once),
+    whether every item can be applied for online (网上办理深度三级及以上), the originals to bring once, 全程网办."""
+    guide = catalog_selectors.bundle_guide(bundle)
+    versions = [v for _, v in guide["items"]]
+    complete = bool(versions) and all(v is not None for v in versions)
+    originals = []
+    for v in versions if complete else ():
+        for m in v.materials.all():
+            if m.form == "original" and m.name not in originals:
+                originals.append(m.name)
+    return {**guide, "versions": versions if complete else [], "online": complete and all(v.online_depth >= 3 for v in versions),
+            "originals": originals, "zero_visits": complete and all(v.visits == 0 for v in versions)}
+
+
+def bundle_offers(applicant: Applicant, form: dict) -> list:
+    """The reuse offers of every item of the bundle, once per merged material (its id in the merged list)."""
+    merged = {row["key"]: row["id"] for row in form["materials"]}
+    out = {}
+    for v in form["versions"]:
+        keys = {m.pk: m.merge_key for m in v.materials.all()}
+        for o in reuse.offers(applicant, v):
+            mid = merged.get(keys.get(o.material_id))
+            if mid is not None and mid not in out:
+                out[mid] = replace(o, material_id=mid)
+    return sorted(out.values(), key=lambda o: list(merged.values()).index(o.material_id))
+
+
+def apply_bundle_online(user, *, applicant: Applicant, bundle: Bundle, form_data: dict | None, files: dict,
+                        reuse_keys: list[str] = (), delivery: dict | None = None) -> Case:
+    """在线办理一件事: one form and one merged material list; the window receives the bundle's case with a child
+    case per item (as at the window), each child given the materials its guide asks for."""
+    if not accounts.acts_for(user, applicant):
+        raise NotFound("未找到该申请人")
+    form_spec = bundle_form(bundle)
+    if not form_spec["online"]:
+        raise DomainError("bundle_offline", "该一件事包含不能网上申请的事项,请到综合受理窗口办理", field="bundle")
+    form = _form(None, form_data, form_spec["form_fields"])
+    d = _delivery(delivery)
+    form["结果领取方式"] = _delivery_text(d)
+    entries, used = _reused(bundle_offers(applicant, form_spec), reuse_keys)
+    material_ids = {row["id"] for row in form_spec["materials"]}
+    for mid, f in (files or {}).items():
         if int(mid) not in material_ids:
-            raise DomainError("material_not_in_guide", "该材料不在本事项办事指南的材料清单内", field="materials")
+            raise DomainError("material_not_in_guide", "该材料不在本一件事的材料清单内", field="materials")
         if int(mid) not in used:
             entries.append({"material": int(mid), "status": "provided", "file": f})
     with tx.atomic():
-        case = case_services.submit_case(user, applicant=applicant, item=version.item, channel=Channel.ONLINE,
-                                         materials=entries, form_data=form)
-        if draft is not None and draft.user_id == user.pk:
-            draft.delete()
-    return case
+        return case_services.submit_case(user, applicant=applicant, bundle=bundle, channel=Channel.ONLINE, materials=entries,
+                                         form_data=form)
 
 
 def correct_online(user, case: Case, files: dict) -> Case:

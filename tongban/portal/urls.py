@@ -19,6 +19,7 @@ urlpatterns = [
     path("my/register/", my_views.register, name="my_register"),
     path("my/", my_views.home, name="my_home"),
     path("my/apply/<str:code>/", my_views.apply, name="apply"),
+    path("my/apply-bundle/<str:code>/", my_views.apply_bundle, name="apply_bundle"),
     path("my/drafts/<int:pk>/delete/", my_views.delete_draft, name="delete_draft"),
     path("my/cases/<str:number>/", my_views.case_page, name="my_case"),
     path("my/cases/<str:number>/notices/<int:pk>.pdf", my_views.notice_pdf, name="my_notice_pdf"),

@@ -134,7 +134,9 @@ def guide_page(request, code):
 def bundle_page(request, code):
     bundle = get_object_or_404(Bundle, code=code, status=PubStatus.PUBLISHED)
     url = settings.SITE_URL + bundle.get_absolute_url()
-    return render(request, "portal/bundle.html", {**selectors.bundle_guide(bundle), "qr": qr_svg(url, scale=3, title="手机扫码查看")})
+    from .services import bundle_form
+
+    return render(request, "portal/bundle.html", {**bundle_form(bundle), "qr": qr_svg(url, scale=3, title="手机扫码查看")})
 
 
 def delegation_page(request):

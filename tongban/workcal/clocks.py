@@ -81,7 +81,8 @@ def status(clock: Clock, on: dt.date | None = None) -> dict:
     cal = get_calendar()
     end = min(on, clock.stopped_on) if clock.stopped_on else on
     suspended = clock.suspended_days
-    open_s = clock.suspensions.filter(end__isnull=True).first() if clock.state == ClockState.PAUSED else None
+    # read through .all() so a list that prefetched the suspensions asks nothing more
+    open_s = next((s for s in clock.suspensions.all() if s.end is None), None) if clock.state == ClockState.PAUSED else None
     if open_s and end > open_s.start:
         suspended += cal.between(open_s.start, end).days
     elapsed = cal.between(clock.start_date, end).days - suspended if end > clock.start_date else 0
