@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from tongban.cases.models import Case, CaseDocument, CaseState, Channel
 from tongban.org.models import Region
+from tongban.ratings.models import BAD, Handling, Rating
 from tongban.workcal.models import ClockState, WorkdayIndex
 from tongban.workflow.models import CaseStep
 
@@ -207,11 +208,35 @@ def outside_system(f: Filters) -> Q:
     return in_period("decided_on", f) & Q(back_office=True) & (Q(Exists(silent)) | Q(Exists(skipped)))
 
 
+def _bad_ratings(f: Filters):
+    """The 差评 (level 4 不满意 or 5 非常不满意) given in the period, per case (correlated on the outer Case)."""
+    return Rating.objects.filter(case=OuterRef("pk"), level__in=BAD, at__date__gte=f.start, at__date__lte=f.end)
+
+
+HANDLED = [Handling.State.ANSWERED, Handling.State.CLOSED]  # answered (rectified, explained, appeal upheld) or closed
+
+
+def bad_ratings(f: Filters) -> Q:
+    """差评件数 = 统计期内收到差评(评价等级为“不满意”或“非常不满意”,网上或窗口评价器)的办件。
+
+    Cases with at least one rating of level 4 or 5 (ratings.BAD) given in the period (Rating.at, local day)."""
+    return Q(Exists(_bad_ratings(f)))
+
+
+def bad_ratings_rectified(f: Filters) -> Q:
+    """差评已整改件数 = 差评件数中,期内每一条差评的整改都已完成(立行立改、限期整改完成、解释说明、申诉复核成立后已答复,或已回访办结)的办件。
+
+    Cases counted in 差评件数 none of whose period's 差评 has a handling still open (verifying, rectifying, under
+    appeal): every one was answered (Handling.state answered or closed)."""
+    open_ = _bad_ratings(f).exclude(handling__state__in=HANDLED)
+    return bad_ratings(f) & ~Q(Exists(open_))
+
+
 @dataclass(frozen=True)
 class Figure:
     key: str
     label: str
-    kind: str  # "count" | "rate" | "days" | "slot"
+    kind: str  # "count" | "rate" | "days"
     members: Callable[[Filters], Q] | None = None  # count figures; days figures: the population
     numerator: str = ""  # rate figures: keys of two count figures
     denominator: str = ""
@@ -259,12 +284,12 @@ FIGURES: dict[str, Figure] = {f.key: f for f in [
     Figure("gap_overdue", "容缺承诺逾期未补齐", "count", gap_overdue, alarm=True),
     Figure("documents_failed", "决定文书签发失败", "count", documents_failed, alarm=True),
     Figure("outside_system", "体外循环风险", "count", outside_system, alarm=True),
-    # 差评 and their rectification come from the ratings app (being built); the slot stays empty until it lands.
-    Figure("bad_ratings", "差评件数", "slot", note="待“好差评”模块(ratings)接入后统计"),
-    Figure("bad_ratings_rectified", "差评整改率", "slot", note="待“好差评”模块(ratings)接入后统计"),
+    Figure("bad_ratings", "差评件数", "count", bad_ratings),
+    Figure("bad_ratings_rectified", "差评已整改件数", "count", bad_ratings_rectified),
+    Figure("rectification_rate", "差评整改率", "rate", numerator="bad_ratings_rectified", denominator="bad_ratings"),
 ]}
 
-SEPARATE = ["gap_overdue", "documents_failed", "outside_system"]  # counted by their own query (see summary)
+SEPARATE = ["gap_overdue", "documents_failed", "outside_system", "bad_ratings", "bad_ratings_rectified"]  # counted by their own query (see summary)
 
 
 def base(user, f: Filters):
@@ -348,8 +373,6 @@ def summary(user, f: Filters) -> dict[str, Value_]:
         if fig.kind == "rate":
             num, den = agg[fig.numerator], agg[fig.denominator]
             out[k] = Value_(fig, num / den if den else None, num, den)
-        elif fig.kind == "slot":
-            out[k] = Value_(fig, None)
     d = days(user, f)
     out["avg_days"] = Value_(FIGURES["avg_days"], d["avg"], d["n"])
     out["p90_days"] = Value_(FIGURES["p90_days"], d["p90"], d["n"])

@@ -126,7 +126,7 @@ GROUPS = [  # the dashboard's cards, in the order a supervisor reads them
     ("网上办与跑动", ["online_rate", "full_online_rate", "one_visit_rate", "delegation_rate"]),
     ("办理用时", ["avg_days", "p90_days"]),
     ("在办与预警", ["open_red", "open_yellow", "open_green", "open_paused", "gap_overdue", "documents_failed", "outside_system"]),
-    ("好差评", ["bad_ratings", "bad_ratings_rectified"]),
+    ("好差评", ["bad_ratings", "bad_ratings_rectified", "rectification_rate"]),
 ]
 
 
