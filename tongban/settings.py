@@ -60,6 +60,10 @@ if DEMO:  # demo databases made before the keys were split encrypted their seal 
 # - CASE_TOKEN_KEY: the public progress address printed as a QR code on receipts and the pickup code; printed on
 #   paper, so it outlives any rotation of SECRET_KEY.
 CASE_TOKEN_KEY = secret("CASE_TOKEN_KEY")
+# - EXCHANGE_SECRET_KEY: encrypts the webhook signing secrets of the data-exchange subscriptions at rest; when not
+#   set, the key is derived from SECRET_KEY (HKDF, its own purpose). Older keys: EXCHANGE_SECRET_KEY_FALLBACKS.
+EXCHANGE_SECRET_KEY = os.environ.get("EXCHANGE_SECRET_KEY", "").strip()
+EXCHANGE_SECRET_KEY_FALLBACKS = [k.strip() for k in os.environ.get("EXCHANGE_SECRET_KEY_FALLBACKS", "").split(",") if k.strip()]
 SECRET_KEY_SETTINGS = list(DEMO_KEYS)
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h.strip()]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]

@@ -45,10 +45,15 @@ def subscribe(request):
     if not has_role(request.user, Role.SYSTEM_ADMIN):
         return _forbidden(request)
     try:
+        given = request.POST.get("secret", "")
         sub = services.create_subscription(request.user, name=request.POST.get("name", ""), url=request.POST.get("url", ""),
                                            region_code=request.POST.get("region", ""), kinds=request.POST.getlist("kinds"),
-                                           secret=request.POST.get("secret", ""))
-        messages.success(request, f"已新增上报订阅“{sub.name}”,签名密钥:{sub.secret}(请交给接收方保管)")
+                                           secret=given)
+        if given.strip():  # the administrator typed it: never echoed
+            messages.success(request, f"已新增上报订阅“{sub.name}”,签名密钥 {sub.masked_secret} 已加密保存")
+        else:  # generated: shown this once, encrypted at rest and never shown again
+            messages.success(request, f"已新增上报订阅“{sub.name}”,自动生成的签名密钥:{sub.secret}"
+                                      "(仅显示这一次,请立即交给接收方保管;系统加密保存,不再显示原文)")
     except DomainError as e:
         messages.error(request, e.message)
     return redirect("exchange:index")
