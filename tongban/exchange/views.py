@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.http import Http404, JsonResponse
+from django.utils.html import format_html
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -52,8 +53,8 @@ def subscribe(request):
         if given.strip():  # the administrator typed it: never echoed
             messages.success(request, f"已新增上报订阅“{sub.name}”,签名密钥 {sub.masked_secret} 已加密保存")
         else:  # generated: shown this once, encrypted at rest and never shown again
-            messages.success(request, f"已新增上报订阅“{sub.name}”,自动生成的签名密钥:{sub.secret}"
-                                      "(仅显示这一次,请立即交给接收方保管;系统加密保存,不再显示原文)")
+            messages.success(request, format_html("已新增上报订阅“{}”,自动生成的签名密钥:<code class=\"text-break\">{}</code>"
+                                                  "(仅显示这一次,请立即交给接收方保管;系统加密保存,不再显示原文)", sub.name, sub.secret))
     except DomainError as e:
         messages.error(request, e.message)
     return redirect("exchange:index")
