@@ -20,7 +20,7 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import Callable
 
-from django.db.models import Count, DateField, Exists, F, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models import Count, DateField, Exists, F, IntegerField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
@@ -49,12 +49,16 @@ class Filters:
     channel: str = ""  # Channel value, "" for all
     today: dt.date = field(default_factory=timezone.localdate)
 
-    def scope(self) -> Q:
+    def scope(self, summary: bool = False) -> Q:
+        """The filters on Case, or (`summary`) on the daily summary, which has no hall or window."""
         q = Q()
         if self.region is not None:
             q &= Q(region__path__startswith=self.region.path)
         if self.department_id:
-            q &= Q(item__department_id=self.department_id)
+            q &= Q(department_id=self.department_id) if summary else Q(item__department_id=self.department_id)
+        if summary:
+            assert not (self.hall_id or self.window_id), "the summary has no hall or window: read the cases"
+            return q & (Q(item_id=self.item_id) if self.item_id else Q()) & (Q(channel=self.channel) if self.channel else Q())
         if self.hall_id:
             q &= Q(window__hall_id=self.hall_id)
         if self.window_id:
@@ -358,13 +362,76 @@ class Value_:
         return str(self.value)
 
 
-def summary(user, f: Filters) -> dict[str, Value_]:
+# --- the period figures from the daily summary (models.DailyFigures) ---------------------------------------------
+
+SUMMARIZED = ["accepted", "completed", "accepted_and_completed", "decided", "decided_on_time", "decided_late", "online",
+              "full_online", "one_visit", "delegated"]  # the count figures the summary holds, and the days figures
+
+
+def use_summary(f: Filters) -> bool:
+    """The summary answers when it was built and no filter needs the cases' own rows (hall, window)."""
+    from .summary import built
+
+    return not (f.hall_id or f.window_id) and built()
+
+
+def summary_rows(user, f: Filters):
+    """The supervised daily summary rows under the filters, over the period."""
+    from .models import DailyFigures
+
+    return (DailyFigures.objects.filter(supervised(user, department="department_id")).filter(f.scope(summary=True))
+            .filter(day__gte=f.start, day__lte=f.end))
+
+
+def summarized(user, f: Filters) -> tuple[dict, dict]:
+    """The SUMMARIZED count figures and the days figures, from the summary: each count is the sum of its
+    counter over the period's rows, the same cases `members` selects (see summary.aggregate)."""
+    rows = summary_rows(user, f)
+    cols = {"accepted": "accepted", "completed": "completed", "decided": "decided", "decided_on_time": "on_time",
+            "decided_late": "late", "online": "online", "full_online": "full_online", "one_visit": "one_visit",
+            "delegated": "delegated", "_acc_done": "accepted_completed", "_used": "used_sum", "_legal": "legal_sum",
+            "_promised": "promised_sum"}
+    agg = {k: v or 0 for k, v in rows.aggregate(**{k: Sum(c) for k, c in cols.items()}).items()}
+    end = f.end.isoformat()  # accepted in the period and completed, less those completed after its last day
+    after = sum(n for m in rows.filter(last_completed_on__gt=f.end).values_list("completed_on_days", flat=True)
+                for d, n in m.items() if d > end)
+    agg["accepted_and_completed"] = agg.pop("_acc_done") - after
+    n = agg["decided"]
+    if not n:
+        d = {"n": 0, "avg": None, "p90": None, "legal": None, "promised": None, "compression": None}
+    else:
+        hist: dict[int, int] = {}
+        for m in rows.filter(decided__gt=0).values_list("used_hist", flat=True):
+            for used, k in m.items():
+                hist[int(used)] = hist.get(int(used), 0) + k
+        rank, seen, p90 = max(1, math.ceil(0.9 * n)), 0, None  # nearest rank, as `days`
+        for used in sorted(hist):
+            seen += hist[used]
+            if seen >= rank:
+                p90 = used
+                break
+        avg, legal = agg["_used"] / n, agg["_legal"] / n
+        d = {"n": n, "avg": round(avg, 1), "p90": p90, "legal": round(legal, 1), "promised": round(agg["_promised"] / n, 1),
+             "compression": round(1 - avg / legal, 3) if legal else None}
+    return {k: agg[k] for k in SUMMARIZED}, d
+
+
+def summary(user, f: Filters, source: str = "auto") -> dict[str, Value_]:
     """Every figure's value. Count figures come from one aggregate query (conditional counts over the filtered
-    cases), the days figures from one more."""
-    counts = [k for k, fig in FIGURES.items() if fig.kind == "count" and k not in SEPARATE]
+    cases), the days figures from one more; the period figures are read from the daily summary instead when it
+    can answer (`use_summary`; `source`: "auto", "cases" or "summary")."""
+    from_summary = source == "summary" or (source == "auto" and use_summary(f))
+    counts = [k for k, fig in FIGURES.items() if fig.kind == "count" and k not in SEPARATE
+              and not (from_summary and k in SUMMARIZED)]
     # every counted case was accepted, decided or completed in the period, or is open: read only those rows
-    relevant = accepted(f) | completed(f) | in_period("decided_on", f) | Q(clock__state__in=[ClockState.RUNNING, ClockState.PAUSED])
+    relevant = Q(clock__state__in=[ClockState.RUNNING, ClockState.PAUSED])
+    if not from_summary:
+        relevant |= accepted(f) | completed(f) | in_period("decided_on", f)
     agg = base(user, f).filter(relevant).aggregate(**{k: Count("id", filter=FIGURES[k].members(f)) for k in counts})
+    if from_summary:
+        figures, d = summarized(user, f)
+        agg.update(figures)
+        counts += SUMMARIZED
     for k in SEPARATE:  # a semi-join from a small table: cheaper as its own WHERE than as a per-row FILTER
         agg[k] = count(user, k, f)
         counts.append(k)
@@ -373,7 +440,8 @@ def summary(user, f: Filters) -> dict[str, Value_]:
         if fig.kind == "rate":
             num, den = agg[fig.numerator], agg[fig.denominator]
             out[k] = Value_(fig, num / den if den else None, num, den)
-    d = days(user, f)
+    if not from_summary:
+        d = days(user, f)
     out["avg_days"] = Value_(FIGURES["avg_days"], d["avg"], d["n"])
     out["p90_days"] = Value_(FIGURES["p90_days"], d["p90"], d["n"])
     out["_days"] = d
@@ -382,11 +450,22 @@ def summary(user, f: Filters) -> dict[str, Value_]:
 
 def trend(user, f: Filters) -> list[dict]:
     """By month of the period: 受理件数 (by 受理日) and 办结件数 (by 办结日)."""
+    if use_summary(f):
+        by_month = (summary_rows(user, f).annotate(m=TruncMonth("day", output_field=DateField())).values("m")
+                    .annotate(a=Sum("accepted"), c=Sum("completed")).values_list("m", "a", "c"))
+        acc, done = {}, {}
+        for m, a, c in by_month:
+            acc[m], done[m] = a or 0, c or 0
+        return _months(f, acc, done)
     qs = base(user, f)
     acc = dict(qs.filter(accepted(f)).annotate(m=TruncMonth("accepted_on", output_field=DateField()))
                .values("m").annotate(n=Count("id")).values_list("m", "n"))
     done = dict(qs.filter(completed(f)).annotate(m=TruncMonth("completed_on", output_field=DateField()))
                 .values("m").annotate(n=Count("id")).values_list("m", "n"))
+    return _months(f, acc, done)
+
+
+def _months(f: Filters, acc: dict, done: dict) -> list[dict]:
     out, month = [], f.start.replace(day=1)
     while month <= f.end:
         out.append({"month": month, "accepted": acc.get(month, 0), "completed": done.get(month, 0)})
@@ -427,10 +506,16 @@ def _names(by, ids):
 def by_region(user, f: Filters, parent: Region) -> list[dict]:
     """The parent's child regions (one level down), each with 受理件数, 办结件数 and 按期办结率 over its subtree."""
     out = []
+    summarize = use_summary(f)
     for child in parent.children.order_by("code"):
         sub = replace(f, region=child)
-        agg = base(user, sub).aggregate(accepted=Count("id", filter=accepted(sub)), completed=Count("id", filter=completed(sub)),
-                                        decided=Count("id", filter=decided(sub)), on_time=Count("id", filter=decided_on_time(sub)))
+        if summarize:
+            agg = {k: v or 0 for k, v in summary_rows(user, sub).aggregate(
+                accepted=Sum("accepted"), completed=Sum("completed"), decided=Sum("decided"), on_time=Sum("on_time")).items()}
+        else:
+            agg = base(user, sub).aggregate(
+                accepted=Count("id", filter=accepted(sub)), completed=Count("id", filter=completed(sub)),
+                decided=Count("id", filter=decided(sub)), on_time=Count("id", filter=decided_on_time(sub)))
         if agg["accepted"] or agg["completed"] or agg["decided"]:
             agg["rate"] = agg["on_time"] / agg["decided"] if agg["decided"] else None
             out.append({"region": child, **agg})

@@ -22,8 +22,9 @@ LIGHTS = {"red": "红灯(超期)", "yellow": "黄灯(预警)", "green": "绿灯(
 NO_DEADLINE = dt.date(9999, 12, 31)  # a paused clock has none: such cases come last
 
 
-def supervised(user) -> Q:
-    """The cases `user` supervises, as a filter on Case."""
+def supervised(user, department: str = "item__department_id") -> Q:
+    """The cases `user` supervises, as a filter on Case (or on the daily summary, whose department column is
+    `department="department_id"`)."""
     if not user.is_authenticated or not user.is_active:
         return Q(pk__in=[])
     if user.is_superuser:
@@ -32,7 +33,7 @@ def supervised(user) -> Q:
     for role in (Role.SUPERVISOR, Role.SYSTEM_ADMIN):
         for g in grants(user, role):
             subtree = Q(region__path__startswith=g.region.path)
-            q |= subtree & Q(item__department_id=g.department_id) if g.department_id else subtree
+            q |= subtree & Q(**{department: g.department_id}) if g.department_id else subtree
     return q
 
 
