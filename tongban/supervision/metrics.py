@@ -376,11 +376,31 @@ def use_summary(f: Filters) -> bool:
 
 
 def summary_rows(user, f: Filters):
-    """The supervised daily summary rows under the filters, over the period."""
+    """The supervised daily summary rows under the filters, over the period: the item's rows under an item filter,
+    else the roll-up rows (all items of a day × region × department × channel in one row)."""
     from .models import DailyFigures
 
     return (DailyFigures.objects.filter(supervised(user, department="department_id")).filter(f.scope(summary=True))
-            .filter(day__gte=f.start, day__lte=f.end))
+            .filter(day__gte=f.start, day__lte=f.end, rollup=not f.item_id))
+
+
+def _histogram(rows) -> dict[int, int]:
+    """{working days used: cases} summed over the rows' histograms (in the database on PostgreSQL)."""
+    from django.db import connection
+
+    rows = rows.filter(decided__gt=0)
+    if connection.vendor == "postgresql":
+        sql, params = rows.values("id").query.sql_with_params()
+        table = rows.model._meta.db_table
+        with connection.cursor() as c:
+            c.execute(f"SELECT h.key::int, sum(h.value::int) FROM {table} s, jsonb_each_text(s.used_hist) h "
+                      f"WHERE s.id IN ({sql}) GROUP BY 1", params)
+            return dict(c.fetchall())
+    hist: dict[int, int] = {}
+    for m in rows.values_list("used_hist", flat=True):
+        for used, k in m.items():
+            hist[int(used)] = hist.get(int(used), 0) + k
+    return hist
 
 
 def summarized(user, f: Filters) -> tuple[dict, dict]:
@@ -400,10 +420,7 @@ def summarized(user, f: Filters) -> tuple[dict, dict]:
     if not n:
         d = {"n": 0, "avg": None, "p90": None, "legal": None, "promised": None, "compression": None}
     else:
-        hist: dict[int, int] = {}
-        for m in rows.filter(decided__gt=0).values_list("used_hist", flat=True):
-            for used, k in m.items():
-                hist[int(used)] = hist.get(int(used), 0) + k
+        hist = _histogram(rows)
         rank, seen, p90 = max(1, math.ceil(0.9 * n)), 0, None  # nearest rank, as `days`
         for used in sorted(hist):
             seen += hist[used]

@@ -24,8 +24,8 @@ COUNTERS = ["accepted", "online", "delegated", "accepted_completed", "completed"
 
 
 def _blank(key) -> dict:
-    day, region, department, item, channel = key
-    return {"day": day, "region_id": region, "department_id": department, "item_id": item, "channel": channel,
+    day, region, department, item, channel, rollup = key
+    return {"day": day, "region_id": region, "department_id": department, "item_id": item, "channel": channel, "rollup": rollup,
             **dict.fromkeys(COUNTERS, 0), "last_completed_on": None, "completed_on_days": defaultdict(int),
             "used_hist": defaultdict(int)}
 
@@ -37,17 +37,19 @@ def aggregate(rows, only_day: dt.date | None = None) -> dict:
     cal = get_calendar()
     out: dict = {}
 
-    def row(day, r):
-        key = (day, r[3], r[5], r[4], r[6])
-        if key not in out:
-            out[key] = _blank(key)
-        return out[key]
+    def rows_of(day, r):  # the item's row and the roll-up row over all items
+        got = []
+        for key in ((day, r[3], r[5], r[4], r[6], False), (day, r[3], r[5], None, r[6], True)):
+            if key not in out:
+                out[key] = _blank(key)
+            got.append(out[key])
+        return got
 
     for r in rows:
         (accepted_on, completed_on, decided_on, _region, _item, _dep, channel, visits, delegated_from,
          stopped_on, deadline, start, suspended, legal, promised) = r
-        if accepted_on and (only_day is None or accepted_on == only_day):  # metrics.accepted / online / delegated
-            s = row(accepted_on, r)
+        for s in rows_of(accepted_on, r) if accepted_on and (only_day is None or accepted_on == only_day) else ():
+            # metrics.accepted / online / delegated
             s["accepted"] += 1
             s["online"] += channel == Channel.ONLINE
             s["delegated"] += delegated_from is not None
@@ -55,23 +57,28 @@ def aggregate(rows, only_day: dt.date | None = None) -> dict:
                 s["accepted_completed"] += 1
                 s["completed_on_days"][completed_on.isoformat()] += 1
                 s["last_completed_on"] = max(s["last_completed_on"] or completed_on, completed_on)
-        if completed_on and (only_day is None or completed_on == only_day):  # metrics.completed / full_online / one_visit
-            s = row(completed_on, r)
+        for s in rows_of(completed_on, r) if completed_on and (only_day is None or completed_on == only_day) else ():
+            # metrics.completed / full_online / one_visit
             s["completed"] += 1
             s["full_online"] += channel == Channel.ONLINE and visits == 0
             s["one_visit"] += visits <= 1
-        if decided_on and stopped_on and (only_day is None or decided_on == only_day):  # metrics.decided (+ days)
-            s = row(decided_on, r)
+        decided = decided_on and stopped_on and (only_day is None or decided_on == only_day)
+        used = cal.index_of(stopped_on) - cal.index_of(start) - (suspended or 0) if decided else None
+        for s in rows_of(decided_on, r) if decided else ():
+            # metrics.decided (+ the days figures)
             s["decided"] += 1
             if deadline is not None:
                 s["on_time"] += stopped_on <= deadline
                 s["late"] += stopped_on > deadline
-            used = cal.index_of(stopped_on) - cal.index_of(start) - (suspended or 0)
             s["used_sum"] += used
             s["used_hist"][str(used)] += 1
             s["legal_sum"] += legal or 0
             s["promised_sum"] += promised or 0
     return out
+
+
+COLUMNS = ["day", "region_id", "department_id", "item_id", "channel", "rollup", *COUNTERS, "last_completed_on",
+           "completed_on_days", "used_hist"]
 
 
 def _objects(rows: dict):
@@ -80,10 +87,31 @@ def _objects(rows: dict):
         yield DailyFigures(**s)
 
 
+def _write(rows: dict) -> int:
+    """Insert summary rows: COPY on PostgreSQL (a rebuild writes hundreds of thousands), bulk_create elsewhere."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return len(DailyFigures.objects.bulk_create(_objects(rows), batch_size=5000))
+    import json
+
+    with connection.cursor() as c:
+        with c.cursor.copy(f"COPY {DailyFigures._meta.db_table} ({', '.join(COLUMNS)}) FROM STDIN") as cp:
+            for s in rows.values():
+                cp.write_row([json.dumps(s[k]) if k in ("completed_on_days", "used_hist") else s[k] for k in COLUMNS])
+    return len(rows)
+
+
 def rebuild(chunk: int = 20_000) -> int:
     """Rewrite the whole table from the cases (after a bulk load, or to repair). Returns the number of rows."""
     with transaction.atomic():
-        DailyFigures.objects.all().delete()
+        from django.db import connection
+
+        if connection.vendor == "postgresql":
+            with connection.cursor() as c:
+                c.execute(f"TRUNCATE {DailyFigures._meta.db_table}")
+        else:
+            DailyFigures.objects.all().delete()
         total, n, last = {}, 0, 0
         qs = Case.objects.filter(Q(accepted_on__isnull=False) | Q(completed_on__isnull=False))
         while True:  # by key, in chunks: no OFFSET, no cursor held over the whole table
@@ -96,11 +124,10 @@ def rebuild(chunk: int = 20_000) -> int:
                     _merge(total[key], s)
                 else:
                     total[key] = s
-        objs = list(_objects(total))
-        DailyFigures.objects.bulk_create(objs, batch_size=5000)
+        written = _write(total)
         SummaryState.objects.all().delete()
         SummaryState.objects.create(built_at=timezone.now(), cases=n)
-    return len(objs)
+    return written
 
 
 def _merge(into: dict, s: dict):
@@ -123,10 +150,10 @@ def refresh(day: dt.date, region_id: int) -> int:
         Region.objects.select_for_update(no_key=True).filter(pk=region_id).first()
         rows = (Case.objects.filter(region_id=region_id).filter(Q(accepted_on=day) | Q(completed_on=day) | Q(decided_on=day))
                 .values_list(*FIELDS))
-        objs = list(_objects(aggregate(rows, only_day=day)))
+        fresh = aggregate(rows, only_day=day)
         DailyFigures.objects.filter(day=day, region_id=region_id).delete()
-        DailyFigures.objects.bulk_create(objs)
-    return len(objs)
+        DailyFigures.objects.bulk_create(_objects(fresh))
+    return len(fresh)
 
 
 def built() -> bool:
