@@ -93,6 +93,18 @@ def main():
         metrics.ranking(admin, f, "window")
         metrics.by_region(admin, f, city)
 
+    def period_figures():  # what the summary answers: the period counts, the days figures, trend, regions
+        metrics.summarized(admin, f)
+        metrics.trend(admin, f)
+        metrics.by_region(admin, f, city)
+
+    def period_figures_from_cases():
+        metrics.days(admin, f)
+        for k in metrics.SUMMARIZED:
+            metrics.count(admin, k, f)
+        metrics.trend(admin, f)
+        metrics.by_region(admin, f, city)
+
     first = selectors.figure_cases(admin, "accepted", f)
 
     def lists():
@@ -114,9 +126,13 @@ def main():
     assert metrics.use_summary(f)
     from unittest import mock
 
+    period = timed(period_figures, args.repeat)
     with mock.patch.object(metrics, "use_summary", lambda f: False):  # the baseline: every figure counted from the cases
         raw_values = {k: v.value for k, v in metrics.summary(admin, f, source="cases").items() if not k.startswith("_")}
         board_raw = timed(dashboard, max(3, args.repeat // 3))
+        period_raw = timed(period_figures_from_cases, max(3, args.repeat // 3))
+    print(f"period figures (counts, days, trend, regions) from the summary: p50 {period['p50_ms']} ms, p95 {period['p95_ms']} ms;"
+          f" from the cases: p50 {period_raw['p50_ms']} ms, p95 {period_raw['p95_ms']} ms")
     same = raw_values == {k: v.value for k, v in metrics.summary(admin, f).items() if not k.startswith("_")}
     print(f"dashboard from the cases (baseline): p50 {board_raw['p50_ms']} ms, p95 {board_raw['p95_ms']} ms; "
           f"figures equal from the summary: {same}")
@@ -128,6 +144,7 @@ def main():
     print(json.dumps({"cases": max(have, args.cases), "generate_load_s": round(load_s, 1) if load_s else None,
                       "summary_rows": DailyFigures.objects.count(), "summary_rebuild_s": round(rebuild_s, 1),
                       "dashboard_from_cases": board_raw, "summary_equals_cases": same,
+                      "period_figures_summary": period, "period_figures_cases": period_raw,
                       "summary_speedup": round(board_raw["p95_ms"] / board["p95_ms"], 1),
                       "cases_per_s": round((args.cases - have) / load_s) if load_s else None, "dashboard": board, "list": pages,
                       "baseline_pk": base_pk, "baseline_count": base_count,

@@ -390,11 +390,9 @@ def _histogram(rows) -> dict[int, int]:
 
     rows = rows.filter(decided__gt=0)
     if connection.vendor == "postgresql":
-        sql, params = rows.values("id").query.sql_with_params()
-        table = rows.model._meta.db_table
+        sql, params = rows.values("used_hist").query.sql_with_params()
         with connection.cursor() as c:
-            c.execute(f"SELECT h.key::int, sum(h.value::int) FROM {table} s, jsonb_each_text(s.used_hist) h "
-                      f"WHERE s.id IN ({sql}) GROUP BY 1", params)
+            c.execute(f"SELECT h.key::int, sum(h.value::int) FROM ({sql}) s, jsonb_each_text(s.used_hist) h GROUP BY 1", params)
             return dict(c.fetchall())
     hist: dict[int, int] = {}
     for m in rows.values_list("used_hist", flat=True):
@@ -523,10 +521,25 @@ def _names(by, ids):
 def by_region(user, f: Filters, parent: Region) -> list[dict]:
     """The parent's child regions (one level down), each with 受理件数, 办结件数 and 按期办结率 over its subtree."""
     out = []
-    summarize = use_summary(f)
+    if use_summary(f):  # one grouped query: each row's region path cut to its child of `parent`
+        from django.db.models.functions import Substr
+
+        children = {c.path: c for c in parent.children.all()}
+        width = len(next(iter(children))) if children and len({len(p) for p in children}) == 1 else None
+        if width:
+            grouped = (summary_rows(user, replace(f, region=parent)).annotate(child=Substr("region__path", 1, width))
+                       .values("child").annotate(accepted=Sum("accepted"), completed=Sum("completed"), decided=Sum("decided"),
+                                                 on_time=Sum("on_time")))
+            got = {g.pop("child"): g for g in grouped}
+            for path, child in sorted(children.items(), key=lambda pc: pc[1].code):
+                agg = got.get(path)
+                if agg and (agg["accepted"] or agg["completed"] or agg["decided"]):
+                    agg["rate"] = agg["on_time"] / agg["decided"] if agg["decided"] else None
+                    out.append({"region": child, **agg})
+            return out
     for child in parent.children.order_by("code"):
         sub = replace(f, region=child)
-        if summarize:
+        if use_summary(f):
             agg = {k: v or 0 for k, v in summary_rows(user, sub).aggregate(
                 accepted=Sum("accepted"), completed=Sum("completed"), decided=Sum("decided"), on_time=Sum("on_time")).items()}
         else:
