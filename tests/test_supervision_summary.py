@@ -39,6 +39,8 @@ def test_the_summary_gives_the_figures_the_cases_give(admin):
                replace(F, item_id=data["A3"].item_id), replace(F, department_id=data["A1"].item.department_id),
                replace(F, start=D(2025, 2, 1), end=D(2025, 2, 28)), replace(F, start=D(2025, 3, 1), end=D(2025, 3, 9)),
                replace(F, start=D(2025, 3, 5), end=D(2025, 3, 16)), replace(F, start=D(2025, 1, 1), end=D(2025, 12, 31))]
+    assert [metrics.summary_level(city, f) for f in filters[:6]] == [2, 2, 1, 1, 0, 1]  # every level is checked
+    assert metrics.summary_level(dep_head, F) == 1  # the department's rows: the day × region roll-up mixes others in
     for user in (city, qufu, dep_head):
         for f in filters:
             assert figures(user, f, "summary") == figures(user, f, "cases"), (user, f.label())

@@ -25,7 +25,7 @@ from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from tongban.cases.models import Case, CaseDocument, CaseState, Channel
-from tongban.org.models import Region
+from tongban.org.models import Region, Role
 from tongban.ratings.models import BAD, Handling, Rating
 from tongban.workcal.models import ClockState, WorkdayIndex
 from tongban.workflow.models import CaseStep
@@ -375,13 +375,26 @@ def use_summary(f: Filters) -> bool:
     return not (f.hall_id or f.window_id) and built()
 
 
+def summary_level(user, f: Filters) -> int:
+    """The coarsest summary level that answers: items' rows under an item filter, the roll-up over items under a
+    department or channel filter (or for a supervisor whose grant names a department), else the day × region roll-up."""
+    from tongban.org.scopes import grants
+
+    if f.item_id:
+        return 0
+    if f.department_id or f.channel:
+        return 1
+    if not user.is_superuser and any(g.department_id for role in (Role.SUPERVISOR, Role.SYSTEM_ADMIN) for g in grants(user, role)):
+        return 1
+    return 2
+
+
 def summary_rows(user, f: Filters):
-    """The supervised daily summary rows under the filters, over the period: the item's rows under an item filter,
-    else the roll-up rows (all items of a day × region × department × channel in one row)."""
+    """The supervised daily summary rows under the filters, over the period, at `summary_level`."""
     from .models import DailyFigures
 
     return (DailyFigures.objects.filter(supervised(user, department="department_id")).filter(f.scope(summary=True))
-            .filter(day__gte=f.start, day__lte=f.end, rollup=not f.item_id))
+            .filter(day__gte=f.start, day__lte=f.end, level=summary_level(user, f)))
 
 
 def _histogram(rows) -> dict[int, int]:

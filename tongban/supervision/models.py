@@ -1,7 +1,7 @@
 """Summary tables of 电子监察: what the period figures need, per day × region × department × item × channel, so a
 city's year is a few thousand summary rows instead of millions of cases.
 
-A row holds, for its key (and a roll-up row over all items for each day × region × department × channel), the cases whose 受理日 (accepted_*), 办结日 (completed_*) or 决定日 (decided_*, used_*,
+A row holds, for its key (and roll-up rows: see `level`), the cases whose 受理日 (accepted_*), 办结日 (completed_*) or 决定日 (decided_*, used_*,
 legal_sum, promised_sum) fell on its day — the same conditions as the count figures of `metrics`, so the sum over
 a period's rows is the figure. The rows are rewritten for one (day, region) at a time by `summary.refresh`, which
 a task runs after a case lifecycle event commits; `manage.py rebuild_supervision_summary` rewrites them all.
@@ -16,9 +16,10 @@ class DailyFigures(models.Model):
     department = models.ForeignKey("org.Department", null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
     item = models.ForeignKey("catalog.Item", null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
     channel = models.CharField(max_length=10)
-    # a roll-up row sums its day × region × department × channel over every item (item is then null): the
-    # figures without an item filter read only these, a few hundred rows a day however many items there are
-    rollup = models.BooleanField(default=False)
+    # the level of the row: 0 one item's row; 1 a roll-up over the items of its day × region × department ×
+    # channel (item null); 2 a roll-up over everything of its day × region (department, item null, channel "").
+    # The figures read the coarsest level their filters allow: a city's year is then a few thousand rows
+    level = models.PositiveSmallIntegerField(default=0)
     # cases accepted on the day
     accepted = models.PositiveIntegerField(default=0)
     online = models.PositiveIntegerField(default=0)  # … through the online channel
@@ -42,7 +43,7 @@ class DailyFigures(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "电子监察日汇总"
         indexes = [models.Index(fields=["region", "day"], name="dailyfigures_region_day"),
-                   models.Index(fields=["rollup", "day"], name="dailyfigures_rollup_day")]
+                   models.Index(fields=["level", "day"], name="dailyfigures_level_day")]
 
 
 class SummaryState(models.Model):

@@ -24,8 +24,8 @@ COUNTERS = ["accepted", "online", "delegated", "accepted_completed", "completed"
 
 
 def _blank(key) -> dict:
-    day, region, department, item, channel, rollup = key
-    return {"day": day, "region_id": region, "department_id": department, "item_id": item, "channel": channel, "rollup": rollup,
+    day, region, department, item, channel, level = key
+    return {"day": day, "region_id": region, "department_id": department, "item_id": item, "channel": channel, "level": level,
             **dict.fromkeys(COUNTERS, 0), "last_completed_on": None, "completed_on_days": defaultdict(int),
             "used_hist": defaultdict(int)}
 
@@ -37,9 +37,9 @@ def aggregate(rows, only_day: dt.date | None = None) -> dict:
     cal = get_calendar()
     out: dict = {}
 
-    def rows_of(day, r):  # the item's row and the roll-up row over all items
+    def rows_of(day, r):  # the item's row and the roll-up rows of levels 1 and 2 (see models.DailyFigures.level)
         got = []
-        for key in ((day, r[3], r[5], r[4], r[6], False), (day, r[3], r[5], None, r[6], True)):
+        for key in ((day, r[3], r[5], r[4], r[6], 0), (day, r[3], r[5], None, r[6], 1), (day, r[3], None, None, "", 2)):
             if key not in out:
                 out[key] = _blank(key)
             got.append(out[key])
@@ -77,7 +77,7 @@ def aggregate(rows, only_day: dt.date | None = None) -> dict:
     return out
 
 
-COLUMNS = ["day", "region_id", "department_id", "item_id", "channel", "rollup", *COUNTERS, "last_completed_on",
+COLUMNS = ["day", "region_id", "department_id", "item_id", "channel", "level", *COUNTERS, "last_completed_on",
            "completed_on_days", "used_hist"]
 
 
