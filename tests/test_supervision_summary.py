@@ -30,6 +30,13 @@ def figures(user, f, source):
 
 def test_the_summary_gives_the_figures_the_cases_give(admin):
     data = build(admin)
+    from tongban.cases.models import Case
+    from tongban.org.models import Hall, Window
+
+    hall = Hall.objects.create(name="曲阜市为民服务中心", region=factories.region(QUFU), address="曲阜市")
+    w1, w2 = (Window.objects.create(hall=hall, number=f"A0{n}", name="综合受理", comprehensive=True) for n in (1, 2))
+    Case.objects.filter(pk__in=[data["A1"].pk, data["A2"].pk]).update(window=w1)  # A1 on time, A2 late
+    Case.objects.filter(pk__in=[data["A7"].pk, data["A6"].pk]).update(window=w2)  # A7 on time (accepted in Feb)
     assert not metrics.use_summary(F)  # not built yet: the cases answer
     call_command("rebuild_supervision_summary", verbosity=0)
     assert SummaryState.objects.get().cases == 8 and metrics.use_summary(F)
@@ -45,10 +52,13 @@ def test_the_summary_gives_the_figures_the_cases_give(admin):
         for f in filters:
             assert figures(user, f, "summary") == figures(user, f, "cases"), (user, f.label())
     # figures the summary cannot hold (open cases, 差评, …) still come from the cases, so the board is the same
-    built_trend, built_regions = metrics.trend(city, replace(F, start=D(2025, 1, 1))), metrics.by_region(city, F, factories.region("370800"))
+    year = replace(F, start=D(2025, 1, 1))
+    built = (metrics.trend(city, year), metrics.by_region(city, F, factories.region("370800")), metrics.ranking(city, F, "window"),
+             metrics.ranking(city, year, "window"), metrics.ranking(qufu, F, "window"))
+    assert [(r["id"], r["accepted"], r["decided"], r["on_time"]) for r in built[2]] == [(w2.pk, 1, 1, 1), (w1.pk, 2, 2, 1)]
     SummaryState.objects.all().delete()
-    assert metrics.trend(city, replace(F, start=D(2025, 1, 1))) == built_trend
-    assert metrics.by_region(city, F, factories.region("370800")) == built_regions
+    assert (metrics.trend(city, year), metrics.by_region(city, F, factories.region("370800")), metrics.ranking(city, F, "window"),
+            metrics.ranking(city, year, "window"), metrics.ranking(qufu, F, "window")) == built
     # the early-completion case: 03-01…03-09 counts A1 (completed 03-10) as accepted, not as accepted and completed
     assert figures(city, replace(F, end=D(2025, 3, 9)), "summary")[0]["accepted_and_completed"][0] == 0
     # a hall or a window needs the cases' rows: the summary is not used

@@ -389,12 +389,12 @@ def summary_level(user, f: Filters) -> int:
     return 2
 
 
-def summary_rows(user, f: Filters):
-    """The supervised daily summary rows under the filters, over the period, at `summary_level`."""
+def summary_rows(user, f: Filters, level: int | None = None):
+    """The supervised daily summary rows under the filters, over the period, at `summary_level` (or `level`)."""
     from .models import DailyFigures
 
     return (DailyFigures.objects.filter(supervised(user, department="department_id")).filter(f.scope(summary=True))
-            .filter(day__gte=f.start, day__lte=f.end, level=summary_level(user, f)))
+            .filter(day__gte=f.start, day__lte=f.end, level=summary_level(user, f) if level is None else level))
 
 
 def _histogram(rows) -> dict[int, int]:
@@ -505,10 +505,19 @@ def ranking(user, f: Filters, by: str, limit: int = 10) -> list[dict]:
     """Windows (`by="window"`) or staff (首办负责人, `by="handler"`) ranked by 按期办结率 over the cases they decided
     in the period, then by 受理件数: the first rows are the 红旗窗口 / 红旗个人 candidates."""
     column = {"window": "window", "handler": "handler"}[by]
+    if by == "window" and use_summary(f) and summary_level(user, f) == 2:  # the windows' roll-up rows (level 3)
+        rows = (summary_rows(user, f, level=3).values(column).annotate(accepted=Sum("accepted"), decided=Sum("decided"),
+                                                                        on_time=Sum("on_time"))
+                .filter(Q(accepted__gt=0) | Q(decided__gt=0)))
+        return _ranked(rows, by, column, limit)
     qs = base(user, f).filter(**{f"{column}__isnull": False})
     rows = (qs.values(column).annotate(accepted=Count("id", filter=accepted(f)), decided=Count("id", filter=decided(f)),
                                        on_time=Count("id", filter=decided_on_time(f)))
             .filter(Q(accepted__gt=0) | Q(decided__gt=0)))
+    return _ranked(rows, by, column, limit)
+
+
+def _ranked(rows, by: str, column: str, limit: int) -> list[dict]:
     out = []
     for r in rows:
         r["rate"] = r["on_time"] / r["decided"] if r["decided"] else None

@@ -19,7 +19,9 @@ class DailyFigures(models.Model):
     # the level of the row: 0 one item's row; 1 a roll-up over the items of its day × region × department ×
     # channel (item null); 2 a roll-up over everything of its day × region (department, item null, channel "").
     # The figures read the coarsest level their filters allow: a city's year is then a few thousand rows
+    # 3: a roll-up over everything of its day × region accepted at one window (the window ranking)
     level = models.PositiveSmallIntegerField(default=0)
+    window = models.ForeignKey("org.Window", null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
     # cases accepted on the day
     accepted = models.PositiveIntegerField(default=0)
     online = models.PositiveIntegerField(default=0)  # … through the online channel

@@ -18,14 +18,15 @@ from .models import DailyFigures, SummaryState
 
 FIELDS = ["accepted_on", "completed_on", "decided_on", "region_id", "item_id", "item__department_id", "channel", "visits",
           "item__delegated_from_id", "clock__stopped_on", "clock__deadline", "clock__start_date", "clock__suspended_days",
-          "clock__legal_limit_days", "clock__limit_days"]
+          "clock__legal_limit_days", "clock__limit_days", "window_id"]
 COUNTERS = ["accepted", "online", "delegated", "accepted_completed", "completed", "full_online", "one_visit", "decided",
             "on_time", "late", "used_sum", "legal_sum", "promised_sum"]
 
 
 def _blank(key) -> dict:
-    day, region, department, item, channel, level = key
+    day, region, department, item, channel, level, window = key
     return {"day": day, "region_id": region, "department_id": department, "item_id": item, "channel": channel, "level": level,
+            "window_id": window,
             **dict.fromkeys(COUNTERS, 0), "last_completed_on": None, "completed_on_days": defaultdict(int),
             "used_hist": defaultdict(int)}
 
@@ -39,7 +40,10 @@ def aggregate(rows, only_day: dt.date | None = None) -> dict:
 
     def rows_of(day, r):  # the item's row and the roll-up rows of levels 1 and 2 (see models.DailyFigures.level)
         got = []
-        for key in ((day, r[3], r[5], r[4], r[6], 0), (day, r[3], r[5], None, r[6], 1), (day, r[3], None, None, "", 2)):
+        keys = [(day, r[3], r[5], r[4], r[6], 0, None), (day, r[3], r[5], None, r[6], 1, None), (day, r[3], None, None, "", 2, None)]
+        if r[15] is not None:
+            keys.append((day, r[3], None, None, "", 3, r[15]))
+        for key in keys:
             if key not in out:
                 out[key] = _blank(key)
             got.append(out[key])
@@ -47,7 +51,7 @@ def aggregate(rows, only_day: dt.date | None = None) -> dict:
 
     for r in rows:
         (accepted_on, completed_on, decided_on, _region, _item, _dep, channel, visits, delegated_from,
-         stopped_on, deadline, start, suspended, legal, promised) = r
+         stopped_on, deadline, start, suspended, legal, promised, _window) = r
         for s in rows_of(accepted_on, r) if accepted_on and (only_day is None or accepted_on == only_day) else ():
             # metrics.accepted / online / delegated
             s["accepted"] += 1
@@ -77,7 +81,7 @@ def aggregate(rows, only_day: dt.date | None = None) -> dict:
     return out
 
 
-COLUMNS = ["day", "region_id", "department_id", "item_id", "channel", "level", *COUNTERS, "last_completed_on",
+COLUMNS = ["day", "region_id", "department_id", "item_id", "channel", "level", "window_id", *COUNTERS, "last_completed_on",
            "completed_on_days", "used_hist"]
 
 
