@@ -97,6 +97,10 @@ class Command(BaseCommand):
             c.execute("ANALYZE cases_case")
             c.execute("ANALYZE workcal_clock")
         self.stdout.write(self.style.SUCCESS(f"generated {cases:,} cases in {time.monotonic() - t0:.1f} s"))
+        from tongban.supervision.summary import built, rebuild
+
+        if built():  # COPY announces no lifecycle event: a summary in use is rebuilt from the cases
+            self.stdout.write(f"电子监察日汇总已重建:{rebuild():,} 行")
 
 
 def _world() -> dict:
