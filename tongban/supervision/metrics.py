@@ -51,9 +51,11 @@ class Filters:
 
     def scope(self, summary: bool = False) -> Q:
         """The filters on Case, or (`summary`) on the daily summary, which has no hall or window."""
+        from .selectors import subtree
+
         q = Q()
         if self.region is not None:
-            q &= Q(region__path__startswith=self.region.path)
+            q &= subtree(self.region)
         if self.department_id:
             q &= Q(department_id=self.department_id) if summary else Q(item__department_id=self.department_id)
         if summary:
