@@ -174,6 +174,11 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and os.en
     threshold = os.environ.get("DB_PREPARE_THRESHOLD", "5")
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         server_side_binding=True, prepare_threshold=None if threshold == "off" else int(threshold))
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and os.environ.get("DB_JIT", "off") == "off":
+    # No JIT compilation: our queries are short, and the planner's cost estimate of a figure with EXISTS subplans
+    # crosses jit_above_cost and spends ~300 ms compiling a ~70 ms query (体外循环风险 at 200,000 cases).
+    # DB_JIT=server keeps the server's setting (e.g. behind a pooler that refuses the `options` startup parameter).
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 if os.environ.get("DATABASE_REPLICA_URL"):
     # A streaming read replica: the dashboards, lists and exports read there (tongban.core.replica).
     DATABASES["replica"] = dj_database_url.parse(os.environ["DATABASE_REPLICA_URL"], conn_max_age=DATABASES["default"]["CONN_MAX_AGE"])
