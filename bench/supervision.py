@@ -3,9 +3,11 @@
     .venv/bin/python bench/supervision.py --database-url postgres://postgres@127.0.0.1:5432/tongban_bench_sup --cases 1000000
 
 The database is made afresh (migrate, the demo catalogue and staff), then `generate_load --cases N` fills it with
-COPY (timed: cases per second). Timed, in-process (no HTTP), each `--repeat` times after one warm-up:
+COPY (timed: cases per second), then `rebuild_supervision_summary` builds the daily summary (timed: rows, cases per
+second). Timed, in-process (no HTTP), each `--repeat` times after one warm-up:
 - the dashboard's figures (metrics.summary), trend, window ranking and region breakdown for 济宁市 over the last
-  twelve months, as the system administrator (p50/p95);
+  twelve months, as the system administrator (p50/p95), read from the daily summary — and, as the baseline of the
+  same run, the same dashboard counted from the cases (the summary switched off);
 - the first page and a keyset-next page of the `accepted` drill-down for the same filters (p50/p95).
 The baseline in the same run is a primary-key lookup of one case and a `count(*)` over the whole cases table
 (the cost of touching every row once). Targets (issue #15, at 10,000,000): dashboard p95 < 300 ms, lists p95 < 100 ms.
@@ -70,7 +72,15 @@ def main():
         print(f"generate_load: {args.cases - have:,} cases in {load_s:.1f} s ({(args.cases - have) / load_s:,.0f} cases/s)")
 
     from tongban.org.models import Region, User
-    from tongban.supervision import metrics, params, selectors
+    from tongban.supervision import metrics, params, selectors, summary
+    from tongban.supervision.models import DailyFigures, SummaryState
+
+    t = time.perf_counter()
+    summary_rows = summary.rebuild()
+    rebuild_s = time.perf_counter() - t
+    print(f"summary rebuild: {summary_rows:,} rows from {SummaryState.objects.get().cases:,} cases in {rebuild_s:.1f} s")
+    with connection.cursor() as c:
+        c.execute("ANALYZE supervision_dailyfigures")
 
     admin = User.objects.get(username="admin")
     today = dt.date.today()
@@ -81,6 +91,18 @@ def main():
         metrics.summary(admin, f)
         metrics.trend(admin, f)
         metrics.ranking(admin, f, "window")
+        metrics.by_region(admin, f, city)
+
+    def period_figures():  # what the summary answers: the period counts, the days figures, trend, regions
+        metrics.summarized(admin, f)
+        metrics.trend(admin, f)
+        metrics.by_region(admin, f, city)
+
+    def period_figures_from_cases():
+        metrics.days(admin, f)
+        for k in metrics.SUMMARIZED:
+            metrics.count(admin, k, f)
+        metrics.trend(admin, f)
         metrics.by_region(admin, f, city)
 
     first = selectors.figure_cases(admin, "accepted", f)
@@ -101,12 +123,29 @@ def main():
 
     base_pk, base_count = timed(pk_lookup, args.repeat), timed(count_all, max(3, args.repeat // 3))
     board, pages = timed(dashboard, args.repeat), timed(lists, args.repeat)
+    assert metrics.use_summary(f)
+    from unittest import mock
+
+    period = timed(period_figures, args.repeat)
+    with mock.patch.object(metrics, "use_summary", lambda f: False):  # the baseline: every figure counted from the cases
+        raw_values = {k: v.value for k, v in metrics.summary(admin, f, source="cases").items() if not k.startswith("_")}
+        board_raw = timed(dashboard, max(3, args.repeat // 3))
+        period_raw = timed(period_figures_from_cases, max(3, args.repeat // 3))
+    print(f"period figures (counts, days, trend, regions) from the summary: p50 {period['p50_ms']} ms, p95 {period['p95_ms']} ms;"
+          f" from the cases: p50 {period_raw['p50_ms']} ms, p95 {period_raw['p95_ms']} ms")
+    same = raw_values == {k: v.value for k, v in metrics.summary(admin, f).items() if not k.startswith("_")}
+    print(f"dashboard from the cases (baseline): p50 {board_raw['p50_ms']} ms, p95 {board_raw['p95_ms']} ms; "
+          f"figures equal from the summary: {same}")
     print(f"baseline: pk lookup p95 {base_pk['p95_ms']} ms; count(*) over all cases p95 {base_count['p95_ms']} ms")
     print(f"dashboard (city, 12 months): p50 {board['p50_ms']} ms, p95 {board['p95_ms']} ms "
           f"({board['p95_ms'] / base_count['p95_ms']:.2f}× a full count; target p95 < 300 ms)")
     print(f"drill-down list, two pages: p50 {pages['p50_ms']} ms, p95 {pages['p95_ms']} ms "
           f"({pages['p95_ms'] / base_pk['p95_ms']:.1f}× a pk lookup; target p95 < 100 ms)")
     print(json.dumps({"cases": max(have, args.cases), "generate_load_s": round(load_s, 1) if load_s else None,
+                      "summary_rows": DailyFigures.objects.count(), "summary_rebuild_s": round(rebuild_s, 1),
+                      "dashboard_from_cases": board_raw, "summary_equals_cases": same,
+                      "period_figures_summary": period, "period_figures_cases": period_raw,
+                      "summary_speedup": round(board_raw["p95_ms"] / board["p95_ms"], 1),
                       "cases_per_s": round((args.cases - have) / load_s) if load_s else None, "dashboard": board, "list": pages,
                       "baseline_pk": base_pk, "baseline_count": base_count,
                       "dashboard_vs_count": round(board["p95_ms"] / base_count["p95_ms"], 2), "database": connection.vendor}))

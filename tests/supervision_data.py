@@ -13,13 +13,21 @@ figures are checked against; the services that write them in real life are teste
     A7   曲阜市   window   02-20     03-03    03-04     1       limit 10, used 7, on time
     A8   朝阳区(北京) window 03-05  —        —         1       running, green             outside 济宁市
     A9   曲阜市   window   (received 03-25, not accepted)
+
+Ratings (好差评): A1 非常不满意 online 03-12, explained (answered); A2 不满意 at the window 03-17, rectifying;
+A3 非常满意 online (not a 差评); A5 two 差评 in March, one closed after a return visit, one still verifying; A7 不满意
+at the window 02-25 (before the period), and 非常不满意 online 03-06 whose appeal was upheld (answered); A8 差评
+in 朝阳区 (outside 济宁市).
 """
 
 import datetime as dt
 
+from django.utils import timezone
+
 from tests import factories
 from tongban.cases.models import Applicant, Case, CaseDocument, GapCommitment
 from tongban.core.identifiers import make_id_card
+from tongban.ratings.models import Handling, Rating
 from tongban.workcal.days import get_calendar
 from tongban.workcal.index import ensure_index
 from tongban.workcal.models import Clock, ClockState
@@ -88,6 +96,25 @@ def build(admin) -> dict[str, Case]:
                                 signed_by=admin, attempts=3, last_error="印章服务不可用")
     GapCommitment.objects.create(case=cases["A5"], days=1, deadline=D(2025, 3, 21), signed_on=D(2025, 3, 20))
     Case.objects.filter(pk=cases["A5"].pk).update(gap_open=True)
+    def rate(key, level, day, channel="online", state=None, **handling):
+        c = cases[key]
+        r = Rating.objects.create(channel=channel, case=c, region=c.region, level=level, comment="等了太久" if level >= 4 else "",
+                                  department=c.item.department)
+        at = dt.datetime.combine(day, dt.time(10, 0), tzinfo=timezone.get_current_timezone())
+        Rating.objects.filter(pk=r.pk).update(at=at)  # ratings are immutable: the day is set as if given then
+        if state:
+            Handling.objects.create(rating=r, state=state, opened_on=day, **handling)
+
+    H = Handling.State
+    rate("A1", 5, D(2025, 3, 12), state=H.ANSWERED, outcome="explain", answer="已解释", answered_on=D(2025, 3, 13))
+    rate("A2", 4, D(2025, 3, 17), channel="window", state=H.RECTIFYING, outcome="rectify", deadline=D(2025, 3, 24))
+    rate("A3", 1, D(2025, 3, 14))
+    rate("A5", 5, D(2025, 3, 20), channel="window", state=H.CLOSED, outcome="immediate", answer="已改正", answered_on=D(2025, 3, 20))
+    rate("A5", 4, D(2025, 3, 21), state=H.VERIFYING)
+    rate("A7", 4, D(2025, 2, 25), channel="window", state=H.VERIFYING)
+    rate("A7", 5, D(2025, 3, 6), state=H.ANSWERED, outcome="appeal", appeal_upheld=True, answer="经复核,该评价不予采信",
+         answered_on=D(2025, 3, 10))
+    rate("A8", 5, D(2025, 3, 6), channel="window", state=H.VERIFYING)
     for c in cases.values():
         c.refresh_from_db()
     return cases
@@ -120,7 +147,10 @@ EXPECTED = {
     "gap_overdue": {"A5"},
     "documents_failed": {"A2"},
     "outside_system": {"A1"},
+    "bad_ratings": {"A1", "A2", "A5", "A7"},
+    "bad_ratings_rectified": {"A1", "A7"},
+    "rectification_rate": {"A1", "A7"},
 }
 RATES = {"completion_rate": (3, 6), "on_time_rate": (3, 4), "online_rate": (2, 6), "full_online_rate": (1, 4),
-         "one_visit_rate": (3, 4), "delegation_rate": (2, 6)}
+         "one_visit_rate": (3, 4), "delegation_rate": (2, 6), "rectification_rate": (2, 4)}
 USED_WORKDAYS = {"A1": 4, "A2": 8, "A3": 3, "A7": 7}  # avg 5.5, p90 (nearest rank) 8

@@ -3,6 +3,8 @@
 by its idempotency key. Driven as the province's integrator would: a bearer token over HTTP, the OpenAPI's fields."""
 
 import datetime as dt
+import hashlib
+import hmac
 import json
 import urllib.error
 import urllib.request
@@ -10,6 +12,7 @@ import urllib.request
 import pytest
 from django.conf import settings
 from django.db import transaction
+from django.test import override_settings
 from django.utils import timezone
 
 from tests import factories
@@ -60,6 +63,11 @@ def test_the_province_subscribes_receives_signed_events_once_and_replays(live_se
                                                         "secret": settings.EXCHANGE_RECEIVER_SECRET}, expect=201)
     bad = api.call("POST", "/exchange/subscriptions", {"name": "好差评平台(密钥不符)", "url": receiver, "region": QUFU,
                                                         "kinds": ["case_accepted"], "secret": "x" * 20}, expect=201)
+    assert sub["secret"] is None and sub["secret_masked"].endswith(settings.EXCHANGE_RECEIVER_SECRET[-4:])  # never echoed
+    assert settings.EXCHANGE_RECEIVER_SECRET not in json.dumps(api.call("GET", "/exchange/subscriptions"))
+    generated = api.call("POST", "/exchange/subscriptions", {"name": "省政务数据平台", "url": "https://sjpt.example.gov.cn/hook",
+                                                              "region": "370800", "kinds": ["case_delivered"]}, expect=201)
+    assert len(generated["secret"]) >= 32 and generated["secret"] not in json.dumps(api.call("GET", "/exchange/subscriptions"))
     assert api.call("POST", "/exchange/subscriptions", {"name": "x", "url": "ftp://a", "region": "370800"}, expect=400)["field"] == "url"
     assert api.call("POST", "/exchange/subscriptions", {"name": "x", "url": receiver, "region": "370800", "kinds": ["nope"]}, expect=400)["field"] == "kinds"
     assert api.call("POST", "/exchange/subscriptions", {"name": "x", "url": receiver, "region": "110105"}, expect=403)
@@ -90,7 +98,7 @@ def test_the_province_subscribes_receives_signed_events_once_and_replays(live_se
     assert ReceivedEvent.objects.count() == 1 and got.times == 2  # the receiver kept it once by its idempotency key
     log = api.call("GET", f"/exchange/subscriptions/{sub['id']}/log")
     assert [(a["status"], a["replay"]) for a in log] == [(200, True), (200, False)]
-    assert Subscription.objects.count() == 2
+    assert Subscription.objects.count() == 3
 
     tampered = urllib.request.Request(receiver, data=b'{"kind":"case_accepted"}', method="POST", headers={
         "Content-Type": "application/json", "Idempotency-Key": str(got.key), "X-Tongban-Timestamp": "1", "X-Tongban-Signature": "sha256=00"})
@@ -110,6 +118,13 @@ def test_a_system_administrator_subscribes_and_replays_on_the_page(client):
     assert "已新增上报订阅" in r.content.decode()
     sub = Subscription.objects.get()
     assert sub.kinds == ["case_delivered"] and len(sub.secret) >= 32
+    assert sub.secret in r.content.decode()  # a generated secret is shown once, on the page that created it
+    page = client.get("/exchange/").content.decode()
+    assert sub.secret not in page and sub.masked_secret in page
+    r = client.post("/exchange/subscriptions/", {"name": "山东省电子监察系统", "url": "https://dzjc.example.gov.cn/hook",
+                                                 "region": "370800", "secret": "typed-by-admin-0123456789"}, follow=True)
+    assert "已加密保存" in r.content.decode() and "typed-by-admin-0123456789" not in r.content.decode()
+    assert Subscription.objects.filter(name="山东省电子监察系统").get().secret == "typed-by-admin-0123456789"
     r = client.post(f"/exchange/subscriptions/{sub.pk}/replay/", {"since": "2025-03-01T08:00"}, follow=True)
     assert "已安排重放 0 个事件" in r.content.decode()
     r = client.post("/exchange/subscriptions/", {"name": "", "url": "https://a.example", "region": "370800"}, follow=True)
@@ -117,3 +132,50 @@ def test_a_system_administrator_subscribes_and_replays_on_the_page(client):
     client.force_login(factories.grant(factories.UserFactory(), "supervisor", "370800"))
     assert client.get("/exchange/").status_code == 403
     assert client.post(f"/exchange/subscriptions/{sub.pk}/replay/", {"since": "2025-03-01T08:00"}).status_code == 403
+
+
+@pytest.mark.django_db
+def test_the_signing_secret_is_encrypted_at_rest_and_still_signs():
+    from django.db import connection
+
+    from tongban.exchange import crypto
+
+    sub = services.create_subscription(admin_of("370800"), name="省电子监察系统", url="https://dzjc.example.gov.cn/hook",
+                                       region_code="370800", secret="shared-secret-0123456789")
+    with connection.cursor() as cur:
+        cur.execute("SELECT secret_encrypted FROM exchange_subscription WHERE id = %s", [sub.pk])
+        stored = cur.fetchone()[0]
+        cur.execute("SELECT * FROM exchange_subscription WHERE id = %s", [sub.pk])
+        row = " ".join(str(v) for v in cur.fetchone())
+    assert "shared-secret" not in row and stored.startswith("gAAAA")  # a Fernet token, nothing in clear
+    fresh = Subscription.objects.get(pk=sub.pk)
+    assert fresh.secret == "shared-secret-0123456789" and fresh.masked_secret == "••••••6789"
+    body, ts = b'{"kind":"case_accepted"}', "1700000000"
+    expected = "sha256=" + hmac.new(b"shared-secret-0123456789", ts.encode() + b"." + body, hashlib.sha256).hexdigest()
+    assert services.sign(fresh.secret, ts, body) == expected
+    with override_settings(EXCHANGE_SECRET_KEY="a-dedicated-exchange-key"):  # a dedicated key still reads the old rows
+        assert Subscription.objects.get(pk=sub.pk).secret == "shared-secret-0123456789"
+        assert crypto.decrypt(crypto.encrypt("x" * 16)) == "x" * 16
+    with override_settings(SECRET_KEY="another-secret-key", SECRET_KEY_FALLBACKS=[]), pytest.raises(Exception):
+        Subscription.objects.get(pk=sub.pk).secret  # noqa: B018 - a different key cannot read it
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_data_migration_encrypts_existing_secrets():
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    region = factories.region("370800")
+    admin = admin_of("370800")
+    executor = MigrationExecutor(connection)
+    try:
+        executor.migrate([("exchange", "0001_initial")])
+        old = executor.loader.project_state([("exchange", "0001_initial")]).apps.get_model("exchange", "Subscription")
+        old.objects.create(name="旧订阅", url="https://old.example.gov.cn/hook", region_id=region.pk, secret="plain-old-secret-0001",
+                           created_by_id=admin.pk, kinds=[])
+        executor = MigrationExecutor(connection)
+        executor.migrate([("exchange", "0002_secret_encrypted")])
+    finally:
+        MigrationExecutor(connection).migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+    sub = Subscription.objects.get(name="旧订阅")
+    assert sub.secret == "plain-old-secret-0001" and "plain-old-secret" not in sub.secret_encrypted

@@ -50,13 +50,13 @@ def test_the_provincial_platform_reads_every_figure_and_the_cases_behind_it(worl
         if figures[key]["kind"] == "count":
             assert figures[key]["value"] == page["total"] == len(expected), key
     assert figures["avg_days"]["value"] == 5.5 and board["days"]["p90"] == 8
-    assert figures["bad_ratings"]["kind"] == "slot" and figures["bad_ratings"]["value"] is None
+    assert figures["bad_ratings"]["value"] == 4 and figures["rectification_rate"]["value"] == 0.5
 
     county = api.call("GET", f"/supervision/figures?{MARCH}&region={QUFU}")
     assert {f["key"]: f["value"] for f in county["figures"]}["accepted"] == 4 and "曲阜市" in county["filters"]
     assert api.call("GET", "/supervision/figures?region=110105", expect=404)["code"] == "not_found"
     assert api.call("GET", "/supervision/figures?start=2025-02-30", expect=400)["field"] == "start"
-    assert api.call("GET", "/supervision/figures/bad_ratings/cases", expect=404)
+    assert api.call("GET", "/supervision/figures/nope/cases", expect=404)
     assert world["clerk"].call("GET", "/supervision/figures", expect=403)["code"] == "forbidden"
     red = api.call("GET", "/supervision/warnings?light=red")
     assert red["counts"]["red"] == 1 and [c["number"] for c in red["cases"]] == [cases["A4"].number]

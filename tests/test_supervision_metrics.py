@@ -48,7 +48,7 @@ def test_every_figure_counts_and_lists_exactly_its_cases(data):
     assert used == USED_WORKDAYS
     assert values["avg_days"].value == 5.5 and values["p90_days"].value == 8
     assert values["_days"]["legal"] == 20 and values["_days"]["compression"] == pytest.approx(1 - 5.5 / 20, abs=1e-3)
-    assert values["bad_ratings"].value is None  # the ratings slot stays empty until the ratings app lands
+    assert values["rectification_rate"].display == "50.0%"
 
 
 def test_a_county_supervisor_sees_only_the_county(data):
@@ -57,6 +57,7 @@ def test_a_county_supervisor_sees_only_the_county(data):
     assert keys_of(data, metrics.cases(qufu, "open_red", F)) == set()
     wenshang = supervisor(WENSHANG)
     assert keys_of(data, metrics.cases(wenshang, "open_red", F)) == {"A4"}
+    assert metrics.count(wenshang, "bad_ratings", F) == 0  # A3's rating was 非常满意
     assert metrics.summary(wenshang, F)["delegation_rate"].value == 1.0
     outsider = factories.grant(factories.UserFactory(), "window_clerk", QUFU)
     assert metrics.count(outsider, "accepted", F) == 0
@@ -106,11 +107,12 @@ def test_dashboard_numbers_open_their_cases(client, data):
     assert red and "fig-red" in html
     listed = client.get(red.group(1).replace("&amp;", "&")).content.decode()
     assert data["A2"].number in listed and not any(data[k].number in listed for k in ("A1", "A3", "A7"))
-    for key in ("accepted", "on_time_rate", "avg_days", "outside_system", "documents_failed"):
+    for key in ("accepted", "on_time_rate", "avg_days", "outside_system", "documents_failed", "bad_ratings",
+                "bad_ratings_rectified", "rectification_rate"):
         page = client.get(f"/supervision/figures/{key}/?start=2025-03-01&end=2025-03-31").content.decode()
         shown = {k for k, c in data.items() if c.number in page}
         assert shown == EXPECTED[key], key
-    assert client.get("/supervision/figures/bad_ratings/").status_code == 404
+    assert 'id="fig-bad_ratings"' in html and 'id="fig-rectification_rate"' in html
     assert client.get("/supervision/figures/nope/").status_code == 404
     assert "区划不存在或不在督查范围内" in client.get("/supervision/?region=110105").content.decode()
 
@@ -131,6 +133,7 @@ def test_excel_exports_carry_the_filters_in_the_sheet_titles(client, data):
     assert all("20250301-20250331" in name for name in wb.sheetnames)
     rows = {row[0]: row[1] for row in wb["监察指标 20250301-20250331 曲阜市"].iter_rows(min_row=3, values_only=True)}
     assert rows["受理件数"] == "4" and rows["按期办结率"] == "66.7%"
+    assert rows["差评件数"] == "4" and rows["差评已整改件数"] == "2" and rows["差评整改率"] == "50.0%"  # 曲阜市: A1, A2, A5, A7
     r = client.get("/supervision/figures/accepted/export.xlsx?start=2025-03-01&end=2025-03-31")
     ws = load_workbook(io.BytesIO(r.content)).active
     numbers = {row[0] for row in ws.iter_rows(min_row=3, values_only=True)}

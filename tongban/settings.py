@@ -60,6 +60,10 @@ if DEMO:  # demo databases made before the keys were split encrypted their seal 
 # - CASE_TOKEN_KEY: the public progress address printed as a QR code on receipts and the pickup code; printed on
 #   paper, so it outlives any rotation of SECRET_KEY.
 CASE_TOKEN_KEY = secret("CASE_TOKEN_KEY")
+# - EXCHANGE_SECRET_KEY: encrypts the webhook signing secrets of the data-exchange subscriptions at rest; when not
+#   set, the key is derived from SECRET_KEY (HKDF, its own purpose). Older keys: EXCHANGE_SECRET_KEY_FALLBACKS.
+EXCHANGE_SECRET_KEY = os.environ.get("EXCHANGE_SECRET_KEY", "").strip()
+EXCHANGE_SECRET_KEY_FALLBACKS = [k.strip() for k in os.environ.get("EXCHANGE_SECRET_KEY_FALLBACKS", "").split(",") if k.strip()]
 SECRET_KEY_SETTINGS = list(DEMO_KEYS)
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h.strip()]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
@@ -170,6 +174,11 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and os.en
     threshold = os.environ.get("DB_PREPARE_THRESHOLD", "5")
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         server_side_binding=True, prepare_threshold=None if threshold == "off" else int(threshold))
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and os.environ.get("DB_JIT", "off") == "off":
+    # No JIT compilation: our queries are short, and the planner's cost estimate of a figure with EXISTS subplans
+    # crosses jit_above_cost and spends ~300 ms compiling a ~70 ms query (体外循环风险 at 200,000 cases).
+    # DB_JIT=server keeps the server's setting (e.g. behind a pooler that refuses the `options` startup parameter).
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 if os.environ.get("DATABASE_REPLICA_URL"):
     # A streaming read replica: the dashboards, lists and exports read there (tongban.core.replica).
     DATABASES["replica"] = dj_database_url.parse(os.environ["DATABASE_REPLICA_URL"], conn_max_age=DATABASES["default"]["CONN_MAX_AGE"])

@@ -32,10 +32,12 @@ class SubscriptionOut(Schema):
     region: str
     kinds: list[str]
     active: bool
+    secret_masked: str = Field(..., description="签名密钥(脱敏,仅末四位);密钥加密存储,不再返回原文")
 
 
 class CreatedOut(SubscriptionOut):
-    secret: str = Field(..., description="签名密钥:HMAC-SHA256(密钥, 时间戳 + '.' + 请求体),仅在新增时返回")
+    secret: str | None = Field(None, description="自动生成的签名密钥:HMAC-SHA256(密钥, 时间戳 + '.' + 请求体),"
+                                                 "仅在本次新增答复中返回一次;自行提供密钥时为空(不回显)")
 
 
 class ReplayIn(Schema):
@@ -65,7 +67,8 @@ def _admin(request):
 
 
 def _out(s) -> dict:
-    return {"id": s.id, "name": s.name, "url": s.url, "region": s.region.code, "kinds": s.kinds, "active": s.active}
+    return {"id": s.id, "name": s.name, "url": s.url, "region": s.region.code, "kinds": s.kinds, "active": s.active,
+            "secret_masked": s.masked_secret}
 
 
 def _visible(request, pk: int):
@@ -85,7 +88,7 @@ def subscriptions(request):
 def subscribe(request, data: SubscriptionIn):
     _admin(request)
     sub = services.create_subscription(request.auth, name=data.name, url=data.url, region_code=data.region, kinds=data.kinds, secret=data.secret)
-    return Status(201, {**_out(sub), "secret": sub.secret})
+    return Status(201, {**_out(sub), "secret": None if data.secret.strip() else sub.secret})
 
 
 @router.post("/subscriptions/{pk}/replay", response=answers(ReplayOut), summary="从某一时刻起重放事件(接收方按幂等键去重)")

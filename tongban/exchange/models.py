@@ -15,7 +15,7 @@ from django.db import models
 class Subscription(models.Model):
     name = models.CharField("接收系统", max_length=60)
     url = models.URLField("接收地址", max_length=300)
-    secret = models.CharField("签名密钥", max_length=128, help_text="HMAC-SHA256 签名用,双方共享")
+    secret_encrypted = models.TextField("签名密钥(加密存储)", help_text="HMAC-SHA256 签名用,双方共享;Fernet 加密(exchange.crypto)")
     region = models.ForeignKey("org.Region", on_delete=models.PROTECT, related_name="+", verbose_name="上报区划范围")
     kinds = models.JSONField("上报事件", default=list, blank=True, help_text="空:全部事件")
     active = models.BooleanField("启用", default=True)
@@ -27,6 +27,25 @@ class Subscription(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def secret(self) -> str:
+        """The signing secret in clear, for signing only: never shown (see `masked_secret`)."""
+        from .crypto import decrypt
+
+        return decrypt(self.secret_encrypted)
+
+    @secret.setter
+    def secret(self, value: str):
+        from .crypto import encrypt
+
+        self.secret_encrypted = encrypt(value)
+
+    @property
+    def masked_secret(self) -> str:
+        from .crypto import mask
+
+        return mask(self.secret)
 
 
 class OutboxEvent(models.Model):

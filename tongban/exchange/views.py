@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.http import Http404, JsonResponse
+from django.utils.html import format_html
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -45,10 +46,15 @@ def subscribe(request):
     if not has_role(request.user, Role.SYSTEM_ADMIN):
         return _forbidden(request)
     try:
+        given = request.POST.get("secret", "")
         sub = services.create_subscription(request.user, name=request.POST.get("name", ""), url=request.POST.get("url", ""),
                                            region_code=request.POST.get("region", ""), kinds=request.POST.getlist("kinds"),
-                                           secret=request.POST.get("secret", ""))
-        messages.success(request, f"已新增上报订阅“{sub.name}”,签名密钥:{sub.secret}(请交给接收方保管)")
+                                           secret=given)
+        if given.strip():  # the administrator typed it: never echoed
+            messages.success(request, f"已新增上报订阅“{sub.name}”,签名密钥 {sub.masked_secret} 已加密保存")
+        else:  # generated: shown this once, encrypted at rest and never shown again
+            messages.success(request, format_html("已新增上报订阅“{}”,自动生成的签名密钥:<code class=\"text-break\">{}</code>"
+                                                  "(仅显示这一次,请立即交给接收方保管;系统加密保存,不再显示原文)", sub.name, sub.secret))
     except DomainError as e:
         messages.error(request, e.message)
     return redirect("exchange:index")

@@ -33,8 +33,8 @@ class FilterIn(Schema):
 class FigureOut(Schema):
     key: str
     label: str
-    kind: str = Field(..., description="count 件数 / rate 比率 / days 用时 / slot 待接入(好差评)")
-    value: float | None = Field(None, description="件数;比率为 0–1 的小数;用时为工作日;无数据或待接入为空")
+    kind: str = Field(..., description="count 件数 / rate 比率 / days 用时")
+    value: float | None = Field(None, description="件数;比率为 0–1 的小数;用时为工作日;无数据为空")
     numerator: int | None = Field(None, description="比率的分子件数(用时:统计件数)")
     denominator: int | None = None
     alarm: bool = Field(..., description="需督办的指标:不为零时红色显示")
@@ -113,7 +113,7 @@ def figures(request, filters: Query[FilterIn]):
 def figure_cases(request, key: str, filters: Query[FilterIn], after: str = Query("", max_length=20)):
     _supervisor(request)
     fig = metrics.FIGURES.get(key)
-    if fig is None or fig.kind == "slot":
+    if fig is None:
         raise NotFound("没有这个指标")
     f = params.parse(request.auth, filters.dict())
     page = selectors.figure_cases(request.auth, key, f, after=after or None)

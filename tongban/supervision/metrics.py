@@ -20,12 +20,13 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import Callable
 
-from django.db.models import Count, DateField, Exists, F, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models import Count, DateField, Exists, F, IntegerField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from tongban.cases.models import Case, CaseDocument, CaseState, Channel
-from tongban.org.models import Region
+from tongban.org.models import Region, Role
+from tongban.ratings.models import BAD, Handling, Rating
 from tongban.workcal.models import ClockState, WorkdayIndex
 from tongban.workflow.models import CaseStep
 
@@ -48,12 +49,18 @@ class Filters:
     channel: str = ""  # Channel value, "" for all
     today: dt.date = field(default_factory=timezone.localdate)
 
-    def scope(self) -> Q:
+    def scope(self, summary: bool = False) -> Q:
+        """The filters on Case, or (`summary`) on the daily summary, which has no hall or window."""
+        from .selectors import subtree
+
         q = Q()
         if self.region is not None:
-            q &= Q(region__path__startswith=self.region.path)
+            q &= subtree(self.region)
         if self.department_id:
-            q &= Q(item__department_id=self.department_id)
+            q &= Q(department_id=self.department_id) if summary else Q(item__department_id=self.department_id)
+        if summary:
+            assert not (self.hall_id or self.window_id), "the summary has no hall or window: read the cases"
+            return q & (Q(item_id=self.item_id) if self.item_id else Q()) & (Q(channel=self.channel) if self.channel else Q())
         if self.hall_id:
             q &= Q(window__hall_id=self.hall_id)
         if self.window_id:
@@ -207,11 +214,35 @@ def outside_system(f: Filters) -> Q:
     return in_period("decided_on", f) & Q(back_office=True) & (Q(Exists(silent)) | Q(Exists(skipped)))
 
 
+def _bad_ratings(f: Filters):
+    """The 差评 (level 4 不满意 or 5 非常不满意) given in the period, per case (correlated on the outer Case)."""
+    return Rating.objects.filter(case=OuterRef("pk"), level__in=BAD, at__date__gte=f.start, at__date__lte=f.end)
+
+
+HANDLED = [Handling.State.ANSWERED, Handling.State.CLOSED]  # answered (rectified, explained, appeal upheld) or closed
+
+
+def bad_ratings(f: Filters) -> Q:
+    """差评件数 = 统计期内收到差评(评价等级为“不满意”或“非常不满意”,网上或窗口评价器)的办件。
+
+    Cases with at least one rating of level 4 or 5 (ratings.BAD) given in the period (Rating.at, local day)."""
+    return Q(Exists(_bad_ratings(f)))
+
+
+def bad_ratings_rectified(f: Filters) -> Q:
+    """差评已整改件数 = 差评件数中,期内每一条差评的整改都已完成(立行立改、限期整改完成、解释说明、申诉复核成立后已答复,或已回访办结)的办件。
+
+    Cases counted in 差评件数 none of whose period's 差评 has a handling still open (verifying, rectifying, under
+    appeal): every one was answered (Handling.state answered or closed)."""
+    open_ = _bad_ratings(f).exclude(handling__state__in=HANDLED)
+    return bad_ratings(f) & ~Q(Exists(open_))
+
+
 @dataclass(frozen=True)
 class Figure:
     key: str
     label: str
-    kind: str  # "count" | "rate" | "days" | "slot"
+    kind: str  # "count" | "rate" | "days"
     members: Callable[[Filters], Q] | None = None  # count figures; days figures: the population
     numerator: str = ""  # rate figures: keys of two count figures
     denominator: str = ""
@@ -259,12 +290,12 @@ FIGURES: dict[str, Figure] = {f.key: f for f in [
     Figure("gap_overdue", "容缺承诺逾期未补齐", "count", gap_overdue, alarm=True),
     Figure("documents_failed", "决定文书签发失败", "count", documents_failed, alarm=True),
     Figure("outside_system", "体外循环风险", "count", outside_system, alarm=True),
-    # 差评 and their rectification come from the ratings app (being built); the slot stays empty until it lands.
-    Figure("bad_ratings", "差评件数", "slot", note="待“好差评”模块(ratings)接入后统计"),
-    Figure("bad_ratings_rectified", "差评整改率", "slot", note="待“好差评”模块(ratings)接入后统计"),
+    Figure("bad_ratings", "差评件数", "count", bad_ratings),
+    Figure("bad_ratings_rectified", "差评已整改件数", "count", bad_ratings_rectified),
+    Figure("rectification_rate", "差评整改率", "rate", numerator="bad_ratings_rectified", denominator="bad_ratings"),
 ]}
 
-SEPARATE = ["gap_overdue", "documents_failed", "outside_system"]  # counted by their own query (see summary)
+SEPARATE = ["gap_overdue", "documents_failed", "outside_system", "bad_ratings", "bad_ratings_rectified"]  # counted by their own query (see summary)
 
 
 def base(user, f: Filters):
@@ -333,13 +364,104 @@ class Value_:
         return str(self.value)
 
 
-def summary(user, f: Filters) -> dict[str, Value_]:
+# --- the period figures from the daily summary (models.DailyFigures) ---------------------------------------------
+
+SUMMARIZED = ["accepted", "completed", "accepted_and_completed", "decided", "decided_on_time", "decided_late", "online",
+              "full_online", "one_visit", "delegated"]  # the count figures the summary holds, and the days figures
+
+
+def use_summary(f: Filters) -> bool:
+    """The summary answers when it was built and no filter needs the cases' own rows (hall, window)."""
+    from .summary import built
+
+    return not (f.hall_id or f.window_id) and built()
+
+
+def summary_level(user, f: Filters) -> int:
+    """The coarsest summary level that answers: items' rows under an item filter, the roll-up over items under a
+    department or channel filter (or for a supervisor whose grant names a department), else the day × region roll-up."""
+    from tongban.org.scopes import grants
+
+    if f.item_id:
+        return 0
+    if f.department_id or f.channel:
+        return 1
+    if not user.is_superuser and any(g.department_id for role in (Role.SUPERVISOR, Role.SYSTEM_ADMIN) for g in grants(user, role)):
+        return 1
+    return 2
+
+
+def summary_rows(user, f: Filters, level: int | None = None):
+    """The supervised daily summary rows under the filters, over the period, at `summary_level` (or `level`)."""
+    from .models import DailyFigures
+
+    return (DailyFigures.objects.filter(supervised(user, department="department_id")).filter(f.scope(summary=True))
+            .filter(day__gte=f.start, day__lte=f.end, level=summary_level(user, f) if level is None else level))
+
+
+def _histogram(rows) -> dict[int, int]:
+    """{working days used: cases} summed over the rows' histograms (in the database on PostgreSQL)."""
+    from django.db import connection
+
+    rows = rows.filter(decided__gt=0)
+    if connection.vendor == "postgresql":
+        sql, params = rows.values("used_hist").query.sql_with_params()
+        with connection.cursor() as c:
+            c.execute(f"SELECT h.key::int, sum(h.value::int) FROM ({sql}) s, jsonb_each_text(s.used_hist) h GROUP BY 1", params)
+            return dict(c.fetchall())
+    hist: dict[int, int] = {}
+    for m in rows.values_list("used_hist", flat=True):
+        for used, k in m.items():
+            hist[int(used)] = hist.get(int(used), 0) + k
+    return hist
+
+
+def summarized(user, f: Filters) -> tuple[dict, dict]:
+    """The SUMMARIZED count figures and the days figures, from the summary: each count is the sum of its
+    counter over the period's rows, the same cases `members` selects (see summary.aggregate)."""
+    rows = summary_rows(user, f)
+    cols = {"accepted": "accepted", "completed": "completed", "decided": "decided", "decided_on_time": "on_time",
+            "decided_late": "late", "online": "online", "full_online": "full_online", "one_visit": "one_visit",
+            "delegated": "delegated", "_acc_done": "accepted_completed", "_used": "used_sum", "_legal": "legal_sum",
+            "_promised": "promised_sum"}
+    agg = {k: v or 0 for k, v in rows.aggregate(**{k: Sum(c) for k, c in cols.items()}).items()}
+    end = f.end.isoformat()  # accepted in the period and completed, less those completed after its last day
+    after = sum(n for m in rows.filter(last_completed_on__gt=f.end).values_list("completed_on_days", flat=True)
+                for d, n in m.items() if d > end)
+    agg["accepted_and_completed"] = agg.pop("_acc_done") - after
+    n = agg["decided"]
+    if not n:
+        d = {"n": 0, "avg": None, "p90": None, "legal": None, "promised": None, "compression": None}
+    else:
+        hist = _histogram(rows)
+        rank, seen, p90 = max(1, math.ceil(0.9 * n)), 0, None  # nearest rank, as `days`
+        for used in sorted(hist):
+            seen += hist[used]
+            if seen >= rank:
+                p90 = used
+                break
+        avg, legal = agg["_used"] / n, agg["_legal"] / n
+        d = {"n": n, "avg": round(avg, 1), "p90": p90, "legal": round(legal, 1), "promised": round(agg["_promised"] / n, 1),
+             "compression": round(1 - avg / legal, 3) if legal else None}
+    return {k: agg[k] for k in SUMMARIZED}, d
+
+
+def summary(user, f: Filters, source: str = "auto") -> dict[str, Value_]:
     """Every figure's value. Count figures come from one aggregate query (conditional counts over the filtered
-    cases), the days figures from one more."""
-    counts = [k for k, fig in FIGURES.items() if fig.kind == "count" and k not in SEPARATE]
+    cases), the days figures from one more; the period figures are read from the daily summary instead when it
+    can answer (`use_summary`; `source`: "auto", "cases" or "summary")."""
+    from_summary = source == "summary" or (source == "auto" and use_summary(f))
+    counts = [k for k, fig in FIGURES.items() if fig.kind == "count" and k not in SEPARATE
+              and not (from_summary and k in SUMMARIZED)]
     # every counted case was accepted, decided or completed in the period, or is open: read only those rows
-    relevant = accepted(f) | completed(f) | in_period("decided_on", f) | Q(clock__state__in=[ClockState.RUNNING, ClockState.PAUSED])
+    relevant = Q(clock__state__in=[ClockState.RUNNING, ClockState.PAUSED])
+    if not from_summary:
+        relevant |= accepted(f) | completed(f) | in_period("decided_on", f)
     agg = base(user, f).filter(relevant).aggregate(**{k: Count("id", filter=FIGURES[k].members(f)) for k in counts})
+    if from_summary:
+        figures, d = summarized(user, f)
+        agg.update(figures)
+        counts += SUMMARIZED
     for k in SEPARATE:  # a semi-join from a small table: cheaper as its own WHERE than as a per-row FILTER
         agg[k] = count(user, k, f)
         counts.append(k)
@@ -348,9 +470,8 @@ def summary(user, f: Filters) -> dict[str, Value_]:
         if fig.kind == "rate":
             num, den = agg[fig.numerator], agg[fig.denominator]
             out[k] = Value_(fig, num / den if den else None, num, den)
-        elif fig.kind == "slot":
-            out[k] = Value_(fig, None)
-    d = days(user, f)
+    if not from_summary:
+        d = days(user, f)
     out["avg_days"] = Value_(FIGURES["avg_days"], d["avg"], d["n"])
     out["p90_days"] = Value_(FIGURES["p90_days"], d["p90"], d["n"])
     out["_days"] = d
@@ -359,11 +480,22 @@ def summary(user, f: Filters) -> dict[str, Value_]:
 
 def trend(user, f: Filters) -> list[dict]:
     """By month of the period: 受理件数 (by 受理日) and 办结件数 (by 办结日)."""
+    if use_summary(f):
+        by_month = (summary_rows(user, f).annotate(m=TruncMonth("day", output_field=DateField())).values("m")
+                    .annotate(a=Sum("accepted"), c=Sum("completed")).values_list("m", "a", "c"))
+        acc, done = {}, {}
+        for m, a, c in by_month:
+            acc[m], done[m] = a or 0, c or 0
+        return _months(f, acc, done)
     qs = base(user, f)
     acc = dict(qs.filter(accepted(f)).annotate(m=TruncMonth("accepted_on", output_field=DateField()))
                .values("m").annotate(n=Count("id")).values_list("m", "n"))
     done = dict(qs.filter(completed(f)).annotate(m=TruncMonth("completed_on", output_field=DateField()))
                 .values("m").annotate(n=Count("id")).values_list("m", "n"))
+    return _months(f, acc, done)
+
+
+def _months(f: Filters, acc: dict, done: dict) -> list[dict]:
     out, month = [], f.start.replace(day=1)
     while month <= f.end:
         out.append({"month": month, "accepted": acc.get(month, 0), "completed": done.get(month, 0)})
@@ -375,10 +507,19 @@ def ranking(user, f: Filters, by: str, limit: int = 10) -> list[dict]:
     """Windows (`by="window"`) or staff (首办负责人, `by="handler"`) ranked by 按期办结率 over the cases they decided
     in the period, then by 受理件数: the first rows are the 红旗窗口 / 红旗个人 candidates."""
     column = {"window": "window", "handler": "handler"}[by]
+    if by == "window" and use_summary(f) and summary_level(user, f) == 2:  # the windows' roll-up rows (level 3)
+        rows = (summary_rows(user, f, level=3).values(column).annotate(accepted=Sum("accepted"), decided=Sum("decided"),
+                                                                        on_time=Sum("on_time"))
+                .filter(Q(accepted__gt=0) | Q(decided__gt=0)))
+        return _ranked(rows, by, column, limit)
     qs = base(user, f).filter(**{f"{column}__isnull": False})
     rows = (qs.values(column).annotate(accepted=Count("id", filter=accepted(f)), decided=Count("id", filter=decided(f)),
                                        on_time=Count("id", filter=decided_on_time(f)))
             .filter(Q(accepted__gt=0) | Q(decided__gt=0)))
+    return _ranked(rows, by, column, limit)
+
+
+def _ranked(rows, by: str, column: str, limit: int) -> list[dict]:
     out = []
     for r in rows:
         r["rate"] = r["on_time"] / r["decided"] if r["decided"] else None
@@ -404,10 +545,31 @@ def _names(by, ids):
 def by_region(user, f: Filters, parent: Region) -> list[dict]:
     """The parent's child regions (one level down), each with 受理件数, 办结件数 and 按期办结率 over its subtree."""
     out = []
+    if use_summary(f):  # one grouped query: each row's region path cut to its child of `parent`
+        from django.db.models.functions import Substr
+
+        children = {c.path: c for c in parent.children.all()}
+        width = len(next(iter(children))) if children and len({len(p) for p in children}) == 1 else None
+        if width:
+            grouped = (summary_rows(user, replace(f, region=parent)).annotate(child=Substr("region__path", 1, width))
+                       .values("child").annotate(accepted=Sum("accepted"), completed=Sum("completed"), decided=Sum("decided"),
+                                                 on_time=Sum("on_time")))
+            got = {g.pop("child"): g for g in grouped}
+            for path, child in sorted(children.items(), key=lambda pc: pc[1].code):
+                agg = got.get(path)
+                if agg and (agg["accepted"] or agg["completed"] or agg["decided"]):
+                    agg["rate"] = agg["on_time"] / agg["decided"] if agg["decided"] else None
+                    out.append({"region": child, **agg})
+            return out
     for child in parent.children.order_by("code"):
         sub = replace(f, region=child)
-        agg = base(user, sub).aggregate(accepted=Count("id", filter=accepted(sub)), completed=Count("id", filter=completed(sub)),
-                                        decided=Count("id", filter=decided(sub)), on_time=Count("id", filter=decided_on_time(sub)))
+        if use_summary(f):
+            agg = {k: v or 0 for k, v in summary_rows(user, sub).aggregate(
+                accepted=Sum("accepted"), completed=Sum("completed"), decided=Sum("decided"), on_time=Sum("on_time")).items()}
+        else:
+            agg = base(user, sub).aggregate(
+                accepted=Count("id", filter=accepted(sub)), completed=Count("id", filter=completed(sub)),
+                decided=Count("id", filter=decided(sub)), on_time=Count("id", filter=decided_on_time(sub)))
         if agg["accepted"] or agg["completed"] or agg["decided"]:
             agg["rate"] = agg["on_time"] / agg["decided"] if agg["decided"] else None
             out.append({"region": child, **agg})

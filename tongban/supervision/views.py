@@ -32,7 +32,7 @@ def _filters(request):
 
 def _figure(key: str) -> metrics.Figure:
     fig = metrics.FIGURES.get(key)
-    if fig is None or fig.kind == "slot":
+    if fig is None:
         raise Http404
     return fig
 

@@ -83,9 +83,9 @@ class Command(BaseCommand):
                 with cur.copy("COPY cases_case (id, number, region_id, item_id, item_version_id, applicant_id, channel, window_id, "
                               "state, received_on, accepted_on, auto_accepted, handler_id, clock_id, deadline, light, gap_open, "
                               "informed_commitment, back_office, decided_on, decision_note, completed_on, visits, form_data, "
-                              "created_at, updated_at) FROM STDIN") as cp:
+                              "created_at, updated_at, registry_check) FROM STDIN") as cp:
                     for row in case_rows:
-                        cp.write_row(row)
+                        cp.write_row((*row, "{}"))
             raw.commit()
             done += n
             case_id += n
@@ -97,6 +97,10 @@ class Command(BaseCommand):
             c.execute("ANALYZE cases_case")
             c.execute("ANALYZE workcal_clock")
         self.stdout.write(self.style.SUCCESS(f"generated {cases:,} cases in {time.monotonic() - t0:.1f} s"))
+        from tongban.supervision.summary import built, rebuild
+
+        if built():  # COPY announces no lifecycle event: a summary in use is rebuilt from the cases
+            self.stdout.write(f"电子监察日汇总已重建:{rebuild():,} 行")
 
 
 def _world() -> dict:
