@@ -61,6 +61,14 @@ def register(request):
     return render(request, "portal/my_register.html", {"form": form})
 
 
+def _posted_application(request, fields: list) -> tuple[dict, list, dict]:
+    """The application form as posted (one item or a bundle): its fields, the reuse ticks, the delivery choice."""
+    form_data = {f: request.POST.get(f"field_{i}", "")[:500] for i, f in enumerate(fields)}
+    delivery = {"method": request.POST.get("delivery", "window"), "recipient": request.POST.get("recipient", "")[:40],
+                "address": request.POST.get("address", "")[:200], "phone": request.POST.get("mail_phone", "")[:20]}
+    return form_data, request.POST.getlist("reuse"), delivery
+
+
 @applicant_required
 def home(request):
     user = request.user
@@ -101,10 +109,7 @@ def apply(request, code):
     offers = selectors.offers_for(applicant, version)
     fields = list(version.form_fields or [])
     if request.method == "POST":
-        form_data = {f: request.POST.get(f"field_{i}", "")[:500] for i, f in enumerate(fields)}
-        reuse_keys = request.POST.getlist("reuse")
-        delivery = {"method": request.POST.get("delivery", "window"), "recipient": request.POST.get("recipient", "")[:40],
-                    "address": request.POST.get("address", "")[:200], "phone": request.POST.get("mail_phone", "")[:20]}
+        form_data, reuse_keys, delivery = _posted_application(request, fields)
         try:
             with tx.outer():
                 if request.POST.get("action") == "draft":
@@ -154,10 +159,7 @@ def apply_bundle(request, code):
     fields = spec["form_fields"]
     initial = {"form": {}, "reuse": [o.key for o in offers], "delivery": {"method": "window"}}
     if request.method == "POST":
-        form_data = {f: request.POST.get(f"field_{i}", "")[:500] for i, f in enumerate(fields)}
-        reuse_keys = request.POST.getlist("reuse")
-        delivery = {"method": request.POST.get("delivery", "window"), "recipient": request.POST.get("recipient", "")[:40],
-                    "address": request.POST.get("address", "")[:200], "phone": request.POST.get("mail_phone", "")[:20]}
+        form_data, reuse_keys, delivery = _posted_application(request, fields)
         try:
             with tx.outer():
                 case = services.apply_bundle_online(user, applicant=applicant, bundle=bundle, form_data=form_data, files=_files(request),
