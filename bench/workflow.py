@@ -231,7 +231,7 @@ def inbox_load(port, cookies, paths, seconds):
                 elif path.startswith("/api/"):
                     n = len(json.loads(body))
                 else:
-                    n = body.count(b'<td class="font-monospace">')  # one per listed step
+                    n = body.count(b'<td class="font-monospace')  # one per listed step
                 with lock:
                     if status == 200:
                         lat.append((done - t) * 1000)
