@@ -386,12 +386,15 @@ def inbox(user, *, department=None, state: str | None = None, mine: bool = False
                  [(page - 1) * limit: page * limit])
     if page == 1 and not mine and state != CaseStep.State.CLAIMED:  # joint inspections the departments have still to answer
         reviewing = by_role.get(Role.REVIEWER, set())
-        joint = CaseStep.objects.filter(step__kind=StepKind.JOINT_INSPECTION, state__in=[CaseStep.State.READY, CaseStep.State.CLAIMED],
-                                        step__joint_departments__in=sorted(reviewing)).exclude(
-            joint_opinions__department_id__in=sorted(reviewing)).distinct()
-        if light:
-            joint = joint.filter(light=light)
-        extra = list(joint.select_related(*related).annotate(rank=light_rank())[:limit]) if reviewing else []
+        ids = []
+        if reviewing:  # the ids first: planning the rows' joins with the anti-join and DISTINCT cost ~20 ms a page
+            joint = CaseStep.objects.filter(step__kind=StepKind.JOINT_INSPECTION, state__in=[CaseStep.State.READY, CaseStep.State.CLAIMED],
+                                            step__joint_departments__in=sorted(reviewing)).exclude(
+                joint_opinions__department_id__in=sorted(reviewing))
+            if light:
+                joint = joint.filter(light=light)
+            ids = list(joint.values_list("pk", flat=True).distinct()[:limit])
+        extra = list(CaseStep.objects.filter(pk__in=ids).select_related(*related).annotate(rank=light_rank())) if ids else []
         if extra:
             steps = sorted({cs.pk: cs for cs in [*steps, *extra]}.values(), key=lambda cs: (cs.rank, cs.deadline or dt.date.max, cs.pk))
     return steps
