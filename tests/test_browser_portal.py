@@ -20,7 +20,6 @@ from tongban.cases.models import Case, CaseState, RegistryEntity, RegistryPerson
 from tongban.core.identifiers import make_id_card, make_uscc
 from tongban.core.pdf import blank_pdf
 from tongban.org.models import User, Window
-from tongban.portal import selectors as portal_selectors
 from tongban.workflow import engine
 from tongban.workflow.models import CaseStep
 
@@ -229,25 +228,38 @@ def test_enterprise_page_operators_and_window_tablet(live_server, world, browser
     from tongban.portal import services
 
     services.register_person(id_number=boss_id, name="王立新", phone="13905378888", password=PASSWORD)
-    # an expiring licence from a stand-in source (the licence library registers the real one at merge)
-    source = lambda applicant: [{"name": "食品经营许可证", "number": "JY23708110012345", "valid_until": D(2025, 4, 30)}]  # noqa: E731
-    portal_selectors.LICENCE_SOURCES.append(source)
-    try:
-        s = Screen(browser, live_server.url, shots)
-        s.go("/my/login/")
-        s.page.fill("#id_username", boss_id)
-        s.page.fill("#id_password", PASSWORD)
-        s.page.click("#my-login button")
-        s.page.wait_for_selector("#my-cases")
-        s.page.fill("#bind-enterprise input[name=credit_code]", credit)
-        s.page.fill("#bind-enterprise input[name=name]", "济宁市任城区鲁味轩餐饮店")
-        s.page.click("#bind-enterprise button")
-        s.page.click("text=一企一页:济宁市任城区鲁味轩餐饮店")
-        s.page.wait_for_selector("#enterprise")
-        assert "即将到期" in s.page.inner_text("#ent-licences")
-        s.shoot("20-enterprise")
-    finally:
-        portal_selectors.LICENCE_SOURCES.remove(source)
+    # the shop's 食品经营许可证 in the licence library, expiring on 30 April (within 90 days of the pinned 3 March)
+    import datetime as dt
+
+    from django.db import transaction
+
+    from tongban.licences import demo as licence_demo
+    from tongban.licences import services as licences
+    from tongban.licences.models import HolderKind, LicenceType
+    from tongban.org.models import Department
+
+    licence_demo.load_types()
+    food = LicenceType.objects.get(name="食品经营许可证")
+    bureau = Department.objects.filter(region__code="370800", is_approval_bureau=True).order_by("id").first()
+    face = licences.face_of(food, {"name": "济宁市任城区鲁味轩餐饮店", "id_number": credit, "address": "济宁市任城区古槐路18号"},
+                            {"主体业态": "餐饮服务经营者(小型餐馆)", "经营项目": "热食类食品制售", "经营场所": "济宁市任城区古槐路18号"})
+    with transaction.atomic():
+        licences.create_licence(User.objects.get(username="admin"), licence_type=food, holder_kind=HolderKind.ORG, holder_id=credit,
+                                holder_name="济宁市任城区鲁味轩餐饮店", issuer=bureau, face=face, content="热食类食品制售",
+                                on=D(2020, 5, 1), valid_until=D(2025, 5, 1) - dt.timedelta(days=1))
+    s = Screen(browser, live_server.url, shots)
+    s.go("/my/login/")
+    s.page.fill("#id_username", boss_id)
+    s.page.fill("#id_password", PASSWORD)
+    s.page.click("#my-login button")
+    s.page.wait_for_selector("#my-cases")
+    s.page.fill("#bind-enterprise input[name=credit_code]", credit)
+    s.page.fill("#bind-enterprise input[name=name]", "济宁市任城区鲁味轩餐饮店")
+    s.page.click("#bind-enterprise button")
+    s.page.click("text=一企一页:济宁市任城区鲁味轩餐饮店")
+    s.page.wait_for_selector("#enterprise")
+    assert "食品经营许可证" in s.page.inner_text("#ent-licences") and "即将到期" in s.page.inner_text("#ent-licences")
+    s.shoot("20-enterprise")
 
     # the staff login refuses an applicant account; the applicant login refuses staff
     s = Screen(browser, live_server.url, shots)
