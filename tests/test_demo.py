@@ -14,6 +14,11 @@ def test_demo_city_is_realistic_complete_and_loads_once(client, django_capture_o
     with django_capture_on_commit_callbacks(execute=True):  # its notices and decisions are issued after each act commits
         first = load_all()
     assert first["loaded_now"]
+    from tongban.supervision import summary
+    from tongban.supervision.models import DailyFigures
+
+    # the supervisor's dashboard reads the daily summary from the start (built from the demo's cases)
+    assert summary.built() and first["summary_rows"] == DailyFigures.objects.count() > 0
     published = ItemVersion.objects.effective()
     assert published.count() >= 80
     assert published.values("item__department").distinct().count() >= 15

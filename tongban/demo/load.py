@@ -13,6 +13,7 @@ from tongban.org import demo as org_demo
 from tongban.org.models import User
 from tongban.projects import demo as projects_demo
 from tongban.portal import demo as portal_demo
+from tongban.supervision import summary as supervision_summary
 from tongban.workflow import demo as workflow_demo
 
 
@@ -36,4 +37,6 @@ def load_all() -> dict:
     result["cases"] += projects_demo.load_project()
     result["licences"] = licences_demo.load_licences()
     result["accounts"] += portal_demo.load_accounts()
+    if result["cases"] or not supervision_summary.built():  # the dashboard reads the daily summary from the start
+        result["summary_rows"] = supervision_summary.rebuild()
     return result
