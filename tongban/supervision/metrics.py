@@ -333,14 +333,21 @@ def days(user, f: Filters) -> dict:
     rows = list(cases(user, "decided", f).values_list("clock__start_date", "clock__stopped_on", "clock__suspended_days",
                                                       "clock__legal_limit_days", "clock__limit_days"))
     used = sorted(cal.index_of(stop) - cal.index_of(start) - (susp or 0) for start, stop, susp, _l, _p in rows)
-    rows = [r[3:] for r in rows]
-    if not used:
+    n = len(used)
+    return _days_figures(n, used[_p90_rank(n) - 1] if n else None, sum(used), sum(r[3] for r in rows), sum(r[4] for r in rows))
+
+
+def _p90_rank(n: int) -> int:
+    """The nearest rank of the 90th percentile among n sorted values (1-based)."""
+    return max(1, math.ceil(0.9 * n))
+
+
+def _days_figures(n: int, p90, used_total, legal_total, promised_total) -> dict:
+    """The 用时 figures from totals over n decided cases: the same whether counted from the cases or the summary."""
+    if not n:
         return {"n": 0, "avg": None, "p90": None, "legal": None, "promised": None, "compression": None}
-    legal = sum(r[0] for r in rows) / len(rows)
-    promised = sum(r[1] for r in rows) / len(rows)
-    avg = sum(used) / len(used)
-    return {"n": len(used), "avg": round(avg, 1), "p90": used[max(0, math.ceil(0.9 * len(used)) - 1)],
-            "legal": round(legal, 1), "promised": round(promised, 1),
+    avg, legal = used_total / n, legal_total / n
+    return {"n": n, "avg": round(avg, 1), "p90": p90, "legal": round(legal, 1), "promised": round(promised_total / n, 1),
             "compression": round(1 - avg / legal, 3) if legal else None}
 
 
@@ -429,21 +436,16 @@ def summarized(user, f: Filters) -> tuple[dict, dict]:
     after = sum(n for m in rows.filter(last_completed_on__gt=f.end).values_list("completed_on_days", flat=True)
                 for d, n in m.items() if d > end)
     agg["accepted_and_completed"] = agg.pop("_acc_done") - after
-    n = agg["decided"]
-    if not n:
-        d = {"n": 0, "avg": None, "p90": None, "legal": None, "promised": None, "compression": None}
-    else:
+    n, p90 = agg["decided"], None
+    if n:
         hist = _histogram(rows)
-        rank, seen, p90 = max(1, math.ceil(0.9 * n)), 0, None  # nearest rank, as `days`
+        rank, seen = _p90_rank(n), 0
         for used in sorted(hist):
             seen += hist[used]
             if seen >= rank:
                 p90 = used
                 break
-        avg, legal = agg["_used"] / n, agg["_legal"] / n
-        d = {"n": n, "avg": round(avg, 1), "p90": p90, "legal": round(legal, 1), "promised": round(agg["_promised"] / n, 1),
-             "compression": round(1 - avg / legal, 3) if legal else None}
-    return {k: agg[k] for k in SUMMARIZED}, d
+    return {k: agg[k] for k in SUMMARIZED}, _days_figures(n, p90, agg["_used"], agg["_legal"], agg["_promised"])
 
 
 def summary(user, f: Filters, source: str = "auto") -> dict[str, Value_]:
