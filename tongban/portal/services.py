@@ -110,13 +110,12 @@ def _form(version: ItemVersion | None, form_data: dict | None, fields: list[str]
     return out
 
 
-def _guide_files(version: ItemVersion, files: dict) -> dict[int, object]:
-    """{material id: upload} for materials of this guide only."""
-    material_ids = {m.pk for m in version.materials.all()}
+def _guide_files(material_ids: set[int], files: dict | None, guide: str = "本事项办事指南") -> dict[int, object]:
+    """{material id: upload} for the guide's materials only (`material_ids`; a bundle's: its merged list)."""
     out = {}
     for mid, f in (files or {}).items():
         if int(mid) not in material_ids:
-            raise DomainError("material_not_in_guide", "该材料不在本事项办事指南的材料清单内", field="materials")
+            raise DomainError("material_not_in_guide", f"该材料不在{guide}的材料清单内", field="materials")
         out[int(mid)] = f
     return out
 
@@ -147,7 +146,8 @@ def save_draft(user, *, applicant: Applicant, version: ItemVersion, form_data: d
     form = _form(version, form_data)
     keys = [str(k)[:200] for k in reuse_keys][:50]
     d = _delivery(delivery)
-    uploads = _guide_files(version, files)
+    material_ids = {m.pk for m in version.materials.all()}
+    uploads = _guide_files(material_ids, files)
     checked = {mid: check_upload(f) for mid, f in uploads.items()}  # refused before anything is stored
     with tx.atomic():
         if draft is None:
@@ -156,9 +156,9 @@ def save_draft(user, *, applicant: Applicant, version: ItemVersion, form_data: d
             raise NotFound("未找到该草稿")
         draft.applicant, draft.item_version, draft.form_data, draft.reuse, draft.delivery = applicant, version, form, keys, d
         draft.save()
-        material_ids = {m.pk for m in version.materials.all()}
+        dropped = {int(m) for m in remove}
         stale = [f for f in draft.files.all() if f.material_id not in material_ids or f.material_id in uploads
-                 or f.material_id in {int(m) for m in remove}]
+                 or f.material_id in dropped]
         _drop_files(draft, stale)
         for mid, f in uploads.items():
             row = DraftFile(draft=draft, material_id=mid, name=str(getattr(f, "name", "") or "材料")[:100],
@@ -188,14 +188,14 @@ def apply_online(user, *, applicant: Applicant, version: ItemVersion, form_data:
     d = _delivery(delivery)
     form["结果领取方式"] = _delivery_text(d)
     entries, used = _reused(reuse.offers(applicant, version), reuse_keys)
-    files = _guide_files(version, files)
+    material_ids = {m.pk for m in version.materials.all()}
+    files = _guide_files(material_ids, files)
     if draft is not None and draft.user_id != user.pk:
         raise NotFound("未找到该草稿")
     kept = [f for f in draft.files.all() if f.material_id not in files] if draft is not None else []
     for mid, f in files.items():
         if mid not in used:
             entries.append({"material": mid, "status": "provided", "file": f})
-    material_ids = {m.pk for m in version.materials.all()}
     for row in kept:  # the draft's files for materials this submission neither uploads again nor reuses
         if row.material_id in material_ids and row.material_id not in used:
             entries.append({"material": row.material_id, "status": "provided", "file": row.file.open("rb")})
@@ -282,12 +282,9 @@ def apply_bundle_online(user, *, applicant: Applicant, bundle: Bundle, form_data
     d = _delivery(delivery)
     form["结果领取方式"] = _delivery_text(d)
     entries, used = _reused(bundle_offers(applicant, form_spec), reuse_keys)
-    material_ids = {row["id"] for row in form_spec["materials"]}
-    for mid, f in (files or {}).items():
-        if int(mid) not in material_ids:
-            raise DomainError("material_not_in_guide", "该材料不在本一件事的材料清单内", field="materials")
-        if int(mid) not in used:
-            entries.append({"material": int(mid), "status": "provided", "file": f})
+    for mid, f in _guide_files({row["id"] for row in form_spec["materials"]}, files, "本一件事").items():
+        if mid not in used:
+            entries.append({"material": mid, "status": "provided", "file": f})
     with tx.atomic():
         return case_services.submit_case(user, applicant=applicant, bundle=bundle, channel=Channel.ONLINE, materials=entries,
                                          form_data=form)
