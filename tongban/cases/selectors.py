@@ -119,15 +119,17 @@ def clock_status(case: Case) -> dict | None:
 
 
 def documents_of(case: Case) -> list:
-    """The sealed decision documents of a case, newest first."""
-    return list(case.documents.order_by("-id"))
+    """The sealed decision documents of a case, newest first (from a prefetched list when the caller made one)."""
+    return sorted(case.documents.all(), key=lambda d: d.pk, reverse=True)
 
 
 def latest_return_notice(case: Case):
-    """The notice of the latest back-office return (退回补正), if the case has one."""
+    """The notice of the latest back-office return (退回补正), if the case has one (from a prefetched list of the
+    case's notices when the caller made one: a case has a handful)."""
     from .models import Notice
 
-    return case.notices.filter(kind=Notice.Kind.MISSING, data__by_step__isnull=False).order_by("-round", "-id").first()
+    returns = [n for n in case.notices.all() if n.kind == Notice.Kind.MISSING and "by_step" in (n.data or {})]
+    return max(returns, key=lambda n: (n.round, n.pk)) if returns else None
 
 
 def clerks_of(case: Case) -> list:

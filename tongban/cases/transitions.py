@@ -133,10 +133,12 @@ def require(user, case: Case, verb: str) -> None:
     require_role(user, v.role, **_scope(case, v), what=v.label)
 
 
+def may(user, case: Case, verb: str) -> bool:
+    """Whether this user may perform the verb on this case now (its state, its condition, the user's role)."""
+    v = VERBS[verb]
+    return case.state in v.states and v.when(case) and permitted(user, case, verb)
+
+
 def allowed(user, case: Case) -> list[str]:
     """The verbs this user may perform on this case now, in the table's order."""
-    out = []
-    for name, v in VERBS.items():
-        if case.state in v.states and v.when(case) and permitted(user, case, name):
-            out.append(name)
-    return out
+    return [name for name in VERBS if may(user, case, name)]

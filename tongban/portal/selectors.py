@@ -87,24 +87,28 @@ def case_view(case: Case, user, *, with_messages: bool = True) -> dict:
     """What 我的办件 shows of one case. On a case from `my_cases_in_full` it runs no statement of its own (the
     messages aside, which only the case page shows)."""
     from tongban.cases import transitions
-    from tongban.ratings import selectors as rating_selectors
 
     notices = list(case.notices.all())
-    missing = [n for n in notices if n.kind == Notice.Kind.MISSING]
-    may_supply = transitions.VERBS["supply_online"]
     return {
         "case": case, "clock": case_selectors.clock_status(case), "steps": steps_of(case), "notices": notices,
-        "documents": sorted((d for d in case.documents.all() if d.state == "issued"), key=lambda d: -d.pk),
-        "pending": pending_materials(case) if case.state in may_supply.states and may_supply.when(case)
-        and transitions.permitted(user, case, "supply_online") else [],
-        "return_notice": _latest([n for n in missing if "by_step" in (n.data or {})])
-        if case.state == CaseState.RETURNED else None,
+        "documents": [d for d in case_selectors.documents_of(case) if d.state == "issued"],
+        "pending": pending_materials(case) if transitions.may(user, case, "supply_online") else [],
+        "return_notice": case_selectors.latest_return_notice(case) if case.state == CaseState.RETURNED else None,
         "case_messages": list(case.messages.all()[:20]) if with_messages else [], "payments": sorted(case.payments.all(), key=lambda p: p.pk),
-        "missing_notice": _latest(missing) if case.state in (CaseState.CORRECTION, CaseState.RETURNED) else None,
+        "missing_notice": _latest([n for n in notices if n.kind == Notice.Kind.MISSING])
+        if case.state in (CaseState.CORRECTION, CaseState.RETURNED) else None,
         "children": sorted(case.children.all(), key=lambda c: c.pk) if case.bundle_id else [],
-        "rating": case.online_ratings[0] if hasattr(case, "online_ratings") and case.online_ratings
-        else None if hasattr(case, "online_ratings") else rating_selectors.rating_of_case(case),
+        "rating": _online_rating(case),
     }
+
+
+def _online_rating(case: Case):
+    """The case's online rating: from `my_cases_in_full`'s prefetched list when the case came from there."""
+    from tongban.ratings import selectors as rating_selectors
+
+    if hasattr(case, "online_ratings"):
+        return case.online_ratings[0] if case.online_ratings else None
+    return rating_selectors.rating_of_case(case)
 
 
 def messages_of(user, limit: int = 50) -> list[Message]:
