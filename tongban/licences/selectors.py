@@ -139,6 +139,13 @@ def _converters(field, vendor):
     return _CONVERTERS[field, vendor]
 
 
+def _used_licence(row: dict) -> Licence:
+    """The licence a use or a reminder row names (columns `lic__…`), with its type (`type__…`)."""
+    licence = _build(Licence, row, "lic__")
+    licence.licence_type = _build(LicenceType, row, "type__")
+    return licence
+
+
 def wallet(holder_id: str, on: dt.date | None = None) -> dict:
     """Every licence issued to the holder (all versions, newest first) with its status and expiry, the reminders,
     and the use log (who read which licence, for which case and reason, when: refused attempts too). Three
@@ -164,8 +171,7 @@ def wallet(holder_id: str, on: dt.date | None = None) -> dict:
     uses = []
     for row in use_rows:
         u = _build(Use, row)
-        u.licence = _build(Licence, row, "lic__")
-        u.licence.licence_type = _build(LicenceType, row, "type__")
+        u.licence = _used_licence(row)
         u.department = _build(Department, row, "dept__") if u.department_id else None
         u.case = _build(Case, row, "case__") if u.case_id else None
         if u.case is not None:
@@ -175,8 +181,7 @@ def wallet(holder_id: str, on: dt.date | None = None) -> dict:
     reminders = []
     for row in reminder_rows:
         r = _build(Reminder, row)
-        r.licence = _build(Licence, row, "lic__")
-        r.licence.licence_type = _build(LicenceType, row, "type__")
+        r.licence = _used_licence(row)
         reminders.append(r)
     return {"holder_id": holder_id, "licences": licences, "uses": uses, "reminders": reminders, "on": on,
             "holder_name": licences[0].holder_name if licences else ""}
