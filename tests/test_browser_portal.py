@@ -14,7 +14,7 @@ import pytest
 
 from tests.test_browser_journey import PASSWORD as STAFF_PASSWORD
 from tests.test_journeys_api import world  # noqa: F401 - the demo city, pinned clock
-from tests.test_portal_api import issue_id_card
+from tests.test_portal_api import issue_id_card, issue_licence
 from tongban.cases import services as intake
 from tongban.cases.models import Case, CaseState, RegistryEntity, RegistryPerson
 from tongban.core.identifiers import make_id_card, make_uscc
@@ -229,24 +229,14 @@ def test_enterprise_page_operators_and_window_tablet(live_server, world, browser
 
     services.register_person(id_number=boss_id, name="王立新", phone="13905378888", password=PASSWORD)
     # the shop's 食品经营许可证 in the licence library, expiring on 30 April (within 90 days of the pinned 3 March)
-    import datetime as dt
-
-    from django.db import transaction
-
-    from tongban.licences import demo as licence_demo
-    from tongban.licences import services as licences
-    from tongban.licences.models import HolderKind, LicenceType
+    from tongban.licences.models import HolderKind
     from tongban.org.models import Department
 
-    licence_demo.load_types()
-    food = LicenceType.objects.get(name="食品经营许可证")
-    bureau = Department.objects.filter(region__code="370800", is_approval_bureau=True).order_by("id").first()
-    face = licences.face_of(food, {"name": "济宁市任城区鲁味轩餐饮店", "id_number": credit, "address": "济宁市任城区古槐路18号"},
-                            {"主体业态": "餐饮服务经营者(小型餐馆)", "经营项目": "热食类食品制售", "经营场所": "济宁市任城区古槐路18号"})
-    with transaction.atomic():
-        licences.create_licence(User.objects.get(username="admin"), licence_type=food, holder_kind=HolderKind.ORG, holder_id=credit,
-                                holder_name="济宁市任城区鲁味轩餐饮店", issuer=bureau, face=face, content="热食类食品制售",
-                                on=D(2020, 5, 1), valid_until=D(2025, 5, 1) - dt.timedelta(days=1))
+    issue_licence("食品经营许可证", holder_kind=HolderKind.ORG, holder_id=credit, name="济宁市任城区鲁味轩餐饮店",
+                  address="济宁市任城区古槐路18号", issuer=Department.objects.filter(region__code="370800", is_approval_bureau=True)
+                  .order_by("id").first(), form={"主体业态": "餐饮服务经营者(小型餐馆)", "经营项目": "热食类食品制售",
+                                                 "经营场所": "济宁市任城区古槐路18号"},
+                  content="热食类食品制售", on=D(2020, 5, 1), valid_until=D(2025, 4, 30))
     s = Screen(browser, live_server.url, shots)
     s.go("/my/login/")
     s.page.fill("#id_username", boss_id)

@@ -40,26 +40,36 @@ class Anonymous(Client):
         return json.loads(payload) if payload else None
 
 
-def issue_id_card(person_id: str, name: str, address: str, on=D(2016, 5, 9)) -> str:
-    """The person's 居民身份证 as the licence library holds it (电子证照, issued years before the platform and loaded
-    with its data, as the demo loads its licences): what the wallet offers for a guide's 身份证件 material. Returns
-    its identifier."""
+def issue_licence(type_name: str, *, holder_kind: str, holder_id: str, name: str, address: str, form: dict, issuer,
+                  content: str, on: dt.date, valid_until: dt.date) -> str:
+    """A licence as the licence library holds it (电子证照 issued before the platform and loaded with its data, as the
+    demo loads its licences), for the wallet to offer and list. Returns its identifier."""
     from django.db import transaction
 
     from tongban.licences import demo as licence_demo
     from tongban.licences import services as licences
-    from tongban.licences.models import HolderKind, LicenceType
-    from tongban.org.models import Department, User
+    from tongban.licences.models import LicenceType
+    from tongban.org.models import User
 
     licence_demo.load_types()
-    id_card = LicenceType.objects.get(name="居民身份证")
-    police = Department.objects.filter(name__contains="公安").order_by("id").first()
-    face = licences.face_of(id_card, {"name": name, "id_number": person_id, "address": address}, {"住址": address})
+    licence_type = LicenceType.objects.get(name=type_name)
+    face = licences.face_of(licence_type, {"name": name, "id_number": holder_id, "address": address}, form)
     with transaction.atomic():
-        licence = licences.create_licence(User.objects.get(username="admin"), licence_type=id_card, holder_kind=HolderKind.PERSON,
-                                          holder_id=person_id, holder_name=name, issuer=police, face=face, content="居民身份证",
-                                          on=on, valid_until=on.replace(year=on.year + 20) - dt.timedelta(days=1))
+        licence = licences.create_licence(User.objects.get(username="admin"), licence_type=licence_type, holder_kind=holder_kind,
+                                          holder_id=holder_id, holder_name=name, issuer=issuer, face=face, content=content,
+                                          on=on, valid_until=valid_until)
     return licence.identifier
+
+
+def issue_id_card(person_id: str, name: str, address: str, on=D(2016, 5, 9)) -> str:
+    """The person's 居民身份证: what the wallet offers for a guide's 身份证件 material. Returns its identifier."""
+    from tongban.licences.models import HolderKind
+    from tongban.org.models import Department
+
+    police = Department.objects.filter(name__contains="公安").order_by("id").first()
+    return issue_licence("居民身份证", holder_kind=HolderKind.PERSON, holder_id=person_id, name=name, address=address,
+                         form={"住址": address}, issuer=police, content="居民身份证", on=on,
+                         valid_until=on.replace(year=on.year + 20) - dt.timedelta(days=1))
 
 
 def load_items(names=(), bundles=()):
